@@ -1,0 +1,66 @@
+using System.CommandLine;
+using RewardKit.Cli.Commands;
+
+namespace RewardKit.Cli;
+
+/// <summary>Builds the <c>rewardkit</c> command tree and runs it with RewardKit's exit-code convention.</summary>
+public static class CliApp
+{
+    /// <summary>Exit code of a successful run.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code when the user's input (an argument, a file) is wrong; the message says what to fix.</summary>
+    public const int UserError = 1;
+
+    /// <summary>Exit code of a bug inside RewardKit.</summary>
+    public const int InternalError = 2;
+
+    /// <summary>The root command with every verb attached.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("RewardKit: train, evaluate, calibrate and serve reward models for RLHF.");
+        foreach (var command in AllCommands())
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    static IEnumerable<Command> AllCommands()
+    {
+        yield return QuickstartCommand.Create();
+        yield return BenchCommand.Create();
+    }
+
+    /// <summary>Parses <paramref name="args"/>, runs the chosen verb and returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"internal error (please report it): {e}");
+            return InternalError;
+        }
+    }
+
+    /// <summary>True for the exceptions that mean "the input is wrong" rather than "RewardKit is wrong".</summary>
+    public static bool IsUserError(Exception e) =>
+        e is UserErrorException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+          or InvalidDataException or FormatException or UnauthorizedAccessException;
+}
+
+/// <summary>Thrown by commands when the user's input is wrong; the message names the argument or file and the fix.</summary>
+public sealed class UserErrorException(string message, Exception? inner = null) : Exception(message, inner);

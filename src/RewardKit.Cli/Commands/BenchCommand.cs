@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace RewardKit.Cli.Commands;
+
+/// <summary><c>rewardkit bench ...</c>: benchmarks that print JSON to compare with the PyTorch reference.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks that print JSON, to run beside the PyTorch reference in ../shared/bench.");
+        return command;
+    }
+}
