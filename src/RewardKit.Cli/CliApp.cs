@@ -27,6 +27,18 @@ public static class CliApp
     static IEnumerable<Command> AllCommands()
     {
         yield return QuickstartCommand.Create();
+        yield return DataCommand.Create();
+        yield return TokenizerCommand.Create();
+        yield return TrainCommand.Create();
+        yield return ScoreCommand.Create();
+        yield return EvalCommand.Create();
+        yield return CalibrateCommand.Create();
+        yield return RankCommand.Create();
+        yield return CompareCommand.Create();
+        yield return BestOfNCommand.Create();
+        yield return QuantizeCommand.Create();
+        yield return RegistryCommand.Create();
+        yield return ServeCommand.Create();
         yield return BenchCommand.Create();
     }
 

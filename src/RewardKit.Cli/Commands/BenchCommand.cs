@@ -8,6 +8,11 @@ public static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Benchmarks that print JSON, to run beside the PyTorch reference in ../shared/bench.");
+        command.Subcommands.Add(BenchGemmCommand.Create());
+        command.Subcommands.Add(BenchTokenizerCommand.Create());
+        command.Subcommands.Add(BenchTrainCommand.Create());
+        command.Subcommands.Add(BenchInferCommand.Create());
+        command.Subcommands.Add(BenchServeCommand.Create());
         return command;
     }
 }
