@@ -1,0 +1,117 @@
+using System.Text;
+using System.Text.Json;
+using RewardKit.Text;
+
+namespace RewardKit.Text.Tests;
+
+public class ByteLevelBpeTokenizerTests
+{
+    public static IEnumerable<object[]> ReferenceRecords()
+    {
+        if (SharedData.Directory is null) yield break;
+        int line = 0;
+        foreach (var json in File.ReadLines(SharedData.PathOf("tokenizers/gpt2/expected_ids.jsonl")))
+        {
+            line++;
+            if (json.Length > 0) yield return [line];
+        }
+    }
+
+    static (string Text, int[] Ids) Record(int line)
+    {
+        var json = File.ReadLines(SharedData.PathOf("tokenizers/gpt2/expected_ids.jsonl")).ElementAt(line - 1);
+        using var doc = JsonDocument.Parse(json);
+        var text = doc.RootElement.GetProperty("text").GetString()!;
+        var ids = doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return (text, ids);
+    }
+
+    [SharedDataFact]
+    public void All_97_reference_records_encode_to_the_reference_ids_and_decode_back()
+    {
+        var tok = Gpt2.Tokenizer;
+        int count = 0;
+        var failures = new List<string>();
+        foreach (var row in ReferenceRecords())
+        {
+            var (text, expected) = Record((int)row[0]);
+            var ids = tok.Encode(text);
+            if (!ids.SequenceEqual(expected))
+                failures.Add($"line {row[0]}: {JsonSerializer.Serialize(text)}\n  expected [{string.Join(",", expected)}]\n  got      [{string.Join(",", ids)}]");
+            else if (tok.Decode(ids) != text)
+                failures.Add($"line {row[0]}: decode differs");
+            count++;
+        }
+        Assert.Equal(97, count);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [SharedDataFact]
+    public void The_gpt2_files_have_50257_tokens_plus_a_distinct_pad()
+    {
+        var tok = Gpt2.Tokenizer;
+        Assert.Equal(50256, tok.EndOfTextId);
+        Assert.Equal(50257, tok.PadId);
+        Assert.Equal(50258, tok.VocabSize);
+    }
+
+    [SharedDataFact]
+    public void End_of_text_is_plain_text_unless_special_tokens_are_allowed()
+    {
+        var tok = Gpt2.Tokenizer;
+        var text = "Hi<|endoftext|> there";
+        var plain = tok.Encode(text);
+        Assert.DoesNotContain(tok.EndOfTextId, plain);
+        Assert.Equal(text, tok.Decode(plain));
+
+        var special = tok.Encode(text, allowSpecial: true);
+        Assert.Equal([.. tok.Encode("Hi"), tok.EndOfTextId, .. tok.Encode(" there")], special);
+        Assert.Equal(text, tok.Decode(special));
+    }
+
+    [SharedDataFact]
+    public void Encoding_bytes_keeps_invalid_utf8()
+    {
+        var tok = Gpt2.Tokenizer;
+        byte[] bytes = [0x48, 0x69, 0xFF, 0xC3, 0x20, 0xE2, 0x82, 0x20, 0x61, 0x80];
+        Assert.Equal(bytes, tok.DecodeBytes(tok.Encode(bytes)));
+    }
+
+    [SharedDataFact]
+    public void Encoding_bytes_and_the_string_agree_on_valid_text()
+    {
+        var tok = Gpt2.Tokenizer;
+        const string text = "Héllo wörld 123 🦙 it's   fine\n\n";
+        Assert.Equal(tok.Encode(text), tok.Encode(Encoding.UTF8.GetBytes(text)));
+    }
+
+    [SharedDataFact]
+    public void A_batch_encodes_like_one_text_at_a_time_with_one_or_two_threads()
+    {
+        var tok = Gpt2.Tokenizer;
+        var texts = Enumerable.Range(0, 300).Select(i => $"Record {i}: the quick brown fox {i * 7919} jumps\n").ToList();
+        var one = tok.EncodeBatch(texts, threads: 1);
+        var two = tok.EncodeBatch(texts, threads: 2);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            Assert.Equal(tok.Encode(texts[i]), one[i]);
+            Assert.Equal(one[i], two[i]);
+        }
+    }
+
+    [SharedDataFact]
+    public void A_long_piece_without_spaces_encodes_and_decodes()
+    {
+        var tok = Gpt2.Tokenizer;
+        var text = string.Concat(Enumerable.Repeat("abcdefghij", 200));
+        Assert.Equal(text, tok.Decode(tok.Encode(text)));
+    }
+
+    [SharedDataFact]
+    public void Decoding_an_id_outside_the_vocabulary_names_it()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Gpt2.Tokenizer.DecodeBytes([1, 2, 999_999]));
+        Assert.Contains("999999", e.Message);
+        Assert.Contains("position 2", e.Message);
+    }
+}
