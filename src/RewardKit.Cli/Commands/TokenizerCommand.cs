@@ -1,14 +1,193 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using RewardKit.Text;
 
 namespace RewardKit.Cli.Commands;
 
 /// <summary><c>rewardkit tokenizer</c>: Byte-level BPE: encode, decode and train tokenizers.</summary>
 public static class TokenizerCommand
 {
+    static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create()
     {
         var command = new Command("tokenizer", "Byte-level BPE: encode, decode and train tokenizers.");
-        command.SetAction(_ => NotBuilt.Report("tokenizer"));
+        command.Subcommands.Add(CreateEncode());
+        command.Subcommands.Add(CreateDecode());
+        command.Subcommands.Add(CreateTrain());
         return command;
     }
+
+    static Option<string> TokenizerOption() => new("--tokenizer")
+    {
+        Description = "Folder with tokenizer.json, vocab.json + merges.txt, or encoder.json + vocab.bpe (e.g. ../shared/tokenizers/gpt2).",
+        Required = true,
+    };
+
+    static Command CreateEncode()
+    {
+        var tokenizer = TokenizerOption();
+        var field = new Option<string>("--field") { Description = "JSON field holding the text of each input line.", DefaultValueFactory = _ => "text" };
+        var allowSpecial = new Option<bool>("--allow-special") { Description = "Match <|endoftext|> (and other special tokens) in the text as special ids; by default they are plain text." };
+        var threads = new Option<int>("--threads") { Description = "Encoding threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("encode", "Read JSONL from stdin and write {\"ids\":[...]} per line to stdout.")
+        {
+            tokenizer, field, allowSpecial, threads,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var tok = ByteLevelBpeTokenizer.FromDirectory(parse.GetValue(tokenizer)!);
+            string name = parse.GetValue(field)!;
+            bool special = parse.GetValue(allowSpecial);
+            int degree = parse.GetValue(threads);
+            using var input = StdIn();
+            using var output = StdOut();
+            var texts = new List<string>();
+            int lineNumber = 0;
+            void Flush()
+            {
+                foreach (var ids in tok.EncodeBatch(texts, degree, special, ct)) WriteIds(output, ids);
+                texts.Clear();
+            }
+            while (input.ReadLine() is { } line)
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line))
+                    throw new UserErrorException($"stdin:{lineNumber}: empty line; every line must be a JSON object with a \"{name}\" field (the output keeps one line per input line).");
+                texts.Add(ReadTextField(line, lineNumber, name));
+                if (texts.Count == 4096) Flush();
+            }
+            Flush();
+            return Task.FromResult(CliApp.Success);
+        });
+        return command;
+    }
+
+    static Command CreateDecode()
+    {
+        var tokenizer = TokenizerOption();
+        var command = new Command("decode", "Read {\"ids\":[...]} (or a bare [...]) per line from stdin and write {\"text\":\"...\"} per line.") { tokenizer };
+        command.SetAction((parse, ct) =>
+        {
+            var tok = ByteLevelBpeTokenizer.FromDirectory(parse.GetValue(tokenizer)!);
+            using var input = StdIn();
+            using var output = StdOut();
+            int lineNumber = 0;
+            while (input.ReadLine() is { } line)
+            {
+                ct.ThrowIfCancellationRequested();
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line))
+                    throw new UserErrorException($"stdin:{lineNumber}: empty line; every line must be {{\"ids\":[...]}} or [...].");
+                var ids = ReadIds(line, lineNumber);
+                string text;
+                try { text = tok.Decode(ids); }
+                catch (ArgumentOutOfRangeException e) { throw new UserErrorException($"stdin:{lineNumber}: {e.Message.Split(" (Parameter")[0]}"); }
+                output.Write("{\"text\":");
+                output.Write(JsonSerializer.Serialize(text, RelaxedJson));
+                output.Write("}\n");
+            }
+            return Task.FromResult(CliApp.Success);
+        });
+        return command;
+    }
+
+    static Command CreateTrain()
+    {
+        var data = new Option<string[]>("--data") { Description = "Corpus files: .jsonl (text from --field) or plain text (one text per line).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var fields = new Option<string[]>("--field") { Description = "JSONL fields to read (repeat for several, e.g. --field prompt --field chosen).", DefaultValueFactory = _ => ["text"], AllowMultipleArgumentsPerToken = true };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "Vocabulary size including the 256 bytes and the special tokens.", DefaultValueFactory = _ => 8192 };
+        var minFrequency = new Option<int>("--min-frequency") { Description = "Merge a pair only if it occurs at least this often.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Threads for counting (0 = all cores); the result does not depend on it.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string>("--out") { Description = "Folder to write tokenizer.json, vocab.json and merges.txt into.", Required = true };
+        var command = new Command("train", "Train a byte-level BPE tokenizer (special tokens <|endoftext|> and <|pad|>).")
+        {
+            data, fields, vocabSize, minFrequency, threads, outDir,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var options = new BpeTrainerOptions
+            {
+                VocabSize = parse.GetValue(vocabSize),
+                MinFrequency = parse.GetValue(minFrequency),
+                Threads = parse.GetValue(threads),
+            };
+            var trainer = new BpeTrainer(options);
+            var clock = Stopwatch.StartNew();
+            foreach (var file in parse.GetValue(data)!)
+                trainer.AddTexts(TextCorpus.Read(file, parse.GetValue(fields)!), ct);
+            double countSeconds = clock.Elapsed.TotalSeconds;
+            var tok = trainer.Train(ct);
+            double totalSeconds = clock.Elapsed.TotalSeconds;
+            string dir = parse.GetValue(outDir)!;
+            tok.Save(dir);
+            Console.WriteLine($"trained {tok.VocabSize} tokens ({tok.Merges.Count} merges) on {trainer.BytesSeen / 1e6:F1} MB, "
+                + $"{trainer.DistinctWords} distinct pre-tokens, in {totalSeconds:F1} s (counting {countSeconds:F1} s); wrote {dir}");
+            return Task.FromResult(CliApp.Success);
+        });
+        return command;
+    }
+
+    static string ReadTextField(string line, int lineNumber, string field)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new UserErrorException($"stdin:{lineNumber}: expected a JSON object with a \"{field}\" field, found {doc.RootElement.ValueKind}.");
+            if (!doc.RootElement.TryGetProperty(field, out var value))
+                throw new UserErrorException($"stdin:{lineNumber}: field \"{field}\" is missing; choose the field with --field.");
+            if (value.ValueKind != JsonValueKind.String)
+                throw new UserErrorException($"stdin:{lineNumber}: field \"{field}\" is {value.ValueKind}, not a string.");
+            return TextCorpus.GetText(value);
+        }
+        catch (JsonException e)
+        {
+            throw new UserErrorException($"stdin:{lineNumber}: not valid JSON ({e.Message}).", e);
+        }
+    }
+
+    static int[] ReadIds(string line, int lineNumber)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("ids", out var ids)) root = ids;
+            if (root.ValueKind != JsonValueKind.Array)
+                throw new UserErrorException($"stdin:{lineNumber}: expected {{\"ids\":[...]}} or a JSON array of ids.");
+            var result = new int[root.GetArrayLength()];
+            int i = 0;
+            foreach (var e in root.EnumerateArray())
+            {
+                if (!e.TryGetInt32(out result[i]))
+                    throw new UserErrorException($"stdin:{lineNumber}: ids[{i}] is {e.GetRawText()}, not an integer id.");
+                i++;
+            }
+            return result;
+        }
+        catch (JsonException e)
+        {
+            throw new UserErrorException($"stdin:{lineNumber}: not valid JSON ({e.Message}).", e);
+        }
+    }
+
+    static void WriteIds(TextWriter output, int[] ids)
+    {
+        var sb = new StringBuilder(ids.Length * 6 + 10);
+        sb.Append("{\"ids\":[");
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append(ids[i]);
+        }
+        sb.Append("]}\n");
+        output.Write(sb);
+    }
+
+    static StreamReader StdIn() => new(Console.OpenStandardInput(), new UTF8Encoding(false), false, 1 << 16);
+
+    static StreamWriter StdOut() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
 }
