@@ -8,9 +8,9 @@ static class TestCorpus
     public static IReadOnlyList<string> Texts { get; } = Build();
 
     static readonly Lazy<ByteLevelBpeTokenizer> Lazy = new(() =>
-        BpeTrainer.Train(Texts, new BpeTrainerOptions { VocabSize = 600, MinFrequency = 2 }));
+        BpeTrainer.Train(Texts, new BpeTrainerOptions { VocabSize = 450, MinFrequency = 2 }));
 
-    /// <summary>Trained with vocabulary 600 on <see cref="Texts"/>.</summary>
+    /// <summary>Trained with vocabulary 450 on <see cref="Texts"/>.</summary>
     public static ByteLevelBpeTokenizer Tokenizer => Lazy.Value;
 
     static List<string> Build()
