@@ -17,6 +17,7 @@ public static class TokenizerCommand
         command.Subcommands.Add(CreateEncode());
         command.Subcommands.Add(CreateDecode());
         command.Subcommands.Add(CreateTrain());
+        command.Subcommands.Add(CreatePairs());
         return command;
     }
 
@@ -125,6 +126,74 @@ public static class TokenizerCommand
             tok.Save(dir);
             Console.WriteLine($"trained {tok.VocabSize} tokens ({tok.Merges.Count} merges) on {trainer.BytesSeen / 1e6:F1} MB, "
                 + $"{trainer.DistinctWords} distinct pre-tokens, in {totalSeconds:F1} s (counting {countSeconds:F1} s); wrote {dir}");
+            return Task.FromResult(CliApp.Success);
+        });
+        return command;
+    }
+
+    static Command CreatePairs()
+    {
+        var tokenizer = TokenizerOption();
+        var data = new Option<string>("--data") { Description = "Preference JSONL: prompt + chosen + rejected, or prompt + responses.", Required = true };
+        var template = new Option<string>("--template") { Description = "Prompt template: hh (transcripts as they are), plain (\"Human: {prompt}\\n\\nAssistant: {response}\") or chat.", DefaultValueFactory = _ => "hh" };
+        template.AcceptOnlyFromAmong([.. PromptTemplate.Names]);
+        var maxLength = new Option<int>("--max-length") { Description = "Longest sequence in tokens (end-of-text included).", DefaultValueFactory = _ => 512 };
+        var onOverflow = new Option<string>("--on-overflow") { Description = "Overlong pairs: truncate (cut the prompt's start, then the response's end), drop, or error.", DefaultValueFactory = _ => "truncate" };
+        onOverflow.AcceptOnlyFromAmong("truncate", "drop", "error");
+        var appendEos = new Option<bool>("--append-eos") { Description = "Append <|endoftext|> after each response." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Batch size for the padding report.", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the length-bucketed batching.", DefaultValueFactory = _ => 0 };
+        var outFile = new Option<string?>("--out") { Description = "Write {\"ids\":[...],\"response_start\":n} per response to this JSONL file." };
+        var command = new Command("pairs", "Encode preference pairs through a prompt template with truncation; report truncations and padding.")
+        {
+            tokenizer, data, template, maxLength, onOverflow, appendEos, batchSize, seed, outFile,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var tok = ByteLevelBpeTokenizer.FromDirectory(parse.GetValue(tokenizer)!);
+            var options = new SequenceOptions
+            {
+                MaxLength = parse.GetValue(maxLength),
+                OnOverflow = Enum.Parse<OverflowPolicy>(parse.GetValue(onOverflow)!, ignoreCase: true),
+                AppendEndOfText = parse.GetValue(appendEos),
+            };
+            var encoder = new SequenceEncoder(tok, options, PromptTemplate.FromName(parse.GetValue(template)!));
+            var report = new TruncationReport();
+            string path = parse.GetValue(data)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"pairs file '{path}' does not exist.", path);
+            var sequences = new List<EncodedSequence>();
+            var pairLengths = new List<int>();
+            string? outPath = parse.GetValue(outFile);
+            using var writer = outPath is null ? null : new StreamWriter(outPath, false, new UTF8Encoding(false)) { NewLine = "\n" };
+            int lineNumber = 0;
+            foreach (var line in File.ReadLines(path))
+            {
+                ct.ThrowIfCancellationRequested();
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                using var doc = JsonDocument.Parse(line);
+                string[] responseFields = doc.RootElement.TryGetProperty("responses", out _) ? ["responses"] : ["chosen", "rejected"];
+                var prompt = TextCorpus.FieldsOf(line, path, lineNumber, ["prompt"])[0];
+                var responses = TextCorpus.FieldsOf(line, path, lineNumber, responseFields);
+                int longest = 0;
+                bool dropped = false;
+                for (int i = 0; i < responses.Count; i++)
+                {
+                    var s = encoder.Encode(prompt, responses[i], report, $"{path}:{lineNumber} {(responseFields.Length == 1 ? $"responses[{i}]" : responseFields[i])}");
+                    if (s is null) { dropped = true; continue; }
+                    sequences.Add(s);
+                    longest = Math.Max(longest, s.Length);
+                    writer?.WriteLine($"{{\"line\":{lineNumber},\"ids\":[{string.Join(',', s.Ids)}],\"response_start\":{s.ResponseStart}}}");
+                }
+                if (!dropped) pairLengths.Add(longest);
+            }
+            var bucketed = LengthBuckets.Plan(pairLengths, new BatchingOptions { BatchSize = parse.GetValue(batchSize), Seed = parse.GetValue(seed) });
+            var unbucketed = LengthBuckets.Plan(pairLengths, new BatchingOptions { BatchSize = parse.GetValue(batchSize), Seed = parse.GetValue(seed), BucketBatches = 1 });
+            var lengths = sequences.Select(s => s.Length).Order().ToArray();
+            Console.WriteLine($"{path}: {report}");
+            if (lengths.Length > 0)
+                Console.WriteLine($"sequence length: median {lengths[lengths.Length / 2]}, p95 {lengths[(int)(lengths.Length * 0.95)]}, max {lengths[^1]} tokens (limit {options.MaxLength})");
+            Console.WriteLine($"padding fraction with batch size {parse.GetValue(batchSize)}: {bucketed.PaddingFraction:P1} length-bucketed, {unbucketed.PaddingFraction:P1} random batches");
             return Task.FromResult(CliApp.Success);
         });
         return command;
