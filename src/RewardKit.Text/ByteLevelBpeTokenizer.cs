@@ -25,6 +25,9 @@ public sealed class ByteLevelBpeTokenizer
     /// <summary>Pieces longer than this many bytes are merged but not cached.</summary>
     const int MaxCachedPieceBytes = 64;
 
+    /// <summary>Pieces longer than this go through the O(n log n) heap merge instead of the O(n^2) reference loop.</summary>
+    const int HeapMergeMinBytes = 256;
+
     readonly byte[][] _idToBytes;
     readonly Dictionary<string, int> _tokenToId;
     readonly (int Left, int Right)[] _merges;          // in rank order
@@ -283,18 +286,17 @@ public sealed class ByteLevelBpeTokenizer
         bool cacheable = piece.Length <= MaxCachedPieceBytes;
         if (cacheable && cache.TryGet(piece, out var cached)) { output.AddRange(cached); return; }
 
-        int[]? rented = null;
-        Span<int> symbols = piece.Length <= 256 ? stackalloc int[piece.Length] : (rented = ArrayPool<int>.Shared.Rent(piece.Length));
-        try
+        if (piece.Length > HeapMergeMinBytes)
+        {
+            output.AddRange(MergeWithHeap(piece));
+            return;
+        }
+        Span<int> symbols = stackalloc int[piece.Length];
         {
             int count = Merge(piece, symbols);
             var ids = symbols.Slice(0, count);
             output.AddRange(ids);
             if (cacheable) cache.Add(piece, ids.ToArray());
-        }
-        finally
-        {
-            if (rented != null) ArrayPool<int>.Shared.Return(rented);
         }
     }
 
@@ -331,6 +333,75 @@ public sealed class ByteLevelBpeTokenizer
         }
         return count;
     }
+
+    /// <summary>
+    /// The same result as <see cref="Merge"/> in O(n log n), for long pieces: symbols form a linked list, and a heap
+    /// ordered by (rank, position) yields the occurrences of the lowest rank from left to right. To match the
+    /// reference exactly, a "round" merges every occurrence of one rank; pairs that the round creates with a lower
+    /// rank wait until the round ends (the reference only sees them in its next scan).
+    /// </summary>
+    int[] MergeWithHeap(ReadOnlySpan<byte> piece)
+    {
+        int n = piece.Length;
+        var sym = new int[n];
+        var next = new int[n];
+        var prev = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            sym[i] = _byteToId[piece[i]];
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        var heap = new PriorityQueue<int, (int Rank, int Pos)>();
+        for (int i = 0; i + 1 < n; i++)
+            if (_pairRank.TryGetValue(PairKey(sym[i], sym[i + 1]), out int r)) heap.Enqueue(i, (r, i));
+
+        var deferred = new List<(int Rank, int Pos)>();
+        int round = -1;
+        void Offer(int pos, int currentRank)
+        {
+            int nx = next[pos];
+            if (nx < 0 || !_pairRank.TryGetValue(PairKey(sym[pos], sym[nx]), out int r)) return;
+            if (r < currentRank) deferred.Add((r, pos));
+            else heap.Enqueue(pos, (r, pos));
+        }
+        while (heap.TryPeek(out _, out var top))
+        {
+            if (top.Rank != round)
+            {
+                if (deferred.Count > 0)
+                {
+                    // The round is over: pairs it made with lower ranks join the heap before choosing the next rank.
+                    foreach (var d in deferred) heap.Enqueue(d.Pos, d);
+                    deferred.Clear();
+                    continue;
+                }
+                round = top.Rank;
+            }
+            heap.Dequeue();
+            int pos = top.Pos, right = next[pos];
+            var (l, rr) = _merges[top.Rank];
+            if (sym[pos] < 0 || right < 0 || sym[pos] != l || sym[right] != rr) continue; // stale entry
+            sym[pos] = _mergedId[top.Rank];
+            sym[right] = -1;
+            next[pos] = next[right];
+            if (next[pos] >= 0) prev[next[pos]] = pos;
+            if (prev[pos] >= 0) Offer(prev[pos], round);
+            Offer(pos, round);
+        }
+        var result = new List<int>();
+        for (int i = 0; i >= 0; i = next[i]) result.Add(sym[i]);
+        return [.. result];
+    }
+
+    /// <summary>Test hooks: one piece through the reference loop, and through the heap merge.</summary>
+    internal int[] MergeReferenceForTests(ReadOnlySpan<byte> piece)
+    {
+        var symbols = new int[piece.Length];
+        return symbols.AsSpan(0, Merge(piece, symbols)).ToArray();
+    }
+
+    internal int[] MergeWithHeapForTests(ReadOnlySpan<byte> piece) => MergeWithHeap(piece);
 
     static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 

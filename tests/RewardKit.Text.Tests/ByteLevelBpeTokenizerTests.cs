@@ -115,3 +115,36 @@ public class ByteLevelBpeTokenizerTests
         Assert.Contains("position 2", e.Message);
     }
 }
+
+public class HeapMergeTests
+{
+    public static IEnumerable<object[]> Pieces()
+    {
+        var rng = new Random(11);
+        string[] alphabets = ["ab", "abc", "aab ", "abcdefghijklmnopqrstuvwxyz", "etaoin shrdlu", "0123456789", "!?.,"];
+        for (int k = 0; k < 40; k++)
+        {
+            var alphabet = alphabets[k % alphabets.Length];
+            int n = rng.Next(1, 400);
+            yield return [new string(Enumerable.Range(0, n).Select(_ => alphabet[rng.Next(alphabet.Length)]).ToArray())];
+        }
+        yield return [new string('a', 333)];
+        yield return [string.Concat(Enumerable.Repeat("ab", 150))];
+    }
+
+    [SharedDataTheory]
+    [MemberData(nameof(Pieces))]
+    public void The_heap_merge_equals_the_reference_loop_on_gpt2(string piece)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(piece);
+        Assert.Equal(Gpt2.Tokenizer.MergeReferenceForTests(bytes), Gpt2.Tokenizer.MergeWithHeapForTests(bytes));
+    }
+
+    [Theory]
+    [MemberData(nameof(Pieces))]
+    public void The_heap_merge_equals_the_reference_loop_on_a_trained_vocabulary(string piece)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(piece);
+        Assert.Equal(TestCorpus.Tokenizer.MergeReferenceForTests(bytes), TestCorpus.Tokenizer.MergeWithHeapForTests(bytes));
+    }
+}
