@@ -18,6 +18,7 @@ public static class TokenizerCommand
         command.Subcommands.Add(CreateDecode());
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreatePairs());
+        command.Subcommands.Add(CreateConvert());
         return command;
     }
 
@@ -194,6 +195,21 @@ public static class TokenizerCommand
             if (lengths.Length > 0)
                 Console.WriteLine($"sequence length: median {lengths[lengths.Length / 2]}, p95 {lengths[(int)(lengths.Length * 0.95)]}, max {lengths[^1]} tokens (limit {options.MaxLength})");
             Console.WriteLine($"padding fraction with batch size {parse.GetValue(batchSize)}: {bucketed.PaddingFraction:P1} length-bucketed, {unbucketed.PaddingFraction:P1} random batches");
+            return Task.FromResult(CliApp.Success);
+        });
+        return command;
+    }
+
+    static Command CreateConvert()
+    {
+        var tokenizer = TokenizerOption();
+        var outDir = new Option<string>("--out") { Description = "Folder to write tokenizer.json, vocab.json, merges.txt and the Hugging Face config files into.", Required = true };
+        var command = new Command("convert", "Rewrite a tokenizer (e.g. GPT-2's encoder.json + vocab.bpe) as tokenizer.json + vocab.json + merges.txt.") { tokenizer, outDir };
+        command.SetAction((parse, ct) =>
+        {
+            var tok = ByteLevelBpeTokenizer.FromDirectory(parse.GetValue(tokenizer)!);
+            tok.Save(parse.GetValue(outDir)!);
+            Console.WriteLine($"wrote {tok.VocabSize} tokens ({tok.Merges.Count} merges, end-of-text {tok.EndOfTextId}, pad {tok.PadId}) to {parse.GetValue(outDir)}");
             return Task.FromResult(CliApp.Success);
         });
         return command;
