@@ -12,6 +12,9 @@ public sealed class WorkerPool : IDisposable
         Threads = threads <= 0 ? Environment.ProcessorCount : threads;
     }
 
+    /// <summary>A pool of one thread: everything runs on the caller. Stateless, so it is shared.</summary>
+    public static WorkerPool Single { get; } = new(1);
+
     /// <summary>How many threads work in parallel, the caller included.</summary>
     public int Threads { get; }
 
