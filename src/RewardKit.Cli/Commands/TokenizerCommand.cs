@@ -47,7 +47,7 @@ public static class TokenizerCommand
             using var input = StdIn();
             using var output = StdOut();
             var texts = new List<string>();
-            int lineNumber = 0;
+            int lineNumber = 0, blank = 0;
             void Flush()
             {
                 foreach (var ids in tok.EncodeBatch(texts, degree, special, ct)) WriteIds(output, ids);
@@ -56,12 +56,12 @@ public static class TokenizerCommand
             while (input.ReadLine() is { } line)
             {
                 lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
-                    throw new UserErrorException($"stdin:{lineNumber}: empty line; every line must be a JSON object with a \"{name}\" field (the output keeps one line per input line).");
+                if (string.IsNullOrWhiteSpace(line)) { blank++; continue; } // not a record, like JSONL readers do
                 texts.Add(ReadTextField(line, lineNumber, name));
                 if (texts.Count == 4096) Flush();
             }
             Flush();
+            if (blank > 0) Console.Error.WriteLine($"note: skipped {blank} blank line(s); one output line per JSON record.");
             return Task.FromResult(CliApp.Success);
         });
         return command;
@@ -272,7 +272,7 @@ public static class TokenizerCommand
         output.Write(sb);
     }
 
-    static StreamReader StdIn() => new(Console.OpenStandardInput(), new UTF8Encoding(false), false, 1 << 16);
+    static StreamReader StdIn() => new(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, 1 << 16);
 
     static StreamWriter StdOut() => new(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
 }
