@@ -148,3 +148,27 @@ public class HeapMergeTests
         Assert.Equal(TestCorpus.Tokenizer.MergeReferenceForTests(bytes), TestCorpus.Tokenizer.MergeWithHeapForTests(bytes));
     }
 }
+
+public class MergeCacheTests
+{
+    [Fact]
+    public void A_tiny_merge_cache_that_keeps_clearing_gives_the_same_ids()
+    {
+        var tok = TestCorpus.Tokenizer;
+        var tokens = Enumerable.Range(0, tok.VocabSize).Select(id => tok.TokenBytes(id).ToArray()).ToList();
+        var tiny = new ByteLevelBpeTokenizer(tokens, tok.Merges, tok.SpecialTokens, mergeCacheCapacity: 2);
+        foreach (var text in TestCorpus.Texts.Take(100))
+            Assert.Equal(tok.Encode(text), tiny.Encode(text));
+        var batch = tiny.EncodeBatch(TestCorpus.Texts, threads: 2);
+        for (int i = 0; i < TestCorpus.Texts.Count; i++)
+            Assert.Equal(tok.Encode(TestCorpus.Texts[i]), batch[i]);
+    }
+
+    [Fact]
+    public void A_vocabulary_missing_a_byte_is_refused_by_the_constructor()
+    {
+        var tokens = Enumerable.Range(0, 255).Select(b => new[] { (byte)b }).ToList();
+        var e = Assert.Throws<ArgumentException>(() => new ByteLevelBpeTokenizer(tokens, [], []));
+        Assert.Contains("0xFF", e.Message);
+    }
+}
