@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RewardKit.Tensors.Kernels;
 
@@ -113,73 +114,139 @@ internal static unsafe class GemmDriver
     /// <summary>Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row slivers, zero-padding the last.</summary>
     static void PackA<TK>(in GemmProblem p, int i0, int mc, int p0, int kc, float* dst) where TK : struct, IMicroKernel
     {
-        int mr = TK.MR;
-        for (int s = 0; s < mc; s += mr)
-        {
-            int rows = Math.Min(mr, mc - s);
-            float* d = dst + s * kc;
-            if (p.TransposeA)
-            {
-                // A stored (K, M): a k-row of the sliver is contiguous.
-                float* src = p.A + (nint)p0 * p.Lda + i0 + s;
-                for (int q = 0; q < kc; q++, src += p.Lda, d += mr)
-                {
-                    int r = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                        for (; r + 8 <= rows; r += 8) Vector256.Store(Vector256.Load(src + r), d + r);
-                    for (; r < rows; r++) d[r] = src[r];
-                    for (; r < mr; r++) d[r] = 0f;
-                }
-            }
-            else
-            {
-                // A stored (M, K): each sliver row is contiguous along k; write it with stride MR.
-                for (int r = 0; r < rows; r++)
-                {
-                    float* src = p.A + (nint)(i0 + s + r) * p.Lda + p0;
-                    float* dr = d + r;
-                    for (int q = 0; q < kc; q++) dr[q * mr] = src[q];
-                }
-                for (int r = rows; r < mr; r++)
-                    for (int q = 0; q < kc; q++) d[q * mr + r] = 0f;
-            }
-        }
+        if (p.TransposeA)
+            // A stored (K, M): each stored row holds one k of every sliver; read it once, front to back.
+            PackRowsAcross(p.A + (nint)p0 * p.Lda + i0, p.Lda, kc, mc, TK.MR, dst);
+        else
+            // A stored (M, K): each sliver row is contiguous along k; transpose 8 x 8 blocks into the sliver.
+            PackTransposed(p.A + (nint)i0 * p.Lda + p0, p.Lda, mc, kc, TK.MR, dst);
     }
 
     /// <summary>Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column slivers, zero-padding the last.</summary>
     static void PackB<TK>(in GemmProblem p, int j0, int nc, int p0, int kc, float* dst) where TK : struct, IMicroKernel
     {
-        int nr = TK.NR;
-        for (int s = 0; s < nc; s += nr)
+        if (!p.TransposeB)
+            PackRowsAcross(p.B + (nint)p0 * p.Ldb + j0, p.Ldb, kc, nc, TK.NR, dst);
+        else
+            PackTransposed(p.B + (nint)j0 * p.Ldb + p0, p.Ldb, nc, kc, TK.NR, dst);
+    }
+
+    /// <summary>
+    /// src is (kc, width) with row stride ld; writes slivers of <paramref name="r"/> columns, sliver s at
+    /// dst + s·kc, element (q, c) at q·r + c. Rows are read sequentially (no 4 KiB-stride cache-set conflicts).
+    /// </summary>
+    static void PackRowsAcross(float* src, nint ld, int kc, int width, int r, float* dst)
+    {
+        int full = width / r * r;
+        for (int q = 0; q < kc; q++, src += ld)
         {
-            int cols = Math.Min(nr, nc - s);
-            float* d = dst + s * kc;
-            if (!p.TransposeB)
+            float* d = dst + q * r;
+            int s = 0;
+            for (; s < full; s += r, d += (nint)r * kc)
             {
-                // B stored (K, N): a k-row of the sliver is contiguous.
-                float* src = p.B + (nint)p0 * p.Ldb + j0 + s;
-                for (int q = 0; q < kc; q++, src += p.Ldb, d += nr)
-                {
-                    int c = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                        for (; c + 8 <= cols; c += 8) Vector256.Store(Vector256.Load(src + c), d + c);
-                    for (; c < cols; c++) d[c] = src[c];
-                    for (; c < nr; c++) d[c] = 0f;
-                }
+                int c = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; c + 8 <= r; c += 8) Vector256.Store(Vector256.Load(src + s + c), d + c);
+                for (; c < r; c++) d[c] = src[s + c];
             }
-            else
+            if (s < width)
             {
-                // B stored (N, K): each sliver column is contiguous along k; write it with stride NR.
-                for (int c = 0; c < cols; c++)
-                {
-                    float* src = p.B + (nint)(j0 + s + c) * p.Ldb + p0;
-                    float* dc = d + c;
-                    for (int q = 0; q < kc; q++) dc[q * nr] = src[q];
-                }
-                for (int c = cols; c < nr; c++)
-                    for (int q = 0; q < kc; q++) d[q * nr + c] = 0f;
+                int c = 0;
+                for (; c < width - s; c++) d[c] = src[s + c];
+                for (; c < r; c++) d[c] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// src is (width, kc) with row stride ld; writes slivers of <paramref name="r"/> rows transposed: sliver s at
+    /// dst + s·kc, element (row c, depth q) at q·r + c. Uses in-register 8 x 8 (and 4 x 8) transposes.
+    /// </summary>
+    static void PackTransposed(float* src, nint ld, int width, int kc, int r, float* dst)
+    {
+        for (int s = 0; s < width; s += r)
+        {
+            int rows = Math.Min(r, width - s);
+            float* d = dst + s * kc;
+            float* block = src + s * ld;
+            int c = 0;
+            if (Avx.IsSupported)
+            {
+                for (; c + 8 <= rows; c += 8) Transpose8Rows(block + c * ld, ld, kc, d + c, r);
+                for (; c + 4 <= rows; c += 4) Transpose4Rows(block + c * ld, ld, kc, d + c, r);
+            }
+            for (; c < rows; c++)
+            {
+                float* row = block + c * ld;
+                for (int q = 0; q < kc; q++) d[q * r + c] = row[q];
+            }
+            for (; c < r; c++)
+                for (int q = 0; q < kc; q++) d[q * r + c] = 0f;
+        }
+    }
+
+    /// <summary>Rows 0..7 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..7].</summary>
+    static void Transpose8Rows(float* src, nint ld, int kc, float* d, int r)
+    {
+        int q = 0;
+        for (; q + 8 <= kc; q += 8)
+        {
+            var r0 = Avx.LoadVector256(src + q);
+            var r1 = Avx.LoadVector256(src + ld + q);
+            var r2 = Avx.LoadVector256(src + 2 * ld + q);
+            var r3 = Avx.LoadVector256(src + 3 * ld + q);
+            var r4 = Avx.LoadVector256(src + 4 * ld + q);
+            var r5 = Avx.LoadVector256(src + 5 * ld + q);
+            var r6 = Avx.LoadVector256(src + 6 * ld + q);
+            var r7 = Avx.LoadVector256(src + 7 * ld + q);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* o = d + q * r;
+            Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(o + r, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(o + 2 * r, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(o + 3 * r, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(o + 4 * r, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(o + 5 * r, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(o + 6 * r, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(o + 7 * r, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; q < kc; q++)
+            for (int c = 0; c < 8; c++) d[q * r + c] = src[c * ld + q];
+    }
+
+    /// <summary>Rows 0..3 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..3].</summary>
+    static void Transpose4Rows(float* src, nint ld, int kc, float* d, int r)
+    {
+        int q = 0;
+        for (; q + 8 <= kc; q += 8)
+        {
+            var r0 = Avx.LoadVector256(src + q);
+            var r1 = Avx.LoadVector256(src + ld + q);
+            var r2 = Avx.LoadVector256(src + 2 * ld + q);
+            var r3 = Avx.LoadVector256(src + 3 * ld + q);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            float* o = d + q * r;
+            Sse.Store(o, u0.GetLower());
+            Sse.Store(o + r, u1.GetLower());
+            Sse.Store(o + 2 * r, u2.GetLower());
+            Sse.Store(o + 3 * r, u3.GetLower());
+            Sse.Store(o + 4 * r, u0.GetUpper());
+            Sse.Store(o + 5 * r, u1.GetUpper());
+            Sse.Store(o + 6 * r, u2.GetUpper());
+            Sse.Store(o + 7 * r, u3.GetUpper());
+        }
+        for (; q < kc; q++)
+            for (int c = 0; c < 4; c++) d[q * r + c] = src[c * ld + q];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
