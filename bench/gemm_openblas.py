@@ -19,20 +19,11 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--samples", type=int, default=7)
 ap.add_argument("--min-time", type=float, default=0.25)
 ap.add_argument("--libs", default="torch,numpy")
-ap.add_argument("--shape", default=None, help="only shapes whose name contains this text")
+ap.add_argument("--shape", default=None, help="only the shape with exactly this name")
+ap.add_argument("--list", action="store_true", help="print the shape names, one a line, and exit")
 args = ap.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(args.threads)
-
-import ctypes  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-torch.set_num_threads(args.threads)
-try:
-    ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(args.threads)
-except OSError:
-    pass
 
 
 def shapes():
@@ -43,6 +34,21 @@ def shapes():
         out.append((f"dX  {m}x{n}@({k}x{n})T", m, k, n, False, True))
         out.append((f"dW  ({m}x{k})T@{m}x{n}", k, n, m, True, False))
     return out
+
+
+if args.list:
+    print("\n".join(s[0] for s in shapes()))
+    sys.exit(0)
+
+import ctypes  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(args.threads)
+try:
+    ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(args.threads)
+except OSError:
+    pass
 
 
 def time_fn(fn, min_time, samples):
@@ -77,7 +83,7 @@ def make_fn(lib, m, n, k, ta, tb):
 
 for lib in args.libs.split(","):
     for name, m, n, k, ta, tb in shapes():
-        if args.shape and args.shape.lower() not in name.lower():
+        if args.shape and args.shape != name:
             continue
         ts = time_fn(make_fn(lib, m, n, k, ta, tb), args.min_time, args.samples)
         flop = 2.0 * m * n * k

@@ -42,9 +42,10 @@ public static class BenchGemmCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed samples per shape (median and best reported).", DefaultValueFactory = _ => 7 };
         var minTime = new Option<double>("--min-time") { Description = "Seconds per sample; the inner loop is sized to reach it.", DefaultValueFactory = _ => 0.25 };
         var filter = new Option<string?>("--shape") { Description = "Only shapes whose name contains this text (e.g. sq, dW)." };
-        var command = new Command("gemm", "SGEMM GFLOP/s per shape, beside ../shared/bench/gemm_bench.py.") { threads, json, isa, repeats, minTime, filter };
+        var peakOption = new Option<double>("--peak-gflops") { Description = "Use this FMA peak (GFLOP/s) instead of measuring it (0: measure)." };
+        var command = new Command("gemm", "SGEMM GFLOP/s per shape, beside ../shared/bench/gemm_bench.py.") { threads, json, isa, repeats, minTime, filter, peakOption };
         command.SetAction(parse => Run(parse.GetValue(threads), parse.GetValue(json), ParseIsa(parse.GetValue(isa)!),
-            parse.GetValue(repeats), parse.GetValue(minTime), parse.GetValue(filter)));
+            parse.GetValue(repeats), parse.GetValue(minTime), parse.GetValue(filter), parse.GetValue(peakOption)));
         return command;
     }
 
@@ -57,7 +58,7 @@ public static class BenchGemmCommand
         _ => throw new UserErrorException($"--isa '{text}' is not one of auto, avx512, avx2, scalar."),
     };
 
-    static int Run(int threads, bool json, GemmIsa isa, int repeats, double minTime, string? filter)
+    static int Run(int threads, bool json, GemmIsa isa, int repeats, double minTime, string? filter, double knownPeak)
     {
         if (threads < 0) throw new UserErrorException($"--threads {threads}: use 0 (all cores) or a positive count.");
         if (repeats < 1) throw new UserErrorException($"--repeats {repeats}: use at least 1.");
@@ -66,7 +67,8 @@ public static class BenchGemmCommand
         var resolved = isa == GemmIsa.Auto ? Gemm.BestIsa : isa;
 
         using var pool = new WorkerPool(threads);
-        double peak = FmaPeak.MeasureGflops(pool, resolved);
+        if (knownPeak < 0) throw new UserErrorException($"--peak-gflops {knownPeak}: use a positive number, or 0 to measure.");
+        double peak = knownPeak > 0 ? knownPeak : FmaPeak.MeasureGflops(pool, resolved);
         double ghz = CpuGhz();
         double nominalPeak = pool.Threads * 2 * 16 * 2 * ghz;
         if (!json)
@@ -131,8 +133,11 @@ public static class BenchGemmCommand
             w.WriteNumber("seconds", seconds);
             w.WriteNumber("peak_gflops", Math.Round(peak, 1));
             w.WriteNumber("peak_fraction", Math.Round(gflops / peak, 4));
-            w.WriteNumber("nominal_peak_gflops", Math.Round(nominalPeak, 1));
-            w.WriteNumber("nominal_peak_fraction", Math.Round(gflops / nominalPeak, 4));
+            if (double.IsFinite(nominalPeak))
+            {
+                w.WriteNumber("nominal_peak_gflops", Math.Round(nominalPeak, 1));
+                w.WriteNumber("nominal_peak_fraction", Math.Round(gflops / nominalPeak, 4));
+            }
             w.WriteEndObject();
         }
         Console.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
