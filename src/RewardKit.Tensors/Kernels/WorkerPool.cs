@@ -90,6 +90,9 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>A pool of one thread: everything runs on the caller. Stateless, so it is shared.</summary>
+    public static WorkerPool Single { get; } = new(1);
+
     /// <summary>How many threads work in parallel, the caller included.</summary>
     public int Threads { get; }
 
