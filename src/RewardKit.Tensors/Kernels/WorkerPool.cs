@@ -90,8 +90,13 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>A pool of one thread: everything runs on the caller. Stateless, so it is shared.</summary>
-    public static WorkerPool Single { get; } = new(1);
+    /// <summary>
+    /// A process-wide pool of one thread: everything runs on the caller. It starts no threads; its only state is the
+    /// packing scratch, used under its dispatch lock (concurrent callers are serialised). <see cref="Dispose"/> leaves it intact.
+    /// </summary>
+    public static WorkerPool Single { get; } = new(1) { _shared = true };
+
+    bool _shared;
 
     /// <summary>How many threads work in parallel, the caller included.</summary>
     public int Threads { get; }
@@ -201,6 +206,7 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Stops the worker threads and frees the scratch buffers.</summary>
     public void Dispose()
     {
+        if (_shared) return;
         lock (_dispatchLock)
         {
             if (_disposed) return;
