@@ -64,7 +64,8 @@ public class MicroBatcherTests
         var batcher = new MicroBatcher(model, new MicroBatcherOptions { Enabled = false });
         var pending = Enumerable.Range(0, 5).Select(i => batcher.ScoreAsync([Seq(i)]).AsTask()).ToArray();
         await batcher.DisposeAsync();
-        Assert.All(pending, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal(5, model.SequencesScored); // scored before DisposeAsync returned
+        Assert.All(await Task.WhenAll(pending), r => Assert.Single(r));
         Assert.Throws<ObjectDisposedException>(() => batcher.ScoreAsync([Seq(9)]));
     }
 
