@@ -48,7 +48,18 @@ public static class RewardServer
         services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<ServerMetrics>().Meter));
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            // Problems written by the framework (routing, status code pages) get a hint too.
+            c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
+            {
+                415 => "send the body as application/json.",
+                404 => $"no endpoint at {c.HttpContext.Request.Path}; see /openapi/v1.json for the API.",
+                405 => $"{c.HttpContext.Request.Method} is not allowed on {c.HttpContext.Request.Path}; see /openapi/v1.json.",
+                500 => "an internal error; it was logged, please report it.",
+                _ => null,
+            };
+        });
         services.AddOpenApi();
     }
 
