@@ -1,0 +1,95 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using RewardKit.Inference;
+
+namespace RewardKit.Server;
+
+/// <summary>
+/// Builds RewardKit's HTTP service; <c>Program.cs</c>, <c>rewardkit serve</c> and <c>rewardkit bench serve</c> share it.
+/// Tests replace the <see cref="RewardModelLoader"/> service (or pass <c>loader</c>) to serve a fake model.
+/// </summary>
+public static class RewardServer
+{
+    /// <summary>Short command-line switches mapped onto the <c>RewardKit</c> configuration section.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
+    {
+        ["--model"] = "RewardKit:Model",
+        ["--registry"] = "RewardKit:Registry",
+        ["--name"] = "RewardKit:ModelName",
+        ["--api-keys"] = "RewardKit:ApiKeys",
+    };
+
+    /// <summary>The web application: configuration from <paramref name="args"/>, the model loaded through <paramref name="loader"/> (default <see cref="ModelLoading.Load"/>).</summary>
+    public static WebApplication Build(string[] args, RewardModelLoader? loader = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddCommandLine(args, Switches.ToDictionary());
+        ConfigureServices(builder.Services, loader);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // limited per request in ReadAsync
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    /// <summary>Registers the service's singletons.</summary>
+    public static void ConfigureServices(IServiceCollection services, RewardModelLoader? loader)
+    {
+        services.TryAddSingleton(loader ?? ModelLoading.Load);
+        services.AddSingleton(sp => RewardServerOptions.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => sp.GetRequiredService<RewardServerOptions>().ApiKeys is { } file ? ApiKeys.Load(file) : ApiKeys.None);
+        services.AddMetrics();
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<ServerMetrics>().Meter));
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            // Problems written by the framework (routing, status code pages) get a hint too.
+            c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
+            {
+                415 => "send the body as application/json.",
+                404 => $"no endpoint at {c.HttpContext.Request.Path}; see /openapi/v1.json for the API.",
+                405 => $"{c.HttpContext.Request.Method} is not allowed on {c.HttpContext.Request.Path}; see /openapi/v1.json.",
+                500 => "an internal error; it was logged, please report it.",
+                _ => null,
+            };
+        });
+        services.AddOpenApi();
+    }
+
+    /// <summary>Middleware and endpoints.</summary>
+    public static void MapEndpoints(WebApplication app)
+    {
+        // Resolve eagerly so a bad --api-keys file or option stops the start-up with its message.
+        var keys = app.Services.GetRequiredService<ApiKeys>();
+        var metrics = app.Services.GetRequiredService<ServerMetrics>();
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use((context, next) => context.Request.Path.StartsWithSegments("/v1")
+            ? ScoringEndpoints.MeasureAsync(context, () => next(context), metrics)
+            : next(context));
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/v1") && keys.Check(context.Request) is { } denied)
+            {
+                await denied.ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health");
+        app.MapGet("/readyz", (ModelHost host) => host.Current is { } m
+            ? Results.Ok(new { status = "ready", model = m.Model.Metadata.Name, version = m.Model.Metadata.Version })
+            : Problems.Unavailable(host.LastError ?? "the model is still loading.")).WithName("Ready");
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).WithName("Metrics");
+        app.MapOpenApi();
+        app.MapScoring();
+    }
+}

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using RewardKit.Inference;
+
+namespace RewardKit.Server;
+
+/// <summary>The /v1 scoring endpoints: bodies are read with explicit limits so every bad input gets a 400/413 problem.</summary>
+public static class ScoringEndpoints
+{
+    /// <summary>JSON settings of the wire format (snake_case, unknown fields refused).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Maps /v1/score, /v1/rank, /v1/compare, /v1/best-of-n, /v1/models and /v1/drift.</summary>
+    public static RouteGroupBuilder MapScoring(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapPost("/score", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<ScoreRequest>(c, h, o, m, Score))
+          .Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(429).WithName("Score");
+        v1.MapPost("/rank", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<RankRequest>(c, h, o, m, Rank))
+          .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(413).WithName("Rank");
+        v1.MapPost("/best-of-n", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<RankRequest>(c, h, o, m, BestOfN))
+          .Accepts<RankRequest>("application/json").Produces<BestOfNResponse>().ProducesProblem(400).ProducesProblem(413).WithName("BestOfN");
+        v1.MapPost("/compare", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<CompareRequest>(c, h, o, m, Compare))
+          .Accepts<CompareRequest>("application/json").Produces<CompareResponse>().ProducesProblem(400).ProducesProblem(413).WithName("Compare");
+        v1.MapGet("/models", (ModelHost host) =>
+        {
+            var list = new List<ModelDto>();
+            if (host.Acquire() is { } lease)
+                using (lease)
+                {
+                    var s = lease.Model; var md = s.Model.Metadata;
+                    list.Add(new ModelDto(md.Name, md.Version, s.RegistryVersion, md.Template, md.MaxLength, md.RewardMean, md.RewardStd,
+                        md.Temperature, s.Source, s.LoadedUtc, s.Scorer.Cache.HitRate, s.Scorer.Cache.Count));
+                }
+            return Results.Json(new ModelsResponse(list, host.LastError), Json);
+        }).Produces<ModelsResponse>().WithName("Models");
+        v1.MapGet("/drift", (ModelHost host) =>
+        {
+            if (host.Acquire() is not { } lease) return Problems.Unavailable(host.LastError ?? "no model loaded yet.");
+            using (lease) return Results.Json(lease.Model.Drift.Report(), Json);
+        }).Produces<DriftReport>().WithName("Drift");
+        return v1;
+    }
+
+    delegate Task<IResult> Work<in T>(T request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken);
+
+    static async Task<IResult> Handle<T>(HttpContext context, ModelHost host, RewardServerOptions options, ServerMetrics metrics, Work<T> work) where T : class
+    {
+        var (request, problem) = await ReadAsync<T>(context, options).ConfigureAwait(false);
+        if (problem is not null) return problem;
+        if (host.Acquire() is not { } lease)
+            return Problems.Unavailable(host.LastError ?? "the model is still loading; retry shortly (see GET /readyz).");
+        using var _ = lease;
+        var wanted = request switch { ScoreRequest s => s.Model, RankRequest r => r.Model, CompareRequest c => c.Model, _ => null };
+        var name = lease.Model.Model.Metadata.Name;
+        if (wanted is not null && wanted != name)
+            return Problems.NotFound($"unknown model '{wanted}'; this service serves '{name}' (GET /v1/models); omit \"model\" to use it.");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        try
+        {
+            return await work(request!, lease.Model, options, timeout.Token).ConfigureAwait(false);
+        }
+        catch (QueueFullException e)
+        {
+            return Problems.TooManyRequests(e.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return Results.StatusCode(499); // the client went away; nobody reads this
+        }
+        catch (OperationCanceledException)
+        {
+            return Problems.Unavailable($"the request took longer than {options.RequestTimeoutSeconds:0.###} s (RequestTimeoutSeconds); retry or send fewer items.");
+        }
+        catch (ArgumentException e)
+        {
+            return Problems.BadRequest(e.Message);
+        }
+    }
+
+    /// <summary>Reads a JSON body of at most <see cref="RewardServerOptions.MaxBodyBytes"/>; returns the problem to answer on failure.</summary>
+    static async Task<(T?, IResult?)> ReadAsync<T>(HttpContext context, RewardServerOptions options) where T : class
+    {
+        var request = context.Request;
+        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.Contains("+json", StringComparison.OrdinalIgnoreCase))
+            return (null, Problems.UnsupportedMediaType($"Content-Type is '{request.ContentType}'; send the body as application/json."));
+        if (request.ContentLength > options.MaxBodyBytes)
+            return (null, Problems.TooLarge($"the body is {request.ContentLength} bytes; the limit is {options.MaxBodyBytes} (MaxBodyBytes); split the items over several requests."));
+        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (limit is { IsReadOnly: false }) limit.MaxRequestBodySize = options.MaxBodyBytes + 1;
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > options.MaxBodyBytes)
+                    return (null, Problems.TooLarge($"the body exceeds the limit of {options.MaxBodyBytes} bytes (MaxBodyBytes); split the items over several requests."));
+            }
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413)
+        {
+            return (null, Problems.TooLarge($"the body exceeds the limit of {options.MaxBodyBytes} bytes (MaxBodyBytes)."));
+        }
+        if (body.Length == 0) return (null, Problems.BadRequest($"the body is empty; send a JSON object, e.g. {Example<T>()}."));
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(body, Json);
+            return value is null ? (null, Problems.BadRequest($"the body is JSON null; send a JSON object, e.g. {Example<T>()}.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var message = e.Message;
+            var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+            message = message.Replace("RewardKit.Server.", "").Replace("System.", "");
+            return (null, Problems.BadRequest($"invalid JSON at {e.Path ?? "$"} (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {message} Expected e.g. {Example<T>()}."));
+        }
+    }
+
+    static string Example<T>() => typeof(T).Name switch
+    {
+        nameof(ScoreRequest) => "{\"items\": [{\"prompt\": \"...\", \"response\": \"...\"}]}",
+        nameof(CompareRequest) => "{\"prompt\": \"...\", \"a\": \"...\", \"b\": \"...\"}",
+        _ => "{\"prompt\": \"...\", \"responses\": [\"...\", \"...\"]}",
+    };
+
+    static IResult? CheckText(string? text, string field, RewardServerOptions options) =>
+        text is null ? Problems.BadRequest($"{field} is missing or null; send a string (\"\" when empty).")
+        : text.Length > options.MaxTextLength ? Problems.TooLarge($"{field} is {text.Length} characters; the limit is {options.MaxTextLength} (MaxTextLength).")
+        : null;
+
+    static IResult? CheckResponses(RankRequest r, RewardServerOptions options, int minimum)
+    {
+        if (CheckText(r.Prompt, "prompt", options) is { } p) return p;
+        if (r.Responses is null) return Problems.BadRequest("responses is missing; send an array of response strings.");
+        if (r.Responses.Count < minimum) return Problems.BadRequest($"responses has {r.Responses.Count} entries; send at least {minimum}.");
+        if (r.Responses.Count > options.MaxItems) return Problems.TooLarge($"responses has {r.Responses.Count} entries; the limit is {options.MaxItems} (MaxItems); split the request.");
+        for (var i = 0; i < r.Responses.Count; i++)
+            if (CheckText(r.Responses[i], $"responses[{i}]", options) is { } e) return e;
+        return null;
+    }
+
+    static async Task<IResult> Score(ScoreRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    {
+        if (request.Items is null) return Problems.BadRequest("items is missing; send {\"items\": [{\"prompt\": \"...\", \"response\": \"...\"}]}.");
+        if (request.Items.Count == 0) return Problems.BadRequest("items is empty; send at least one {\"prompt\", \"response\"} pair.");
+        if (request.Items.Count > options.MaxItems) return Problems.TooLarge($"items has {request.Items.Count} entries; the limit is {options.MaxItems} (MaxItems); split the request.");
+        var items = new ScoringItem[request.Items.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (request.Items[i] is not { } item) return Problems.BadRequest($"items[{i}] is null; send an object {{\"prompt\": \"...\", \"response\": \"...\"}}.");
+            if (CheckText(item.Prompt, $"items[{i}].prompt", options) is { } p) return p;
+            if (CheckText(item.Response, $"items[{i}].response", options) is { } r) return r;
+            items[i] = new ScoringItem(item.Prompt!, item.Response!);
+        }
+        var scores = await model.Scorer.ScoreAsync(items, cancellationToken).ConfigureAwait(false);
+        var raw = scores.Select(s => s.Raw).ToArray();
+        model.Drift.Add(raw);
+        var md = model.Model.Metadata;
+        return Results.Json(new ScoreResponse(md.Name, md.Version, raw, scores.Select(s => s.Normalized).ToArray(),
+            scores.Select(s => s.Calibrated).ToArray(), model.Scorer.Temperature), Json);
+    }
+
+    static async Task<IResult> Rank(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    {
+        if (CheckResponses(request, options, 1) is { } problem) return problem;
+        var ranked = await model.Scorer.RankAsync(request.Prompt!, request.Responses!.Select(r => r!).ToList(), cancellationToken).ConfigureAwait(false);
+        model.Drift.Add(ranked.Select(r => r.Score.Raw).ToArray());
+        var md = model.Model.Metadata;
+        return Results.Json(new RankResponse(md.Name, md.Version,
+            ranked.Select(r => new RankedDto(r.Index, r.Score.Raw, r.Score.Normalized, r.ProbabilityBest)).ToList(), model.Scorer.Temperature), Json);
+    }
+
+    static async Task<IResult> BestOfN(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    {
+        if (CheckResponses(request, options, 1) is { } problem) return problem;
+        var responses = request.Responses!.Select(r => r!).ToList();
+        var ranked = await model.Scorer.RankAsync(request.Prompt!, responses, cancellationToken).ConfigureAwait(false);
+        var rewards = new double[ranked.Length];
+        foreach (var r in ranked) rewards[r.Index] = r.Score.Raw;
+        model.Drift.Add(rewards);
+        var best = ranked[0];
+        var md = model.Model.Metadata;
+        return Results.Json(new BestOfNResponse(md.Name, md.Version, best.Index, responses[best.Index], best.Score.Raw, best.ProbabilityBest, rewards), Json);
+    }
+
+    static async Task<IResult> Compare(CompareRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    {
+        if ((CheckText(request.Prompt, "prompt", options) ?? CheckText(request.A, "a", options) ?? CheckText(request.B, "b", options)) is { } problem) return problem;
+        var c = await model.Scorer.CompareAsync(request.Prompt!, request.A!, request.B!, cancellationToken).ConfigureAwait(false);
+        model.Drift.Add([c.A.Raw, c.B.Raw]);
+        var md = model.Model.Metadata;
+        return Results.Json(new CompareResponse(md.Name, md.Version, c.A.Raw, c.B.Raw, c.ProbabilityAPreferred, c.Temperature), Json);
+    }
+
+    /// <summary>Records request count and duration per endpoint (route pattern) for /metrics.</summary>
+    public static async Task MeasureAsync(HttpContext context, Func<Task> next, ServerMetrics metrics)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try { await next().ConfigureAwait(false); }
+        finally
+        {
+            var endpoint = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            metrics.Request(endpoint, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+        }
+    }
+}

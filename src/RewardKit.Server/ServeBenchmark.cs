@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using RewardKit.Inference;
+
+namespace RewardKit.Server;
+
+/// <summary>Options of <see cref="ServeBenchmark"/>.</summary>
+public sealed record ServeBenchmarkOptions
+{
+    /// <summary>The model folder to serve.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Requests sent in total (default 1000, at most 1,000,000).</summary>
+    public int Requests { get; init; } = 1000;
+
+    /// <summary>Requests in flight at once (default 32, at most 1024).</summary>
+    public int Concurrency { get; init; } = 32;
+
+    /// <summary>Pairs per request (default 1).</summary>
+    public int ItemsPerRequest { get; init; } = 1;
+
+    /// <summary>Micro-batching on (default) or one request per forward pass.</summary>
+    public bool MicroBatching { get; init; } = true;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad option.</summary>
+    public void Validate()
+    {
+        if (Requests is < 1 or > 1_000_000) throw new ArgumentException($"--requests is {Requests}; use 1 to 1,000,000.");
+        if (Concurrency is < 1 or > 1024) throw new ArgumentException($"--concurrency is {Concurrency}; use 1 to 1024.");
+        if (ItemsPerRequest is < 1 or > 256) throw new ArgumentException($"--items is {ItemsPerRequest}; use 1 to 256.");
+    }
+}
+
+/// <summary>Throughput and latency of one benchmark run.</summary>
+public sealed record ServeBenchmarkResult(bool MicroBatching, int Requests, int Concurrency, int ItemsPerRequest, int Errors,
+    double Seconds, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs,
+    double RssStartMb, double RssEndMb, double PeakRssMb, long ForwardBatches, double MeanBatchSequences);
+
+/// <summary>
+/// Starts the service on a loopback port (127.0.0.1 only, cache off so every request reaches the model), sends a
+/// bounded number of /v1/score requests from <see cref="ServeBenchmarkOptions.Concurrency"/> workers, and stops it.
+/// </summary>
+public static class ServeBenchmark
+{
+    /// <summary>Runs one benchmark.</summary>
+    public static async Task<ServeBenchmarkResult> RunAsync(ServeBenchmarkOptions options, RewardModelLoader loader, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        string[] args =
+        [
+            "--urls", "http://127.0.0.1:0", "--model", options.Model,
+            "--RewardKit:MicroBatching", options.MicroBatching ? "true" : "false",
+            "--RewardKit:CacheEntries", "0",
+            "--RewardKit:QueueCapacity", Math.Max(256, options.Concurrency * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Logging:LogLevel:Default", "Warning",
+        ];
+        await using var app = RewardServer.Build(args, loader);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var host = app.Services.GetRequiredService<ModelHost>();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { BaseAddress = new Uri(address) };
+        for (var i = 0; host.Current is null; i++)
+        {
+            if (i > 3000) throw new InvalidDataException($"{options.Model}: the model did not load: {host.LastError}");
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+        var served = host.Current!;
+
+        // Warm up the connections and the JIT outside the measurement.
+        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(w => Send(client, -1 - w, options.ItemsPerRequest, cancellationToken)));
+        var batchesBefore = served.Batcher.Batches;
+        var sequencesBefore = served.Batcher.Sequences;
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var rssStart = process.WorkingSet64;
+
+        var latencies = new double[options.Requests];
+        var next = -1;
+        var errors = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < options.Requests)
+            {
+                var started = Stopwatch.GetTimestamp();
+                if (!await Send(client, i, options.ItemsPerRequest, cancellationToken).ConfigureAwait(false)) Interlocked.Increment(ref errors);
+                latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+        })).ConfigureAwait(false);
+        clock.Stop();
+        process.Refresh();
+        var batches = served.Batcher.Batches - batchesBefore;
+        var sequences = served.Batcher.Sequences - sequencesBefore;
+        await app.StopAsync(cancellationToken).ConfigureAwait(false);
+
+        Array.Sort(latencies);
+        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
+        const double mb = 1 << 20;
+        return new ServeBenchmarkResult(options.MicroBatching, options.Requests, options.Concurrency, options.ItemsPerRequest, errors,
+            clock.Elapsed.TotalSeconds, options.Requests / clock.Elapsed.TotalSeconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), latencies[^1],
+            rssStart / mb, process.WorkingSet64 / mb, process.PeakWorkingSet64 / mb, batches, batches == 0 ? 0 : (double)sequences / batches);
+    }
+
+    static async Task<bool> Send(HttpClient client, int i, int items, CancellationToken cancellationToken)
+    {
+        var body = new { items = Enumerable.Range(0, items).Select(k => new { prompt = "Explain why the sky is blue.", response = $"Because of Rayleigh scattering, answer {i} part {k}." }) };
+        try
+        {
+            using var response = await client.PostAsJsonAsync("/v1/score", body, cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics.Metrics;
+
+namespace RewardKit.Server;
+
+/// <summary>The service's instruments (System.Diagnostics.Metrics), exported by <see cref="PrometheusExporter"/>.</summary>
+public sealed class ServerMetrics
+{
+    /// <summary>The meter name.</summary>
+    public const string MeterName = "RewardKit.Server";
+
+    readonly Counter<long> _requests;
+    readonly Histogram<double> _duration;
+    readonly Histogram<int> _batchSize;
+    readonly Counter<long> _items;
+    readonly Counter<long> _swapsRefused;
+    ServedModel? _model;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="factory"/>.</summary>
+    public ServerMetrics(IMeterFactory factory)
+    {
+        Meter = factory.Create(MeterName);
+        _requests = Meter.CreateCounter<long>("rewardkit.http.requests", description: "HTTP requests by endpoint and status code.");
+        _duration = Meter.CreateHistogram<double>("rewardkit.http.request.duration", "s", "HTTP request duration.");
+        _batchSize = Meter.CreateHistogram<int>("rewardkit.batch.size", "{sequence}", "Sequences per micro-batch forward pass.");
+        _items = Meter.CreateCounter<long>("rewardkit.scored.items", description: "Pairs scored (cache hits included).");
+        _swapsRefused = Meter.CreateCounter<long>("rewardkit.model.swaps_refused", description: "Model versions refused (bad checksum or load failure).");
+        Meter.CreateObservableGauge("rewardkit.queue.depth", () => _model?.Batcher.QueueDepth ?? 0, description: "Requests waiting for a forward pass.");
+        Meter.CreateObservableCounter("rewardkit.queue.rejected", () => _model?.Batcher.Rejected ?? 0, description: "Requests refused with 429 by the current model's queue.");
+        Meter.CreateObservableCounter("rewardkit.cache.hits", () => _model?.Scorer.Cache.Hits ?? 0, description: "Score cache hits of the current model.");
+        Meter.CreateObservableCounter("rewardkit.cache.misses", () => _model?.Scorer.Cache.Misses ?? 0, description: "Score cache misses of the current model.");
+        Meter.CreateObservableGauge("rewardkit.cache.entries", () => _model?.Scorer.Cache.Count ?? 0, description: "Score cache entries.");
+        Meter.CreateObservableGauge("rewardkit.model.loaded", () => _model is null ? 0 : 1, description: "1 when a model is loaded.");
+    }
+
+    /// <summary>The meter holding every instrument.</summary>
+    public Meter Meter { get; }
+
+    internal void Attach(ServedModel model)
+    {
+        Volatile.Write(ref _model, model);
+        model.Batcher.BatchCompleted += (count, _) => _batchSize.Record(count);
+    }
+
+    internal void Request(string endpoint, int status, TimeSpan elapsed)
+    {
+        var tags = new KeyValuePair<string, object?>[] { new("endpoint", endpoint), new("status", status) };
+        _requests.Add(1, tags);
+        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("endpoint", endpoint));
+    }
+
+    internal void Scored(int items) => _items.Add(items);
+
+    internal void SwapRefused() => _swapsRefused.Add(1);
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RewardKit.Inference;
+
+/// <summary>Progress of a <see cref="BatchScoring"/> run.</summary>
+/// <param name="Rows">Rows written to the output so far (including rows kept from a previous run).</param>
+/// <param name="ResumedRows">Rows found complete in the output when the run started (not rescored).</param>
+/// <param name="BytesRead">Input bytes consumed so far.</param>
+/// <param name="TotalBytes">Input size in bytes.</param>
+/// <param name="RowsPerSecond">Rows scored per second in this run.</param>
+public readonly record struct BatchScoringProgress(long Rows, long ResumedRows, long BytesRead, long TotalBytes, double RowsPerSecond);
+
+/// <summary>The outcome of a <see cref="BatchScoring"/> run.</summary>
+/// <param name="ScoredRows">Rows scored in this run.</param>
+/// <param name="ResumedRows">Rows already in the output from a previous run (not rescored).</param>
+/// <param name="TruncatedBytes">Bytes of a partial last line removed from the output before resuming.</param>
+/// <param name="Elapsed">Wall time of this run.</param>
+/// <param name="RowsPerSecond">Rows scored per second in this run.</param>
+public sealed record BatchScoringResult(long ScoredRows, long ResumedRows, long TruncatedBytes, TimeSpan Elapsed, double RowsPerSecond);
+
+/// <summary>
+/// Scores a JSONL file of any size into another, streaming and resumable. Each non-blank input line is an object with
+/// <c>prompt</c> and <c>response</c> (adds <c>reward</c>, <c>normalized</c>, <c>calibrated</c>) or with <c>prompt</c>,
+/// <c>chosen</c> and <c>rejected</c> (adds <c>reward_chosen</c>, <c>reward_rejected</c> and <c>p_chosen_preferred</c>);
+/// every other field is copied. Each input row gives exactly one output line, so a killed run resumes by counting the
+/// complete lines already written, dropping a partial last line and skipping that many input rows.
+/// </summary>
+public static class BatchScoring
+{
+    /// <summary>Scores <paramref name="inputPath"/> into <paramref name="outputPath"/>, resuming a previous run.</summary>
+    /// <param name="scorer">The scorer.</param>
+    /// <param name="inputPath">JSONL input.</param>
+    /// <param name="outputPath">JSONL output; appended to when it holds rows from a killed run.</param>
+    /// <param name="chunkRows">Rows scored together (and flushed together), default 256.</param>
+    /// <param name="progress">Receives progress after each chunk.</param>
+    /// <param name="cancellationToken">Stops after the current chunk; the output stays resumable.</param>
+    public static async Task<BatchScoringResult> RunAsync(RewardScorer scorer, string inputPath, string outputPath, int chunkRows = 256,
+        IProgress<BatchScoringProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scorer);
+        if (chunkRows < 1) throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, "use at least 1 row per chunk.");
+        if (!File.Exists(inputPath)) throw new FileNotFoundException($"{inputPath}: input file not found.", inputPath);
+        if (Path.GetFullPath(inputPath) == Path.GetFullPath(outputPath))
+            throw new ArgumentException($"{outputPath}: the output must not be the input file.", nameof(outputPath));
+
+        var (resumed, truncated) = PrepareOutput(outputPath);
+        var clock = Stopwatch.StartNew();
+        using var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var reader = new StreamReader(input, Encoding.UTF8);
+        await using var output = new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+        await using var writer = new StreamWriter(output, new UTF8Encoding(false)) { NewLine = "\n" };
+
+        long lineNumber = 0, row = 0, scored = 0;
+        var chunk = new List<(JsonObject Record, long Line, Kind Kind)>(chunkRows);
+        while (true)
+        {
+            var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is not null)
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                row++;
+                if (row <= resumed) continue;
+                chunk.Add(Parse(line, inputPath, lineNumber));
+                if (chunk.Count < chunkRows) continue;
+            }
+            if (chunk.Count > 0)
+            {
+                await ScoreChunkAsync(scorer, chunk, writer, cancellationToken).ConfigureAwait(false);
+                scored += chunk.Count;
+                chunk.Clear();
+                var rate = scored / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                progress?.Report(new BatchScoringProgress(resumed + scored, resumed, input.Position, input.Length, rate));
+            }
+            if (line is null) break;
+        }
+        if (row < resumed)
+            throw new InvalidDataException($"{outputPath}: holds {resumed} rows but {inputPath} has only {row}; the output belongs to another input, delete it or choose another --out.");
+        clock.Stop();
+        return new BatchScoringResult(scored, resumed, truncated, clock.Elapsed, scored / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+    }
+
+    /// <summary>
+    /// Counts the complete lines of an existing output and truncates a partial last line (a run killed mid-write);
+    /// returns (complete lines, bytes removed). A missing output is created empty.
+    /// </summary>
+    public static (long CompleteLines, long TruncatedBytes) PrepareOutput(string outputPath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        using var stream = new FileStream(outputPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        long lines = 0, lastNewline = -1, position = 0;
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+                if (buffer[i] == (byte)'\n') { lines++; lastNewline = position + i; }
+            position += read;
+        }
+        var keep = lastNewline + 1;
+        var truncated = stream.Length - keep;
+        if (truncated > 0) stream.SetLength(keep);
+        return (lines, truncated);
+    }
+
+    enum Kind { Single, Pair }
+
+    static (JsonObject, long, Kind) Parse(string line, string path, long lineNumber)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(line); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: invalid JSON ({e.Message}); each line must be one JSON object.", e); }
+        if (node is not JsonObject record)
+            throw new InvalidDataException($"{path}:{lineNumber}: expected a JSON object with \"prompt\" and \"response\" (or \"chosen\" and \"rejected\").");
+        RequireString(record, "prompt", path, lineNumber);
+        if (record.ContainsKey("response"))
+        {
+            RequireString(record, "response", path, lineNumber);
+            return (record, lineNumber, Kind.Single);
+        }
+        if (record.ContainsKey("chosen") || record.ContainsKey("rejected"))
+        {
+            RequireString(record, "chosen", path, lineNumber);
+            RequireString(record, "rejected", path, lineNumber);
+            return (record, lineNumber, Kind.Pair);
+        }
+        throw new InvalidDataException($"{path}:{lineNumber}: no \"response\" field (nor \"chosen\"/\"rejected\"); add the response text to score.");
+    }
+
+    static void RequireString(JsonObject record, string field, string path, long lineNumber)
+    {
+        if (record[field] is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+            throw new InvalidDataException($"{path}:{lineNumber}: field \"{field}\" must be a string (use \"\" for an empty {field}).");
+    }
+
+    static async Task ScoreChunkAsync(RewardScorer scorer, List<(JsonObject Record, long Line, Kind Kind)> chunk, StreamWriter writer, CancellationToken cancellationToken)
+    {
+        var items = new List<ScoringItem>(chunk.Count * 2);
+        foreach (var (record, _, kind) in chunk)
+        {
+            var prompt = (string)record["prompt"]!;
+            if (kind == Kind.Single) items.Add(new ScoringItem(prompt, (string)record["response"]!));
+            else
+            {
+                items.Add(new ScoringItem(prompt, (string)record["chosen"]!));
+                items.Add(new ScoringItem(prompt, (string)record["rejected"]!));
+            }
+        }
+        var rewards = await scorer.ScoreRawAsync(items, cancellationToken).ConfigureAwait(false);
+        var k = 0;
+        var text = new StringBuilder();
+        foreach (var (record, _, kind) in chunk)
+        {
+            if (kind == Kind.Single)
+            {
+                var score = scorer.ToScore(rewards[k++]);
+                record["reward"] = score.Raw;
+                record["normalized"] = score.Normalized;
+                record["calibrated"] = score.Calibrated;
+            }
+            else
+            {
+                double chosen = rewards[k++], rejected = rewards[k++];
+                record["reward_chosen"] = chosen;
+                record["reward_rejected"] = rejected;
+                record["p_chosen_preferred"] = RewardScorer.Sigmoid((chosen - rejected) / scorer.Temperature);
+            }
+            text.Append(record.ToJsonString()).Append('\n');
+        }
+        // One write per chunk, then flush: a kill leaves complete lines plus at most one partial line.
+        await writer.WriteAsync(text, cancellationToken).ConfigureAwait(false);
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

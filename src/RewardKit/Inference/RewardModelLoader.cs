@@ -1,0 +1,21 @@
+namespace RewardKit.Inference;
+
+/// <summary>
+/// Opens a model folder (weights, <c>config.json</c>, <c>rewardkit.json</c>, tokenizer) as an <see cref="IRewardModel"/>.
+/// The CLI and the service receive one of these instead of knowing a model family, so a test can pass a fake.
+/// </summary>
+/// <param name="modelDirectory">The model folder.</param>
+public delegate IRewardModel RewardModelLoader(string modelDirectory);
+
+/// <summary>The loader the CLI and the service use by default.</summary>
+public static class ModelLoading
+{
+    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families.</summary>
+    /// <exception cref="InvalidDataException">Always, until the GPT-2 reward model is built.</exception>
+    public static IRewardModel Load(string modelDirectory)
+    {
+        if (!Directory.Exists(modelDirectory))
+            throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
+        throw new InvalidDataException($"{modelDirectory}: cannot load the model: GPT-2 reward models are not built yet in this version of RewardKit.");
+    }
+}

@@ -1,0 +1,69 @@
+namespace RewardKit.Inference;
+
+/// <summary>
+/// Runs the forward passes for token sequences made by <see cref="IRewardModel.Encode"/>. The direct implementation
+/// scores on the caller's thread; <see cref="MicroBatcher"/> lets concurrent callers share forward passes.
+/// </summary>
+public interface ITokenBatchScorer
+{
+    /// <summary>Returns one raw reward per sequence, in order.</summary>
+    ValueTask<float[]> ScoreAsync(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Scores on the caller's thread with <see cref="LengthBuckets.Score"/>.</summary>
+/// <param name="model">The model.</param>
+/// <param name="batchSize">Sequences per forward pass.</param>
+public sealed class DirectTokenScorer(IRewardModel model, int batchSize) : ITokenBatchScorer
+{
+    /// <inheritdoc/>
+    public ValueTask<float[]> ScoreAsync(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
+    {
+        var rewards = new float[sequences.Count];
+        LengthBuckets.Score(model, sequences, rewards, batchSize, cancellationToken);
+        return ValueTask.FromResult(rewards);
+    }
+}
+
+/// <summary>
+/// Length-bucketed batching: sequences are sorted by length and scored in batches of similar length, so a batch pads
+/// (or loops) over as few tokens as possible; results are scattered back to the input order.
+/// </summary>
+public static class LengthBuckets
+{
+    /// <summary>
+    /// Scores <paramref name="sequences"/> into <paramref name="rewards"/> (same order) in forward passes of at most
+    /// <paramref name="batchSize"/> sequences of neighbouring lengths.
+    /// </summary>
+    public static void Score(IRewardModel model, IReadOnlyList<int[]> sequences, Span<float> rewards, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be >= 1.");
+        if (rewards.Length != sequences.Count)
+            throw new ArgumentException($"rewards has {rewards.Length} slots for {sequences.Count} sequences.", nameof(rewards));
+        if (sequences.Count == 0) return;
+        var order = Plan(sequences);
+        var batch = new List<int[]>(Math.Min(batchSize, sequences.Count));
+        Span<float> scratch = new float[Math.Min(batchSize, sequences.Count)];
+        for (var start = 0; start < order.Length; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(batchSize, order.Length - start);
+            batch.Clear();
+            for (var i = 0; i < count; i++) batch.Add(sequences[order[start + i]]);
+            model.ScoreTokens(batch, scratch[..count], cancellationToken);
+            for (var i = 0; i < count; i++) rewards[order[start + i]] = scratch[i];
+        }
+    }
+
+    /// <summary>The indices of <paramref name="sequences"/> sorted by length (stable, so equal lengths keep input order).</summary>
+    public static int[] Plan(IReadOnlyList<int[]> sequences)
+    {
+        var order = new int[sequences.Count];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        var lengths = new int[order.Length];
+        for (var i = 0; i < lengths.Length; i++) lengths[i] = sequences[i].Length;
+        // Array.Sort is unstable; break ties by index to keep the plan deterministic.
+        Array.Sort(order, (x, y) => lengths[x] != lengths[y] ? lengths[x].CompareTo(lengths[y]) : x.CompareTo(y));
+        return order;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using RewardKit.Inference;
+
+namespace RewardKit.Server.Tests;
+
+public class ScoringEndpointsTests
+{
+    static RewardScorer Reference(TestServer server) =>
+        new(FakeRewardModel.Load(server.Temp("model")), new RewardScorerOptions { CacheEntries = 0 });
+
+    [Fact]
+    public async Task Score_answers_raw_normalised_and_calibrated_rewards_in_order()
+    {
+        using var server = new TestServer();
+        await server.WaitReadyAsync();
+        var response = await server.ScoreAsync(("q", "a helpful answer"), ("q", "harmful stuff"), ("", ""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await TestServer.JsonOf(response);
+        var reference = Reference(server);
+        var expected = reference.Score([new("q", "a helpful answer"), new("q", "harmful stuff"), new("", "")]);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected[i].Raw, json.GetProperty("rewards")[i].GetDouble(), 5);
+            Assert.Equal(expected[i].Normalized, json.GetProperty("normalized")[i].GetDouble(), 5);
+            Assert.Equal(expected[i].Calibrated, json.GetProperty("calibrated")[i].GetDouble(), 5);
+        }
+        Assert.Equal("fake", json.GetProperty("model").GetString());
+        Assert.Equal(2.0, json.GetProperty("temperature").GetDouble());
+    }
+
+    [Fact]
+    public async Task Rank_compare_and_best_of_n_agree_with_the_library()
+    {
+        using var server = new TestServer();
+        await server.WaitReadyAsync();
+        string[] responses = ["meh", "helpful helpful", "harmful"];
+        var rank = await TestServer.JsonOf(await server.Client.PostAsJsonAsync("/v1/rank", new { prompt = "q", responses }));
+        var ranking = rank.GetProperty("ranking");
+        Assert.Equal(1, ranking[0].GetProperty("index").GetInt32());
+        Assert.Equal(2, ranking[2].GetProperty("index").GetInt32());
+        Assert.Equal(1.0, ranking.EnumerateArray().Sum(r => r.GetProperty("probability_best").GetDouble()), 9);
+
+        var best = await TestServer.JsonOf(await server.Client.PostAsJsonAsync("/v1/best-of-n", new { prompt = "q", responses }));
+        Assert.Equal(1, best.GetProperty("best_index").GetInt32());
+        Assert.Equal("helpful helpful", best.GetProperty("best_response").GetString());
+
+        var compare = await TestServer.JsonOf(await server.Client.PostAsJsonAsync("/v1/compare", new { prompt = "q", a = "helpful", b = "harmful" }));
+        var expected = await Reference(server).CompareAsync("q", "helpful", "harmful");
+        Assert.Equal(expected.ProbabilityAPreferred, compare.GetProperty("probability_a_preferred").GetDouble(), 6);
+        Assert.True(compare.GetProperty("probability_a_preferred").GetDouble() > 0.5);
+    }
+
+    [Fact]
+    public async Task Health_is_ok_without_a_model_but_ready_only_with_one()
+    {
+        using var empty = new TestServer(withModel: false);
+        Assert.Equal(HttpStatusCode.OK, (await empty.Client.GetAsync("/healthz")).StatusCode);
+        var ready = await empty.Client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("--model", await ready.Content.ReadAsStringAsync());
+        var score = await empty.ScoreAsync(("p", "r"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, score.StatusCode);
+
+        using var served = new TestServer();
+        await served.WaitReadyAsync();
+        Assert.Equal(HttpStatusCode.OK, (await served.Client.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Models_lists_the_served_model_and_the_cache_hit_rate()
+    {
+        using var server = new TestServer();
+        await server.WaitReadyAsync();
+        await server.ScoreAsync(("p", "r"));
+        await server.ScoreAsync(("p", "r"));
+        var json = await TestServer.JsonOf(await server.Client.GetAsync("/v1/models"));
+        var model = json.GetProperty("models")[0];
+        Assert.Equal("fake", model.GetProperty("name").GetString());
+        Assert.Equal(0.5, model.GetProperty("cache_hit_rate").GetDouble(), 9);
+        Assert.Single(server.Models);
+        Assert.Equal(1, server.Models.Single().SequencesScored);
+    }
+
+    [Fact]
+    public async Task Metrics_are_in_Prometheus_text_format()
+    {
+        using var server = new TestServer();
+        await server.WaitReadyAsync();
+        await server.ScoreAsync(("p", "r"));
+        await server.ScoreAsync(("p", "r"));
+        await server.Client.PostAsync("/v1/score", new StringContent("{", System.Text.Encoding.UTF8, "application/json"));
+        var response = await server.Client.GetAsync("/metrics");
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("# TYPE rewardkit_http_requests_total counter", text);
+        Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"200\"} 2", text);
+        Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"400\"} 1", text);
+        Assert.Contains("rewardkit_cache_hits_total 1", text);
+        Assert.Contains("rewardkit_cache_misses_total 1", text);
+        Assert.Contains("rewardkit_http_request_duration_seconds_bucket{endpoint=\"/v1/score\",le=\"+Inf\"} 3", text);
+        Assert.Contains("rewardkit_batch_size_count 1", text);
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_the_endpoints()
+    {
+        using var server = new TestServer();
+        var text = await server.Client.GetStringAsync("/openapi/v1.json");
+        foreach (var path in new[] { "/v1/score", "/v1/rank", "/v1/compare", "/v1/best-of-n", "/v1/models", "/v1/drift", "/readyz" })
+            Assert.Contains($"\"{path}\"", text);
+        Assert.Contains("ScoreRequest", text);
+    }
+
+    [Fact]
+    public async Task Drift_compares_served_rewards_with_the_training_histogram()
+    {
+        using var server = new TestServer();
+        await server.WaitReadyAsync();
+        await server.ScoreAsync(Enumerable.Range(0, 50).Select(i => ("p", $"helpful helpful answer {i}")).ToArray());
+        var json = await TestServer.JsonOf(await server.Client.GetAsync("/v1/drift"));
+        Assert.Equal(50, json.GetProperty("served").GetInt32());
+        Assert.True(json.GetProperty("population_stability_index").GetDouble() > 0);
+        Assert.InRange(json.GetProperty("kolmogorov_smirnov").GetDouble(), 0, 1);
+        Assert.Equal(6, json.GetProperty("served_counts").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_429_with_Retry_After()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var server = new TestServer(new() { ["RewardKit:QueueCapacity"] = "1", ["RewardKit:MicroBatching"] = "false", ["RewardKit:CacheEntries"] = "0" },
+            onLoad: m => m.OnForward = _ => gate.Wait(TimeSpan.FromSeconds(10)));
+        await server.WaitReadyAsync();
+        var running = server.ScoreAsync(("p", "first"));
+        while (server.Models.Single().Forwards == 0) await Task.Delay(1);
+        var queued = server.ScoreAsync(("p", "second"));
+        HttpResponseMessage refused;
+        var spins = 0;
+        do { refused = await server.ScoreAsync(("p", $"third {spins}")); } while (refused.StatusCode == HttpStatusCode.OK && ++spins < 100);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+        Assert.Contains("queue is full", await refused.Content.ReadAsStringAsync());
+        gate.Set();
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await queued).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_slower_than_the_timeout_gets_503_and_the_service_keeps_working()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var server = new TestServer(new() { ["RewardKit:RequestTimeoutSeconds"] = "0.2" },
+            onLoad: m => m.OnForward = batch => { if (batch.Count == 3) gate.Wait(TimeSpan.FromSeconds(10)); });
+        await server.WaitReadyAsync();
+        var slow = await server.ScoreAsync(("p", "a"), ("p", "b"), ("p", "c"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, slow.StatusCode);
+        Assert.Contains("RequestTimeoutSeconds", await slow.Content.ReadAsStringAsync());
+        gate.Set();
+        Assert.Equal(HttpStatusCode.OK, (await server.ScoreAsync(("p", "d"))).StatusCode);
+    }
+}
