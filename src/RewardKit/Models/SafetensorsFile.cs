@@ -42,4 +42,33 @@ internal static class SafetensorsFile
         }
         return result;
     }
+
+    /// <summary>Writes F32 tensors (sorted by name, header padded to 8 bytes) and flushes to disk.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, float[] Values)> tensors)
+    {
+        var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var header = new Dictionary<string, object>(StringComparer.Ordinal);
+        long offset = 0;
+        foreach (var (name, shape, values) in list)
+        {
+            header[name] = new Dictionary<string, object> { ["dtype"] = "F32", ["shape"] = shape, ["data_offsets"] = new[] { offset, offset + 4L * values.Length } };
+            offset += 4L * values.Length;
+        }
+        header["__metadata__"] = new Dictionary<string, string> { ["format"] = "pt" };
+        var json = JsonSerializer.SerializeToUtf8Bytes(header);
+        int padded = (json.Length + 7) / 8 * 8;
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(length, padded);
+        stream.Write(length);
+        stream.Write(json);
+        for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+        foreach (var (_, _, values) in list)
+        {
+            var bytes = new byte[4 * values.Length];
+            for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+            stream.Write(bytes);
+        }
+        stream.Flush(flushToDisk: true);
+    }
 }
