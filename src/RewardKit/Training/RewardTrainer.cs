@@ -51,6 +51,9 @@ public sealed class RewardTrainer
     /// <summary>Called after each optimiser step with the step number and the model (for tests and custom logging; it may change the weights).</summary>
     public Action<long, GptRewardModel>? AfterStep { get; init; }
 
+    /// <summary>Adjusts the model shape after the preset is sized for the tokenizer (e.g. a smaller width for tests). Default none.</summary>
+    public Func<GptConfig, GptConfig>? ConfigureModel { get; init; }
+
     /// <summary>Test hook: runs inside each checkpoint save just before the rename (it may throw).</summary>
     internal Action? BeforeCheckpointRename { get; init; }
 
@@ -359,6 +362,7 @@ public sealed class RewardTrainer
             PadTokenId = tokenizer.PadId >= 0 ? tokenizer.PadId : null,
             EmbeddingDropout = o.Dropout, ResidualDropout = o.Dropout, AttentionDropout = 0,
         };
+        if (ConfigureModel is not null) config = ConfigureModel(config);
         return config.Validate();
     }
 
