@@ -23,6 +23,8 @@ public static class TemperatureScaling
         double Hess(double beta) { double s = 0; foreach (var x in d) { var p = PreferenceMetrics.Sigmoid(beta * x); s += x * x * p * (1 - p); } return s / d.Length; }
         if (Grad(0) >= 0)
             throw new ArgumentException("the validation pairs' mean margin is not positive: the model does not prefer chosen responses, so no temperature T > 0 calibrates it.");
+        if (!d.Any(x => x < 0))
+            throw new ArgumentException("the validation pairs are separable (no rejected response outscores its chosen one): log loss keeps falling as T → 0; use more or harder validation pairs.");
         double lo = 0, hi = 1;
         int expand = 0;
         while (Grad(hi) < 0)
