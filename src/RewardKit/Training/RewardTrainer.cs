@@ -230,7 +230,8 @@ public sealed class RewardTrainer
             bool last = state.Step == totalSteps;
             if (eval is not null && ((o.EvalEvery > 0 && state.Step % o.EvalEvery == 0) || last))
             {
-                var row = Evaluate(evalTape, model, eval.Pairs, tokenizer, state.Step, cancellationToken);
+                // Not cancellable: a Ctrl+C during evaluation lets it finish, then the next step boundary saves the checkpoint.
+                var row = Evaluate(evalTape, model, eval.Pairs, tokenizer, state.Step, CancellationToken.None);
                 Emit(row);
                 evaluatedAtLastStep = true;
                 double score = o.BestMetric == "loss" ? -row["eval_loss"] : row["eval_accuracy"];
