@@ -87,4 +87,26 @@ public sealed class SafetensorsFileTests
         u[9] = 0xFF;
         Assert.Contains("UTF-8", Assert.Throws<InvalidDataException>(() => SafetensorsFile.Parse("f", u)).Message);
     }
+
+    private static string Fixture(string name)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+        {
+            string p = System.IO.Path.Combine(d.FullName, "tests", "RewardKit.Tensors.Tests", "Fixtures", name);
+            if (File.Exists(p)) return p;
+        }
+        throw new FileNotFoundException($"Fixture {name} not found above {AppContext.BaseDirectory}; run tools/safetensors_fixture.py.");
+    }
+
+    [Fact]
+    public void A_file_packed_by_hand_in_python_reads_back_exactly()
+    {
+        var f = SafetensorsFile.Read(Fixture("handmade.safetensors"));
+        Assert.Equal(new[] { "a.f32", "b.f16", "c.bf16" }, f.Names);
+        Assert.Equal(new[] { 2, 3 }, f["a.f32"].Shape);
+        Assert.Equal(new[] { 1f, -2f, 0.5f, 3.25f, 0f, -7.75f }, f.ReadFloats("a.f32"));
+        Assert.Equal(new[] { 1.5f, -0.25f, 65504f }, f.ReadFloats("b.f16"));
+        Assert.Equal(new[] { -3f, 0.15625f }, f.ReadFloats("c.bf16"));
+        Assert.Equal("pt", f.Metadata["format"]);
+    }
 }
