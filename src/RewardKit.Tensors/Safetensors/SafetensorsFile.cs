@@ -162,6 +162,10 @@ public sealed class SafetensorsFile
 /// <summary>Writes float32 safetensors files atomically (temp file, flush, rename).</summary>
 public static class SafetensorsWriter
 {
+    /// <summary>Writes named tensors (their data, copied) as F32; see the memory overload.</summary>
+    public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => (t.Name, (int[])t.Tensor.Shape.Clone(), new ReadOnlyMemory<float>(t.Tensor.ToArray()))), metadata);
+
     /// <summary>Writes the tensors as F32, sorted by name (ordinal), header padded with spaces to 8 bytes.</summary>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {

@@ -109,4 +109,20 @@ public sealed class SafetensorsFileTests
         Assert.Equal(new[] { -3f, 0.15625f }, f.ReadFloats("c.bf16"));
         Assert.Equal("pt", f.Metadata["format"]);
     }
+
+    [Fact]
+    public void Tensors_can_be_written_directly()
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"st-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var t = Tensor.Zeros(2, 2);
+            t.Data[3] = 4.5f;
+            SafetensorsWriter.Write(path, [("t", t)]);
+            var f = SafetensorsFile.Read(path);
+            Assert.Equal(new[] { 2, 2 }, f["t"].Shape);
+            Assert.Equal(new[] { 0f, 0f, 0f, 4.5f }, f.ReadFloats("t"));
+        }
+        finally { File.Delete(path); }
+    }
 }
