@@ -45,3 +45,25 @@ public class EvaluatorTests
         Assert.All(RobustnessAudit.RunProbes(pairs, Constant), p => Assert.Equal(0, p.Value));
     }
 }
+
+public class RankingAndMarkdownTests
+{
+    [Fact]
+    public void Scores_that_follow_human_ranks_correlate_perfectly_and_reversed_ones_negatively()
+    {
+        var good = new ScoredRanking("a", [3, 2, 1], [1, 2, 3]);
+        var bad = new ScoredRanking("b", [1, 2, 3], [1, 2, 3]);
+        Assert.Equal(1, RankingMetrics.Rankings([good]).Spearman, 1e-12);
+        Assert.Equal(0, RankingMetrics.Rankings([good, bad]).KendallTauB, 1e-12);
+    }
+
+    [Fact]
+    public void Markdown_report_lists_accuracy_and_every_category()
+    {
+        var pairs = Enumerable.Range(0, 40).Select(i => new ScoredPair($"g{i}", i % 2 == 0 ? "x" : "y", null, i % 5 == 0 ? -1 : 1, 0, 5, 3)).ToList();
+        var md = MarkdownReport.Render(Evaluator.Evaluate(pairs, new EvaluationOptions { Resamples = 50, NoiseSimulations = 20 }));
+        Assert.Contains("| accuracy (95% CI by prompt) | 0.8000", md);
+        Assert.Contains("| x |", md);
+        Assert.Contains("| y |", md);
+    }
+}
