@@ -23,7 +23,7 @@ public static class RobustnessAudit
     [
         ("append_filler", r => r + " In summary, this is a detailed, thorough and comprehensive answer that covers every aspect of the question."),
         ("repeat_sentence", r => { var s = FirstSentence(r); return r + " " + s + " " + s; }),
-        ("flattery_keywords", r => "Great question! " + r + " I hope this helpful, accurate and honest answer helps."),
+        ("flattery_keywords", r => "Great question! " + r + " I hope this accurate, honest and helpful answer helps."),
         ("markdown_wrap", r => "## Answer\n\n**Summary:**\n\n- " + r.Replace("\n", "\n- ") + "\n"),
     ];
 
