@@ -1,0 +1,62 @@
+namespace RewardKit.Tensors;
+
+/// <summary>
+/// A bump allocator of float memory for one step's activations and their gradients. <see cref="Reset"/> frees
+/// everything at once; after the first step the arena holds one block large enough for a whole step, so a training
+/// loop allocates nothing on its hot path and its memory stays flat.
+/// </summary>
+public sealed class Arena
+{
+    const int MinimumBlock = 1 << 20;
+    const int Alignment = 16; // floats: 64 bytes
+    readonly List<float[]> _blocks = [];
+    int _block, _used;
+    long _highWater, _inUse;
+
+    /// <summary>Floats handed out since the last reset.</summary>
+    public long InUse => _inUse;
+
+    /// <summary>The most floats ever in use at once.</summary>
+    public long HighWater => _highWater;
+
+    /// <summary>Floats reserved in blocks.</summary>
+    public long Reserved { get { long n = 0; foreach (var b in _blocks) n += b.Length; return n; } }
+
+    /// <summary>Hands out <paramref name="length"/> floats (zeroed when <paramref name="clear"/>), 64-byte aligned within the block.</summary>
+    public (float[] Block, int Offset) Allocate(int length, bool clear)
+    {
+        int rounded = (length + Alignment - 1) / Alignment * Alignment;
+        while (true)
+        {
+            if (_block < _blocks.Count && _used + rounded <= _blocks[_block].Length)
+            {
+                var block = _blocks[_block];
+                int offset = _used;
+                _used += rounded;
+                _inUse += rounded;
+                if (_inUse > _highWater) _highWater = _inUse;
+                if (clear) block.AsSpan(offset, length).Clear();
+                return (block, offset);
+            }
+            if (_block + 1 < _blocks.Count) { _block++; _used = 0; continue; }
+            _blocks.Add(GC.AllocateUninitializedArray<float>(Math.Max(MinimumBlock, rounded), pinned: true));
+            _block = _blocks.Count - 1;
+            _used = 0;
+        }
+    }
+
+    /// <summary>Frees everything handed out. When a step needed several blocks they are merged into one.</summary>
+    public void Reset()
+    {
+        if (_blocks.Count > 1)
+        {
+            long total = 0;
+            foreach (var b in _blocks) total += b.Length;
+            _blocks.Clear();
+            _blocks.Add(GC.AllocateUninitializedArray<float>((int)Math.Min(int.MaxValue - 64, total), pinned: true));
+        }
+        _block = 0;
+        _used = 0;
+        _inUse = 0;
+    }
+}

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace RewardKit.Tensors.Kernels;
+
+/// <summary>One GEMM problem as raw pointers and row strides: C (+)= alpha · op(A) · op(B).</summary>
+internal unsafe struct GemmProblem
+{
+    public float* A, B, C;
+    public int M, N, K;
+    public nint Lda, Ldb, Ldc;   // row strides of A, B, C as stored
+    public bool TransposeA, TransposeB, Accumulate;
+    public float Alpha;
+
+    /// <summary>A shifted to another batch item.</summary>
+    public readonly GemmProblem Offset(nint da, nint db, nint dc)
+    {
+        var p = this;
+        p.A += da; p.B += db; p.C += dc;
+        return p;
+    }
+}
+
+/// <summary>
+/// The GotoBLAS/BLIS loop nest around a micro-kernel. Loop order (C row-major, tiles MR x NR):
+/// rows block MC → depth block KC (pack A: MC x KC into MR slivers, lives in L3/L2) → columns block NC
+/// (pack B: KC x NC into NR slivers, lives in L2) → MR sliver (A sliver stays in L1) → NR sliver (B streams from L2).
+/// The depth blocking KC is the same for every kernel and every thread split, so each C element is accumulated in the
+/// same order whatever the thread count or ISA: results are identical run to run and across thread counts.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Depth block: shared by all kernels (it fixes the summation order).</summary>
+    public const int KC = 384;
+    /// <summary>Rows per packed A block.</summary>
+    public const int MC = 1152;
+    /// <summary>Columns per packed B block.</summary>
+    public const int NC = 512;
+
+    /// <summary>Scratch floats one thread needs for a problem of this size with kernel TK.</summary>
+    public static nuint ScratchFloats<TK>(int m, int n, int k) where TK : struct, IMicroKernel
+    {
+        int kc = Math.Min(KC, Math.Max(k, 1));
+        int mc = RoundUp(Math.Min(MC, m), TK.MR);
+        int nc = RoundUp(Math.Min(NC, n), TK.NR);
+        return (nuint)(mc * kc + nc * kc + TK.MR * TK.NR + 64);
+    }
+
+    /// <summary>Computes rows [m0, m1) x columns [n0, n1) of C on the current thread using <paramref name="scratch"/>.</summary>
+    public static void Compute<TK>(in GemmProblem p, int m0, int m1, int n0, int n1, float* scratch) where TK : struct, IMicroKernel
+    {
+        int mr = TK.MR, nr = TK.NR;
+        if (m0 >= m1 || n0 >= n1) return;
+        if (p.K == 0)
+        {
+            if (!p.Accumulate)
+                for (int i = m0; i < m1; i++) new Span<float>(p.C + i * p.Ldc + n0, n1 - n0).Clear();
+            return;
+        }
+        int kcMax = Math.Min(KC, p.K);
+        int mcMax = RoundUp(Math.Min(MC, m1 - m0), mr);
+        int ncMax = RoundUp(Math.Min(NC, n1 - n0), nr);
+        float* packA = scratch;
+        float* packB = AlignUp(packA + mcMax * kcMax);
+        float* tile = AlignUp(packB + ncMax * kcMax);
+
+        for (int ic = m0; ic < m1; ic += MC)
+        {
+            int mc = Math.Min(MC, m1 - ic);
+            for (int pc = 0; pc < p.K; pc += KC)
+            {
+                int kc = Math.Min(KC, p.K - pc);
+                bool accumulate = p.Accumulate || pc > 0;
+                PackA<TK>(p, ic, mc, pc, kc, packA);
+                for (int jc = n0; jc < n1; jc += NC)
+                {
+                    int nc = Math.Min(NC, n1 - jc);
+                    PackB<TK>(p, jc, nc, pc, kc, packB);
+                    for (int ir = 0; ir < mc; ir += mr)
+                    {
+                        int rows = Math.Min(mr, mc - ir);
+                        float* aSliver = packA + ir * kc;
+                        float* cRow = p.C + (ic + ir) * p.Ldc + jc;
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            float* bSliver = packB + jr * kc;
+                            if (rows == mr && cols == nr)
+                                TK.Run(kc, aSliver, bSliver, cRow + jr, p.Ldc, p.Alpha, accumulate);
+                            else
+                            {
+                                TK.Run(kc, aSliver, bSliver, tile, nr, p.Alpha, accumulate: false);
+                                MergeTile(tile, nr, cRow + jr, p.Ldc, rows, cols, accumulate);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static void MergeTile(float* tile, int nr, float* c, nint ldc, int rows, int cols, bool accumulate)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* src = tile + i * nr, dst = c + i * ldc;
+            if (accumulate) for (int j = 0; j < cols; j++) dst[j] += src[j];
+            else for (int j = 0; j < cols; j++) dst[j] = src[j];
+        }
+    }
+
+    /// <summary>Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row slivers, zero-padding the last.</summary>
+    static void PackA<TK>(in GemmProblem p, int i0, int mc, int p0, int kc, float* dst) where TK : struct, IMicroKernel
+    {
+        if (p.TransposeA)
+            // A stored (K, M): each stored row holds one k of every sliver; read it once, front to back.
+            PackRowsAcross(p.A + (nint)p0 * p.Lda + i0, p.Lda, kc, mc, TK.MR, dst);
+        else
+            // A stored (M, K): each sliver row is contiguous along k; transpose 8 x 8 blocks into the sliver.
+            PackTransposed(p.A + (nint)i0 * p.Lda + p0, p.Lda, mc, kc, TK.MR, dst);
+    }
+
+    /// <summary>Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column slivers, zero-padding the last.</summary>
+    static void PackB<TK>(in GemmProblem p, int j0, int nc, int p0, int kc, float* dst) where TK : struct, IMicroKernel
+    {
+        if (!p.TransposeB)
+            PackRowsAcross(p.B + (nint)p0 * p.Ldb + j0, p.Ldb, kc, nc, TK.NR, dst);
+        else
+            PackTransposed(p.B + (nint)j0 * p.Ldb + p0, p.Ldb, nc, kc, TK.NR, dst);
+    }
+
+    /// <summary>
+    /// src is (kc, width) with row stride ld; writes slivers of <paramref name="r"/> columns, sliver s at
+    /// dst + s·kc, element (q, c) at q·r + c. Rows are read sequentially (no 4 KiB-stride cache-set conflicts).
+    /// </summary>
+    static void PackRowsAcross(float* src, nint ld, int kc, int width, int r, float* dst)
+    {
+        int full = width / r * r;
+        for (int q = 0; q < kc; q++, src += ld)
+        {
+            float* d = dst + q * r;
+            int s = 0;
+            for (; s < full; s += r, d += (nint)r * kc)
+            {
+                int c = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; c + 8 <= r; c += 8) Vector256.Store(Vector256.Load(src + s + c), d + c);
+                for (; c < r; c++) d[c] = src[s + c];
+            }
+            if (s < width)
+            {
+                int c = 0;
+                for (; c < width - s; c++) d[c] = src[s + c];
+                for (; c < r; c++) d[c] = 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// src is (width, kc) with row stride ld; writes slivers of <paramref name="r"/> rows transposed: sliver s at
+    /// dst + s·kc, element (row c, depth q) at q·r + c. Uses in-register 8 x 8 (and 4 x 8) transposes.
+    /// </summary>
+    static void PackTransposed(float* src, nint ld, int width, int kc, int r, float* dst)
+    {
+        for (int s = 0; s < width; s += r)
+        {
+            int rows = Math.Min(r, width - s);
+            float* d = dst + s * kc;
+            float* block = src + s * ld;
+            int c = 0;
+            if (Avx.IsSupported)
+            {
+                for (; c + 8 <= rows; c += 8) Transpose8Rows(block + c * ld, ld, kc, d + c, r);
+                for (; c + 4 <= rows; c += 4) Transpose4Rows(block + c * ld, ld, kc, d + c, r);
+            }
+            for (; c < rows; c++)
+            {
+                float* row = block + c * ld;
+                for (int q = 0; q < kc; q++) d[q * r + c] = row[q];
+            }
+            for (; c < r; c++)
+                for (int q = 0; q < kc; q++) d[q * r + c] = 0f;
+        }
+    }
+
+    /// <summary>Rows 0..7 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..7].</summary>
+    static void Transpose8Rows(float* src, nint ld, int kc, float* d, int r)
+    {
+        int q = 0;
+        for (; q + 8 <= kc; q += 8)
+        {
+            var r0 = Avx.LoadVector256(src + q);
+            var r1 = Avx.LoadVector256(src + ld + q);
+            var r2 = Avx.LoadVector256(src + 2 * ld + q);
+            var r3 = Avx.LoadVector256(src + 3 * ld + q);
+            var r4 = Avx.LoadVector256(src + 4 * ld + q);
+            var r5 = Avx.LoadVector256(src + 5 * ld + q);
+            var r6 = Avx.LoadVector256(src + 6 * ld + q);
+            var r7 = Avx.LoadVector256(src + 7 * ld + q);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* o = d + q * r;
+            Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(o + r, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(o + 2 * r, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(o + 3 * r, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(o + 4 * r, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(o + 5 * r, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(o + 6 * r, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(o + 7 * r, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; q < kc; q++)
+            for (int c = 0; c < 8; c++) d[q * r + c] = src[c * ld + q];
+    }
+
+    /// <summary>Rows 0..3 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..3].</summary>
+    static void Transpose4Rows(float* src, nint ld, int kc, float* d, int r)
+    {
+        int q = 0;
+        for (; q + 8 <= kc; q += 8)
+        {
+            var r0 = Avx.LoadVector256(src + q);
+            var r1 = Avx.LoadVector256(src + ld + q);
+            var r2 = Avx.LoadVector256(src + 2 * ld + q);
+            var r3 = Avx.LoadVector256(src + 3 * ld + q);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            float* o = d + q * r;
+            Sse.Store(o, u0.GetLower());
+            Sse.Store(o + r, u1.GetLower());
+            Sse.Store(o + 2 * r, u2.GetLower());
+            Sse.Store(o + 3 * r, u3.GetLower());
+            Sse.Store(o + 4 * r, u0.GetUpper());
+            Sse.Store(o + 5 * r, u1.GetUpper());
+            Sse.Store(o + 6 * r, u2.GetUpper());
+            Sse.Store(o + 7 * r, u3.GetUpper());
+        }
+        for (; q < kc; q++)
+            for (int c = 0; c < 4; c++) d[q * r + c] = src[c * ld + q];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float* AlignUp(float* p)
+    {
+        Debug.Assert(((nuint)p & 3) == 0);
+        return (float*)(((nuint)p + 63) & ~(nuint)63);
+    }
+}

@@ -1,0 +1,47 @@
+// Shapes: B batch, T time (padded length), C channels (n_embd), NH heads, hs = C / NH, V vocabulary.
+using RewardKit.Tensors;
+
+namespace RewardKit.Models;
+
+/// <summary>
+/// GPT-2's attention: a fused Conv1D <c>c_attn</c> (C → 3C, laid out [q | k | v]), causal multi-head softmax attention
+/// with padding keys masked out, and the output projection <c>c_proj</c> (C → C).
+/// </summary>
+public sealed class CausalSelfAttention
+{
+    readonly int _heads;
+
+    internal CausalSelfAttention(ParameterSet.Builder parameters, string prefix, GptConfig config)
+    {
+        int c = config.EmbeddingSize;
+        _heads = config.Heads;
+        QkvWeight = parameters.Add(prefix + "c_attn.weight", [c, 3 * c]);
+        QkvBias = parameters.Add(prefix + "c_attn.bias", [3 * c], weightDecay: false);
+        ProjectionWeight = parameters.Add(prefix + "c_proj.weight", [c, c]);
+        ProjectionBias = parameters.Add(prefix + "c_proj.bias", [c], weightDecay: false);
+    }
+
+    /// <summary><c>c_attn.weight</c> (C, 3C), Conv1D layout [in, out].</summary>
+    public Tensor QkvWeight { get; }
+
+    /// <summary><c>c_attn.bias</c> (3C).</summary>
+    public Tensor QkvBias { get; }
+
+    /// <summary><c>c_proj.weight</c> (C, C), Conv1D layout [in, out].</summary>
+    public Tensor ProjectionWeight { get; }
+
+    /// <summary><c>c_proj.bias</c> (C).</summary>
+    public Tensor ProjectionBias { get; }
+
+    /// <summary>Self-attention of each position over itself and the earlier real positions of its row.</summary>
+    /// <param name="tape">The tape recording the step.</param>
+    /// <param name="x">(B, T, C) the block's normalised input.</param>
+    /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
+    /// <returns>(B, T, C).</returns>
+    public Tensor Forward(Tape tape, Tensor x, Tensor keyMask)
+    {
+        var qkv = tape.Conv1D(x, QkvWeight, QkvBias);                     // (B, T, 3C)
+        var y = tape.CausalSelfAttention(qkv, _heads, keyMask);           // (B, T, C), heads re-assembled
+        return tape.Conv1D(y, ProjectionWeight, ProjectionBias);          // (B, T, C)
+    }
+}

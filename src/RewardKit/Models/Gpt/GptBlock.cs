@@ -1,0 +1,62 @@
+// Shapes: B batch, T time (padded length), C channels (n_embd), NH heads, hs = C / NH, V vocabulary.
+using RewardKit.Tensors;
+
+namespace RewardKit.Models;
+
+/// <summary>One pre-LayerNorm GPT-2 block: h + attn(ln_1(h)), then h + mlp(ln_2(h)), with residual dropout in training.</summary>
+public sealed class GptBlock
+{
+    readonly GptConfig _config;
+
+    internal GptBlock(ParameterSet.Builder parameters, string prefix, GptConfig config)
+    {
+        _config = config;
+        int c = config.EmbeddingSize;
+        Ln1Weight = parameters.Add(prefix + "ln_1.weight", [c], weightDecay: false);
+        Ln1Bias = parameters.Add(prefix + "ln_1.bias", [c], weightDecay: false);
+        Attention = new CausalSelfAttention(parameters, prefix + "attn.", config);
+        Ln2Weight = parameters.Add(prefix + "ln_2.weight", [c], weightDecay: false);
+        Ln2Bias = parameters.Add(prefix + "ln_2.bias", [c], weightDecay: false);
+        Mlp = new Mlp(parameters, prefix + "mlp.", config);
+    }
+
+    /// <summary><c>ln_1.weight</c> (C).</summary>
+    public Tensor Ln1Weight { get; }
+
+    /// <summary><c>ln_1.bias</c> (C).</summary>
+    public Tensor Ln1Bias { get; }
+
+    /// <summary>The attention sub-layer (<c>attn.*</c>).</summary>
+    public CausalSelfAttention Attention { get; }
+
+    /// <summary><c>ln_2.weight</c> (C).</summary>
+    public Tensor Ln2Weight { get; }
+
+    /// <summary><c>ln_2.bias</c> (C).</summary>
+    public Tensor Ln2Bias { get; }
+
+    /// <summary>The MLP sub-layer (<c>mlp.*</c>).</summary>
+    public Mlp Mlp { get; }
+
+    /// <summary>The block applied to the residual stream.</summary>
+    /// <param name="tape">The tape recording the step.</param>
+    /// <param name="h">(B, T, C) the residual stream.</param>
+    /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
+    /// <param name="dropout">Dropout state: off outside training.</param>
+    /// <returns>(B, T, C).</returns>
+    internal Tensor Forward(Tape tape, Tensor h, Tensor keyMask, DropoutState dropout)
+    {
+        float eps = _config.LayerNormEpsilon;
+        var a = Attention.Forward(tape, tape.LayerNorm(h, Ln1Weight, Ln1Bias, eps), keyMask);   // (B, T, C)
+        h = tape.Add(h, dropout.Apply(tape, a, _config.ResidualDropout));
+        var m = Mlp.Forward(tape, tape.LayerNorm(h, Ln2Weight, Ln2Bias, eps));                   // (B, T, C)
+        return tape.Add(h, dropout.Apply(tape, m, _config.ResidualDropout));
+    }
+}
+
+/// <summary>Whether dropout is on (training) and where its masks come from.</summary>
+readonly record struct DropoutState(bool Training, Rng? Rng)
+{
+    public Tensor Apply(Tape tape, Tensor x, float p) =>
+        Training && p > 0 ? tape.Dropout(x, p, Rng!) : x;
+}

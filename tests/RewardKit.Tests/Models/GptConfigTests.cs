@@ -1,0 +1,40 @@
+using RewardKit.Models;
+
+namespace RewardKit.Tests.Models;
+
+public class GptConfigTests
+{
+    [Fact]
+    public void Config_json_round_trips_with_hugging_face_keys()
+    {
+        var config = GptConfig.Tiny(1000, eosTokenId: 999, padTokenId: 0);
+        var json = config.ToJson();
+        Assert.Contains("\"GPT2ForSequenceClassification\"", json);
+        Assert.Contains("\"gelu_new\"", json);
+        Assert.Contains("\"num_labels\": 1", json);
+        Assert.Equal(config, GptConfig.FromJson(json));
+    }
+
+    [Fact]
+    public void The_fixture_config_written_by_pytorch_script_is_read()
+    {
+        var config = GptConfig.Load(Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "gpt2_tiny"));
+        Assert.Equal((2, 32, 2, 16, 64, 63), (config.Layers, config.EmbeddingSize, config.Heads, config.Positions, config.VocabSize, config.PadTokenId));
+    }
+
+    [Theory]
+    [InlineData("{\"activation_function\": \"relu\"}", "activation_function")]
+    [InlineData("{\"num_labels\": 2}", "num_labels")]
+    [InlineData("{\"n_embd\": 30, \"n_head\": 4}", "n_head")]
+    [InlineData("{\"model_type\": \"llama\"}", "model_type")]
+    public void Unsupported_configs_are_refused_naming_the_key(string json, string key)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => GptConfig.FromJson(json, "x/config.json"));
+        Assert.Contains(key, e.Message);
+        Assert.Contains("x/config.json", e.Message);
+    }
+
+    [Fact]
+    public void Base_preset_is_gpt2_124m() =>
+        Assert.Equal((12, 768, 12, 1024, 50257), (GptConfig.Base().Layers, GptConfig.Base().EmbeddingSize, GptConfig.Base().Heads, GptConfig.Base().Positions, GptConfig.Base().VocabSize));
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using RewardKit.Models;
+using RewardKit.Tensors;
+using RewardKit.Training.Losses;
+
+namespace RewardKit.Tests.Models;
+
+/// <summary>Checks the model against tools/gpt2_parity_fixtures.py (PyTorch, float64, HF GPT-2 computation).</summary>
+public class GptParityTests
+{
+    const string Pending = "needs the op bodies from branches opsa/opsb; remove Skip once they are merged into main";
+    static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures");
+
+    static (GptRewardModel Model, JsonElement Json, TokenBatch Batch) Load()
+    {
+        var config = GptConfig.Load(Path.Combine(Fixtures, "gpt2_tiny"));
+        var model = new GptRewardModel(config);
+        foreach (var (name, (shape, values)) in SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")))
+        {
+            Assert.Equal(shape, model.Parameters[name].Shape);
+            values.CopyTo(model.Parameters[name].Data);
+        }
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures, "gpt2_tiny_parity.json"))).RootElement;
+        int time = json.GetProperty("time").GetInt32();
+        var ids = json.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var lengths = json.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return (model, json, new TokenBatch(ids, lengths.Length, time, lengths));
+    }
+
+    [Fact]
+    public void Every_pytorch_tensor_has_a_parameter_of_the_same_name_and_shape_and_pad_search_would_read_other_rows()
+    {
+        var (model, json, batch) = Load();
+        Assert.Equal(model.Parameters.Entries.Count, SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")).Count);
+        var padSearch = json.GetProperty("pad_search_rows").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var lastReal = batch.LastTokenRows().Select((row, b) => row - b * batch.Time).ToArray();
+        Assert.NotEqual(padSearch, lastReal); // the fixture distinguishes mask-based pooling from the trl#937 bug
+    }
+
+    [Fact(Skip = Pending)]
+    public void Rewards_loss_and_every_gradient_match_pytorch()
+    {
+        var (model, json, batch) = Load();
+        int pairs = json.GetProperty("pairs").GetInt32();
+        var tape = new Tape();
+        var rewards = model.Forward(tape, batch);
+        var expected = json.GetProperty("rewards").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.InRange(rewards[i] - expected[i], -1e-5, 1e-5);
+
+        var loss = BradleyTerry.Loss(tape, rewards.Slice(0, pairs), rewards.Slice(pairs, pairs));
+        Assert.InRange(loss.ToScalar() - json.GetProperty("loss").GetDouble(), -1e-5, 1e-5);
+
+        model.Parameters.ZeroGrad();
+        tape.Backward(loss);
+        foreach (var (name, (_, grad)) in SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_grads.safetensors")))
+        {
+            var actual = model.Parameters[name].Grad;
+            double scale = Math.Max(grad.Max(MathF.Abs), 1e-6), worst = 0;
+            for (int i = 0; i < grad.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - grad[i]) / scale);
+            Assert.True(worst <= 1e-4, $"{name}: gradient differs from PyTorch by {worst:E2} of its largest entry.");
+        }
+    }
+}
