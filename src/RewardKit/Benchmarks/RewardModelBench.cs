@@ -132,6 +132,14 @@ public static class RewardModelBench
             .Set("arena_high_water_mb", tape.Arena.HighWater * 4.0 / (1 << 20))
             .Set("rss_mb_after_warmup", rssAfterWarmup)
             .Set("rss_mb_end", ProcessMemory.CurrentRssMb());
+        report.Set("peak_rss_mb", ProcessMemory.PeakRssMb());   // before the GEMM floor's own buffers
+        if (options.GemmFloor)
+        {
+            double floorMs = GemmFloor.TimeMs(GemmFloor.Products(options, 2 * P, backward: true), pool);
+            report.Set("gemm_floor_step_ms", floorMs).Set("gemm_floor_pairs_per_s", P * 1000.0 / floorMs)
+                .Set("gemm_fraction_of_step", floorMs / Median(stepMs));
+            log?.Invoke($"GEMM floor: the step's matrix products alone take {floorMs:F1} ms ({P * 1000.0 / floorMs:F1} pairs/s at most)");
+        }
         log?.Invoke($"training: best {best:F3}  median {median:F3} pairs/s  (step median {Median(stepMs):F1} ms: forward {phase.Median(0):F1}, " +
             $"backward {phase.Median(1):F1}, clip {phase.Median(2):F1}, AdamW {phase.Median(3):F1}); loss {losses[0]:F4} -> {losses[^1]:F4}");
         return Footer(report, loadStart);
@@ -193,6 +201,14 @@ public static class RewardModelBench
             .Set("rss_mb_after_warmup", rssAfterWarmup)
             .Set("rss_mb_end", ProcessMemory.CurrentRssMb())
             .Set("reward_checksum", checksum);
+        report.Set("peak_rss_mb", peak);   // before the GEMM floor's own buffers
+        if (options.GemmFloor)
+        {
+            double floorMs = GemmFloor.TimeMs(GemmFloor.Products(options, options.InferBatch, backward: false), pool);
+            report.Set("gemm_floor_batch_ms", floorMs).Set("gemm_floor_seqs_per_s", options.InferBatch * 1000.0 / floorMs)
+                .Set("gemm_fraction_of_batch", floorMs / Median(batchMs));
+            log?.Invoke($"GEMM floor: the batch's matrix products alone take {floorMs:F1} ms ({options.InferBatch * 1000.0 / floorMs:F1} seq/s at most)");
+        }
         log?.Invoke($"inference: best {best:F2}  median {median:F2} seq/s  ({median * options.InferFlopPerSequence / 1e9:F1} GFLOP/s); peak RSS {peak:F0} MB");
         return Footer(report, loadStart);
     }
@@ -223,7 +239,6 @@ public static class RewardModelBench
     }
 
     static BenchReport Footer(BenchReport report, double loadStart) => report
-        .Set("peak_rss_mb", ProcessMemory.PeakRssMb())
         .Set("loadavg_1min_start", loadStart)
         .Set("loadavg_1min_end", ProcessMemory.LoadAverage1Min());
 

@@ -64,6 +64,9 @@ public sealed record RewardModelBenchOptions
     /// <summary>Seed of the model initialisation; the synthetic batches use <c>Seed + 1</c>. Default 1234.</summary>
     public int Seed { get; init; } = 1234;
 
+    /// <summary>Also time the step's matrix products alone (<see cref="Benchmarks.GemmFloor"/>), a lower bound on the step. Default off.</summary>
+    public bool GemmFloor { get; init; }
+
     // ---- training hyper-parameters (fixed by the reference) -------------------------------------------------
 
     /// <summary>AdamW learning rate, 1e-4.</summary>
