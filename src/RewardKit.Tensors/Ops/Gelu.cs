@@ -1,10 +1,16 @@
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Tensors;
 
 /// <summary>GELU, the tanh approximation GPT-2 calls gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
 public static class GeluOp
 {
-    /// <summary>gelu_new(x).</summary>
+    /// <summary>gelu_new(x), forward and backward in <see cref="Activations.GeluForward(ReadOnlySpan{float}, Span{float})"/>.</summary>
     public static Tensor Gelu(this Tape tape, Tensor x)
-        => throw new NotImplementedException("Gelu: not built yet");
-
+    {
+        var y = tape.Output(x.Shape, tape.NeedsGrad(x));
+        Activations.GeluForward(x.Data, y.Data);
+        tape.Record(y, () => Activations.GeluBackward(x.Data, y.Grad, x.Grad));
+        return y;
+    }
 }

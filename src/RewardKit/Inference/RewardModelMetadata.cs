@@ -21,6 +21,9 @@ public sealed class RewardModelMetadata
     /// <summary>Prompt template name used to turn (prompt, response) into text (see RewardKit.Text templates).</summary>
     [JsonPropertyName("template")] public string Template { get; set; } = "plain";
 
+    /// <summary>True when an end-of-text token is appended after the response (training and scoring must agree). Default false.</summary>
+    [JsonPropertyName("append_eos")] public bool AppendEndOfText { get; set; }
+
     /// <summary>Maximum sequence length in tokens.</summary>
     [JsonPropertyName("max_length")] public int MaxLength { get; set; } = 512;
 

@@ -1,0 +1,36 @@
+using RewardKit.Inference;
+using RewardKit.Tensors.Kernels;
+using RewardKit.Text;
+
+namespace RewardKit.Models;
+
+/// <summary>Opens a RewardKit GPT-2 model folder as an <see cref="IRewardModel"/>: weights, tokenizer and prompt template together.</summary>
+public static class GptModelLoader
+{
+    /// <summary>
+    /// Loads <paramref name="modelDirectory"/> (config.json, model.safetensors, rewardkit.json and the tokenizer files) and wires the
+    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response.
+    /// </summary>
+    public static IRewardModel Load(string modelDirectory, WorkerPool? pool = null)
+    {
+        if (!Directory.Exists(modelDirectory))
+            throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
+        var (model, metadata) = RewardModelFolder.Load(modelDirectory);
+        ByteLevelBpeTokenizer tokenizer;
+        try { tokenizer = ByteLevelBpeTokenizer.FromDirectory(modelDirectory); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+        {
+            throw new InvalidDataException($"{modelDirectory}: the model folder has no readable tokenizer (tokenizer.json or vocab.json + merges.txt): {e.Message}", e);
+        }
+        var template = PromptTemplate.FromName(string.IsNullOrEmpty(metadata.Template) ? "plain" : metadata.Template);
+        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions
+        {
+            MaxLength = Math.Min(metadata.MaxLength, model.Config.Positions),
+            OnOverflow = OverflowPolicy.Truncate,
+            AppendEndOfText = metadata.AppendEndOfText,
+        }, template);
+        return new GptRewardScorer(model, metadata, (prompt, response) =>
+            encoder.Encode(prompt, response)?.Ids
+            ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length."), pool);
+    }
+}
