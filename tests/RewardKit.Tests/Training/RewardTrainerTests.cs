@@ -12,7 +12,9 @@ public sealed class RewardTrainerTests
     {
         var dir = TrainingTestData.NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
-        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 30)) { ConfigureModel = TrainingTestData.Tiny };
+        // Bradley-Terry sees only r_w − r_l, so a shift of every reward (ln_f.bias · score) gets exactly zero gradient;
+        // a little reward centering anchors the level and gives every parameter a gradient.
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 30) with { CenterRewardsCoefficient = 0.01 }) { ConfigureModel = TrainingTestData.Tiny };
 
         var result = trainer.Train(data, null, Path.Combine(dir, "out"));
 
