@@ -5,12 +5,28 @@ using RewardKit.Training;
 
 namespace RewardKit.Tests.Training;
 
-public sealed class RewardTrainerTests
+public sealed class RewardTrainerTests : IDisposable
 {
+    readonly List<string> _folders = [];
+
+    string NewFolder()
+    {
+        var dir = TrainingTestData.NewFolder();
+        _folders.Add(dir);
+        return dir;
+    }
+
+    /// <summary>Deletes the run folders of the test.</summary>
+    public void Dispose()
+    {
+        foreach (var dir in _folders)
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
     [NeedsOpsFact]
     public void Training_lowers_the_loss_and_changes_every_parameter()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
         // Bradley-Terry sees only r_w − r_l, so a shift of every reward (ln_f.bias · score) gets exactly zero gradient;
         // a little reward centering anchors the level and gives every parameter a gradient.
@@ -37,7 +53,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void Evaluation_rows_use_eval_names_and_the_best_model_is_kept()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var train = TrainingTestData.WritePairs(dir, "train.jsonl", 32);
         var eval = TrainingTestData.WritePairs(dir, "eval.jsonl", 16, seed: 2);
         var rows = new List<IReadOnlyDictionary<string, double>>();
@@ -59,7 +75,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void Resuming_after_a_stop_gives_bit_identical_parameters()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
         var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25 };
 
@@ -83,7 +99,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void A_NaN_loss_stops_naming_the_step_and_the_last_good_checkpoint()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
         var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 10) with { CheckpointEvery = 2 })
         {
@@ -103,7 +119,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void A_checkpoint_that_fails_midway_leaves_the_previous_one_whole()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
         int saves = 0;
         var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 6) with { CheckpointEvery = 2 })
@@ -124,7 +140,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void Early_stopping_ends_the_run_after_patience_evaluations_without_improvement()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var train = TrainingTestData.WritePairs(dir, "train.jsonl", 32);
         var eval = TrainingTestData.WritePairs(dir, "eval.jsonl", 16, seed: 2);
         var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 60) with { EvalEvery = 2, Patience = 2 }) { ConfigureModel = TrainingTestData.Tiny };
@@ -140,7 +156,7 @@ public sealed class RewardTrainerTests
     [NeedsOpsFact]
     public void Training_from_an_init_folder_starts_from_its_weights_and_tokenizer()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
         var first = new RewardTrainer(TrainingTestData.Options(maxSteps: 5)) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "a"));
 
@@ -160,7 +176,7 @@ public sealed class RewardTrainerTests
     [InlineData(RewardLossKind.Focal)]
     public void Every_loss_kind_trains(RewardLossKind loss)
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
         var result = new RewardTrainer(TrainingTestData.Options(maxSteps: 15) with { Loss = loss, L2 = 1e-4 }) { ConfigureModel = TrainingTestData.Tiny }
             .Train(data, null, Path.Combine(dir, "out"));
@@ -171,7 +187,7 @@ public sealed class RewardTrainerTests
     [Fact]
     public void Startup_checks_count_truncations_duplicates_and_identical_pairs()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var path = TrainingTestData.WritePairs(dir, "train.jsonl", 10, longPromptWords: 60);
         File.AppendAllLines(path, [File.ReadLines(path).First()]);                   // a duplicate
         var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions(), default);
@@ -196,7 +212,7 @@ public sealed class RewardTrainerTests
     [Fact]
     public void Dropping_over_long_pairs_counts_them_with_the_reason()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var path = TrainingTestData.WritePairs(dir, "train.jsonl", 10, longPromptWords: 60);
         var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions(), default);
         var (tokenizer, encoder) = Encoder(pairs, maxLength: 80, OverflowPolicy.Drop);
@@ -235,7 +251,7 @@ public sealed class RewardTrainerTests
     [Fact]
     public void Bad_records_stop_the_run_with_the_readers_message_unless_skipped()
     {
-        var dir = TrainingTestData.NewFolder();
+        var dir = NewFolder();
         var path = TrainingTestData.WritePairs(dir, "train.jsonl", 4);
         File.AppendAllLines(path, ["""{"prompt": "x", "chosen": "y"}"""]);
         var e = Assert.Throws<InvalidDataException>(() => new RewardTrainer(new RewardTrainingOptions()).Train(path, null, Path.Combine(dir, "out")));
