@@ -1,0 +1,15 @@
+using RewardKit.Benchmarks;
+
+namespace RewardKit.Tests.Benchmarks;
+
+public class ProcessMemoryTests
+{
+    [Fact]
+    public void Peak_resident_memory_is_at_least_the_current_one()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        double current = ProcessMemory.CurrentRssMb(), peak = ProcessMemory.PeakRssMb();
+        Assert.True(current > 1, $"VmRSS {current} MB");
+        Assert.True(peak >= current, $"VmHWM {peak} MB < VmRSS {current} MB");
+    }
+}
