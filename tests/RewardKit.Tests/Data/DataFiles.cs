@@ -1,7 +1,7 @@
 using System.Text;
 using RewardKit.Data;
 
-namespace RewardKit.Tests.Data;
+namespace RewardKit.Tests.DataFormats;
 
 /// <summary>Temporary preference files for the data tests; deleted with the instance.</summary>
 public sealed class DataFiles : IDisposable

@@ -1,6 +1,6 @@
 using RewardKit.Data;
 
-namespace RewardKit.Tests.Data;
+namespace RewardKit.Tests.DataFormats;
 
 public sealed class FormatConversionTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using System.Text;
 using RewardKit.Data;
 
-namespace RewardKit.Tests.Data;
+namespace RewardKit.Tests.DataFormats;
 
 public sealed class PreferenceReaderTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using RewardKit.Data;
 using RewardKit.Data.World;
 
-namespace RewardKit.Tests.Data;
+namespace RewardKit.Tests.DataFormats;
 
 public sealed class PreferenceWorldTests : IDisposable
 {
