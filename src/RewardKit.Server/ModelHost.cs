@@ -103,7 +103,7 @@ public sealed class ModelHost(RewardServerOptions options, RewardModelLoader loa
         }
         catch (Exception e)
         {
-            Refuse($"cannot load the model in {directory}: {e.Message}");
+            Refuse(e.Message.StartsWith(directory, StringComparison.Ordinal) ? e.Message : $"cannot load the model in {directory}: {e.Message}");
             return false;
         }
         var old = Interlocked.Exchange(ref _current, served);

@@ -5,7 +5,7 @@ using RewardKit.Data.World;
 namespace RewardKit.Cli.Commands;
 
 /// <summary><c>rewardkit data</c>: Preference data: generate the built-in world, validate, stats, split and convert.</summary>
-public static class DataCommand
+public static partial class DataCommand
 {
     /// <summary>The <c>data</c> verb with its subcommands.</summary>
     public static Command Create()
@@ -13,6 +13,9 @@ public static class DataCommand
         var command = new Command("data", "Preference data: generate the built-in world, validate, stats, split and convert.");
         command.Subcommands.Add(Generate());
         command.Subcommands.Add(Validate());
+        command.Subcommands.Add(Stats());
+        command.Subcommands.Add(Split());
+        command.Subcommands.Add(Convert());
         return command;
     }
 

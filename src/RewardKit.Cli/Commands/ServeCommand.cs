@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using RewardKit.Server;
 
 namespace RewardKit.Cli.Commands;
 
@@ -7,8 +9,30 @@ public static class ServeCommand
 {
     public static Command Create()
     {
-        var command = new Command("serve", "Serve a reward model over HTTP.");
-        command.SetAction(_ => NotBuilt.Report("serve"));
+        var model = new Option<string>("--model") { Description = "A model folder to serve." };
+        var registry = new Option<string>("--registry") { Description = "A registry folder: serve the promoted version and swap when it changes." };
+        var name = new Option<string>("--name") { Description = "Model name in the registry (default: its only name)." };
+        var urls = new Option<string>("--urls") { Description = "Listen address (default http://127.0.0.1:8080).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var keys = new Option<string>("--api-keys") { Description = "File of sha256 (hex) API key hashes, one per line; requires Authorization: Bearer KEY." };
+        var noBatching = new Option<bool>("--no-micro-batching") { Description = "One forward pass per request (for comparison)." };
+        var command = new Command("serve", "Serve a reward model over HTTP.") { model, registry, name, urls, keys, noBatching };
+        command.SetAction(async (parse, ct) =>
+        {
+            if ((parse.GetValue(model) is null) == (parse.GetValue(registry) is null))
+                throw new UserErrorException("pass exactly one of --model DIR or --registry DIR.");
+            var args = new List<string> { "--urls", parse.GetValue(urls)! };
+            void Add(string flag, string? value) { if (value is not null) { args.Add(flag); args.Add(value); } }
+            Add("--model", parse.GetValue(model));
+            Add("--registry", parse.GetValue(registry));
+            Add("--name", parse.GetValue(name));
+            Add("--api-keys", parse.GetValue(keys));
+            if (parse.GetValue(noBatching)) Add("--RewardKit:MicroBatching", "false");
+            await using var app = RewardServer.Build([.. args], ScoringCli.Load);
+            await app.StartAsync(ct);
+            Console.Error.WriteLine($"serving on {string.Join(", ", app.Urls)}; Ctrl+C finishes in-flight requests and stops.");
+            await app.WaitForShutdownAsync(ct);
+            return CliApp.Success;
+        });
         return command;
     }
 }

@@ -1,14 +1,131 @@
 using System.CommandLine;
+using RewardKit.Training;
+using Spectre.Console;
 
 namespace RewardKit.Cli.Commands;
 
 /// <summary><c>rewardkit train</c>: Train a reward model on preference data.</summary>
 public static class TrainCommand
 {
+    /// <summary>The <c>train</c> verb: binds flags (over an optional YAML config) to <see cref="RewardTrainingOptions"/> and runs <see cref="RewardTrainer"/>.</summary>
     public static Command Create()
     {
-        var command = new Command("train", "Train a reward model on preference data.");
-        command.SetAction(_ => NotBuilt.Report("train"));
+        var data = new Option<FileInfo>("--data") { Description = "Training pairs (JSONL or CSV).", Required = true };
+        var evalData = new Option<FileInfo?>("--eval-data") { Description = "Validation pairs, evaluated every eval_every steps and at the end; the best model is kept." };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: model/, checkpoint/, metrics.jsonl.", Required = true };
+        var config = new Option<FileInfo?>("--config") { Description = "Training options as YAML (snake_case keys, e.g. learning_rate: 0.001); flags override it." };
+        var preset = new Option<string?>("--preset") { Description = "Model size: tiny (2 layers, d 128), small (4, 256) or base (GPT-2 124M). Default tiny." };
+        preset.AcceptOnlyFromAmong("tiny", "small", "base");
+        var init = new Option<DirectoryInfo?>("--init") { Description = "Start from a GPT-2 checkpoint or RewardKit model folder (its tokenizer is used)." };
+        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "A tokenizer folder to use instead of training a BPE tokenizer on the data." };
+        var loss = new Option<string?>("--loss") { Description = "Objective: bradley-terry (default), contrastive, hinge or focal." };
+        loss.AcceptOnlyFromAmong("bradley-terry", "contrastive", "hinge", "focal");
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 1." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
+        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate. Default 1e-3." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens of prompt + response. Default 128." };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (0 = all cores); results are identical for a fixed count." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of initialisation, shuffling and dropout. Default 42." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (bit-identical to an uninterrupted run with the same seed and threads)." };
+        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (they are listed) instead of stopping at the first." };
+
+        var command = new Command("train", "Train a reward model on preference data.")
+        {
+            data, evalData, outDir, config, preset, init, tokenizer, loss, maxSteps, epochs, batchSize, lr, maxLength, threads, seed, resume, skipInvalid,
+        };
+        command.SetAction(parse =>
+        {
+            var options = parse.GetValue(config) is { } file ? RewardTrainingOptions.LoadYaml(file.FullName) : new RewardTrainingOptions();
+            options = options with
+            {
+                Preset = parse.GetValue(preset) ?? options.Preset,
+                Init = parse.GetValue(init)?.FullName ?? options.Init,
+                Tokenizer = parse.GetValue(tokenizer)?.FullName ?? options.Tokenizer,
+                Loss = parse.GetValue(loss) is { } l ? ParseLoss(l) : options.Loss,
+                MaxSteps = parse.GetValue(maxSteps) ?? options.MaxSteps,
+                Epochs = parse.GetValue(epochs) ?? options.Epochs,
+                BatchSize = parse.GetValue(batchSize) ?? options.BatchSize,
+                LearningRate = parse.GetValue(lr) ?? options.LearningRate,
+                MaxLength = parse.GetValue(maxLength) ?? options.MaxLength,
+                Threads = parse.GetValue(threads) ?? options.Threads,
+                Seed = parse.GetValue(seed) ?? options.Seed,
+                Resume = parse.GetValue(resume) || options.Resume,
+                SkipInvalid = parse.GetValue(skipInvalid) || options.SkipInvalid,
+            };
+            return Run(options, parse.GetValue(data)!.FullName, parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
+        });
         return command;
+    }
+
+    static RewardLossKind ParseLoss(string name) => name switch
+    {
+        "contrastive" => RewardLossKind.Contrastive,
+        "hinge" => RewardLossKind.Hinge,
+        "focal" => RewardLossKind.Focal,
+        _ => RewardLossKind.BradleyTerry,
+    };
+
+    static int Run(RewardTrainingOptions options, string data, string? evalData, string outDir)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;   // finish the step, save a checkpoint, exit cleanly
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            TrainingResult? result = null;
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("preparing", autoStart: true, maxValue: 1);
+                    var progress = new Reporter(p =>
+                    {
+                        if (p.Message is not null) AnsiConsole.MarkupLine(Markup.Escape(p.Message));
+                        if (p.TotalSteps > 0)
+                        {
+                            task.MaxValue = p.TotalSteps;
+                            task.Value = p.Step;
+                            task.Description = double.IsNaN(p.Loss) ? $"step {p.Step}/{p.TotalSteps}" : $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
+                        }
+                    });
+                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cts.Token);
+                });
+            PrintSummary(result!);
+            return CliApp.Success;
+        }
+        catch (TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return CliApp.UserError;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    static void PrintSummary(TrainingResult result)
+    {
+        if (result.Cancelled)
+        {
+            Console.WriteLine($"stopped at step {result.Steps}; checkpoint saved in {result.CheckpointDirectory}. Continue with the same command and --resume.");
+            return;
+        }
+        Console.WriteLine($"trained {result.Steps} steps{(result.StoppedEarly ? " (early stopping)" : "")}; model (step {result.BestStep}) in {result.ModelDirectory}");
+        string Row(IReadOnlyDictionary<string, double> m) => string.Join("  ", m.Where(kv => kv.Key != "step").Select(kv => $"{kv.Key} {kv.Value:G4}"));
+        if (result.FinalTrainMetrics.Count > 0) Console.WriteLine($"last step:  {Row(result.FinalTrainMetrics)}");
+        if (result.BestEvalMetrics.Count > 0) Console.WriteLine($"best eval:  {Row(result.BestEvalMetrics)}");
+    }
+
+    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
     }
 }

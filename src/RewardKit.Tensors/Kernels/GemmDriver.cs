@@ -49,6 +49,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>Computes rows [m0, m1) x columns [n0, n1) of C on the current thread using <paramref name="scratch"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     public static void Compute<TK>(in GemmProblem p, int m0, int m1, int n0, int n1, float* scratch) where TK : struct, IMicroKernel
     {
         int mr = TK.MR, nr = TK.NR;
@@ -101,6 +102,7 @@ internal static unsafe class GemmDriver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     static void MergeTile(float* tile, int nr, float* c, nint ldc, int rows, int cols, bool accumulate)
     {
         for (int i = 0; i < rows; i++)
@@ -135,6 +137,7 @@ internal static unsafe class GemmDriver
     /// src is (kc, width) with row stride ld; writes slivers of <paramref name="r"/> columns, sliver s at
     /// dst + s·kc, element (q, c) at q·r + c. Rows are read sequentially (no 4 KiB-stride cache-set conflicts).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     static void PackRowsAcross(float* src, nint ld, int kc, int width, int r, float* dst)
     {
         int full = width / r * r;
@@ -162,6 +165,7 @@ internal static unsafe class GemmDriver
     /// src is (width, kc) with row stride ld; writes slivers of <paramref name="r"/> rows transposed: sliver s at
     /// dst + s·kc, element (row c, depth q) at q·r + c. Uses in-register 8 x 8 (and 4 x 8) transposes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     static void PackTransposed(float* src, nint ld, int width, int kc, int r, float* dst)
     {
         for (int s = 0; s < width; s += r)
@@ -186,6 +190,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>Rows 0..7 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..7].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     static void Transpose8Rows(float* src, nint ld, int kc, float* d, int r)
     {
         int q = 0;
@@ -222,6 +227,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>Rows 0..3 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // no slow tier-0 pass over the packing loops
     static void Transpose4Rows(float* src, nint ld, int kc, float* d, int r)
     {
         int q = 0;

@@ -69,6 +69,9 @@ public sealed record RewardTrainingOptions
     /// <summary>Prompt template: "plain" ("Human: {prompt}\n\nAssistant: {response}") or "hh" (HH-RLHF transcripts as they are). Default: detected from the data.</summary>
     public string? Template { get; init; }
 
+    /// <summary>Skip invalid records (listed in the start-up checks) instead of stopping at the first with the reader's message. Default false.</summary>
+    public bool SkipInvalid { get; init; }
+
     /// <summary>Over-long pairs: truncate (default), drop or error.</summary>
     public OverflowHandling OnOverflow { get; init; } = OverflowHandling.Truncate;
 

@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace RewardKit.Tensors.Safetensors;
+
+/// <summary>One tensor entry of a safetensors header.</summary>
+/// <param name="Name">Tensor name.</param>
+/// <param name="DType">Stored dtype (F32, F16 or BF16).</param>
+/// <param name="Shape">Dimensions.</param>
+/// <param name="Begin">Start byte offset inside the data section.</param>
+/// <param name="End">End byte offset (exclusive) inside the data section.</param>
+public sealed record SafetensorsEntry(string Name, string DType, int[] Shape, long Begin, long End);
+
+/// <summary>A parsed, validated safetensors file (Hugging Face format) with tensors readable as float32.</summary>
+public sealed class SafetensorsFile
+{
+    /// <summary>Largest accepted JSON header (100 MB).</summary>
+    public const long MaxHeaderBytes = 100L * 1024 * 1024;
+
+    private readonly byte[] _data;
+    private readonly Dictionary<string, SafetensorsEntry> _entries;
+
+    private SafetensorsFile(string path, byte[] data, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata)
+    {
+        Path = path;
+        _data = data;
+        _entries = entries;
+        Metadata = metadata;
+    }
+
+    /// <summary>File this was read from.</summary>
+    public string Path { get; }
+
+    /// <summary>The <c>__metadata__</c> map (empty when absent).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Tensor names in ordinal order.</summary>
+    public IReadOnlyList<string> Names => _entries.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The header entry for <paramref name="name"/>.</summary>
+    public SafetensorsEntry this[string name] => _entries.TryGetValue(name, out var e)
+        ? e : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'.");
+
+    /// <summary>Reads and validates the whole file.</summary>
+    public static SafetensorsFile Read(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        return Parse(path, bytes);
+    }
+
+    /// <summary>Parses and validates safetensors bytes; <paramref name="path"/> is only used in error messages.</summary>
+    public static SafetensorsFile Parse(string path, byte[] bytes)
+    {
+        if (bytes.Length < 8) throw new InvalidDataException($"{path}: truncated file ({bytes.Length} bytes); a safetensors file starts with an 8-byte header length.");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (n > MaxHeaderBytes) throw new InvalidDataException($"{path}: header length {n} exceeds the {MaxHeaderBytes}-byte limit.");
+        if ((long)n > bytes.Length - 8) throw new InvalidDataException($"{path}: header length {n} exceeds the file size ({bytes.Length} bytes); file truncated?");
+        string json;
+        try { json = new UTF8Encoding(false, true).GetString(bytes, 8, (int)n); }
+        catch (DecoderFallbackException) { throw new InvalidDataException($"{path}: header is not valid UTF-8."); }
+        var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false }); }
+        catch (JsonException ex) { throw new InvalidDataException($"{path}: header is not valid JSON ({ex.Message}).", ex); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: header must be a JSON object.");
+            foreach (var prop in doc.RootElement.EnumerateObject())
+            {
+                if (prop.Name == "__metadata__")
+                {
+                    if (prop.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: __metadata__ must be an object of strings.");
+                    foreach (var m in prop.Value.EnumerateObject())
+                    {
+                        if (m.Value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: __metadata__ value '{m.Name}' must be a string.");
+                        metadata[m.Name] = m.Value.GetString()!;
+                    }
+                    continue;
+                }
+                if (entries.ContainsKey(prop.Name)) throw new InvalidDataException($"{path}: duplicate tensor name '{prop.Name}'.");
+                entries[prop.Name] = ParseEntry(path, prop.Name, prop.Value);
+            }
+        }
+        long dataLen = bytes.Length - 8 - (long)n;
+        long cursor = 0;
+        foreach (var e in entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin < cursor) throw new InvalidDataException($"{path}: tensor '{e.Name}' data [{e.Begin},{e.End}) overlaps the previous tensor (ends at {cursor}).");
+            if (e.Begin > cursor) throw new InvalidDataException($"{path}: gap in data before tensor '{e.Name}' (bytes {cursor}..{e.Begin} unused).");
+            if (e.End > dataLen) throw new InvalidDataException($"{path}: tensor '{e.Name}' data [{e.Begin},{e.End}) lies outside the {dataLen}-byte data section; file truncated?");
+            cursor = e.End;
+        }
+        if (cursor != dataLen) throw new InvalidDataException($"{path}: {dataLen - cursor} trailing bytes after the last tensor.");
+        var data = new byte[dataLen];
+        Array.Copy(bytes, 8 + (long)n, data, 0, dataLen);
+        return new SafetensorsFile(path, data, entries, metadata);
+    }
+
+    private static SafetensorsEntry ParseEntry(string path, string name, JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: tensor '{name}' entry must be an object.");
+        if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: tensor '{name}' lacks a string 'dtype'.");
+        string dtype = dt.GetString()!;
+        int size = dtype switch { "F32" => 4, "F16" => 2, "BF16" => 2, _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{dtype}' (expected F32, F16 or BF16).") };
+        if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}: tensor '{name}' lacks a 'shape' array.");
+        var shape = new List<int>();
+        long count = 1;
+        foreach (var d in sh.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim)) throw new InvalidDataException($"{path}: tensor '{name}' shape has a non-integer dimension '{d}'.");
+            if (dim < 0) throw new InvalidDataException($"{path}: tensor '{name}' shape has a negative dimension {dim}.");
+            if (dim > int.MaxValue) throw new InvalidDataException($"{path}: tensor '{name}' dimension {dim} is too large.");
+            shape.Add((int)dim);
+            count = checked(count * dim);
+        }
+        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+            throw new InvalidDataException($"{path}: tensor '{name}' needs 'data_offsets' as [begin, end].");
+        long[] be = new long[2];
+        for (int i = 0; i < 2; i++)
+        {
+            var o = off[i];
+            if (o.ValueKind != JsonValueKind.Number || !o.TryGetInt64(out be[i]) || be[i] < 0)
+                throw new InvalidDataException($"{path}: tensor '{name}' data_offsets must be non-negative integers, got '{o}'.");
+        }
+        if (be[1] < be[0]) throw new InvalidDataException($"{path}: tensor '{name}' data_offsets end {be[1]} is before begin {be[0]}.");
+        if (be[1] - be[0] != count * size)
+            throw new InvalidDataException($"{path}: tensor '{name}' shape [{string.Join(",", shape)}] x {dtype} needs {count * size} bytes but data_offsets span {be[1] - be[0]}.");
+        return new SafetensorsEntry(name, dtype, shape.ToArray(), be[0], be[1]);
+    }
+
+    /// <summary>Returns tensor <paramref name="name"/> converted to float32 (F16 and BF16 are widened).</summary>
+    public float[] ReadFloats(string name)
+    {
+        var e = this[name];
+        var src = _data.AsSpan((int)e.Begin, (int)(e.End - e.Begin));
+        switch (e.DType)
+        {
+            case "F32":
+            {
+                var r = new float[src.Length / 4];
+                for (int i = 0; i < r.Length; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
+                return r;
+            }
+            case "F16":
+            {
+                var r = new float[src.Length / 2];
+                for (int i = 0; i < r.Length; i++) r[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)));
+                return r;
+            }
+            default:
+            {
+                var r = new float[src.Length / 2];
+                for (int i = 0; i < r.Length; i++) r[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)) << 16);
+                return r;
+            }
+        }
+    }
+}
+
+/// <summary>Writes float32 safetensors files atomically (temp file, flush, rename).</summary>
+public static class SafetensorsWriter
+{
+    /// <summary>Writes named tensors (their data, copied) as F32; see the memory overload.</summary>
+    public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => (t.Name, (int[])t.Tensor.Shape.Clone(), new ReadOnlyMemory<float>(t.Tensor.ToArray()))), metadata);
+
+    /// <summary>Writes the tensors as F32, sorted by name (ordinal), header padded with spaces to 8 bytes.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                w.WriteStartObject("__metadata__");
+                foreach (var kv in metadata.OrderBy(k => k.Key, StringComparer.Ordinal)) w.WriteString(kv.Key, kv.Value);
+                w.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, shape, data) in list)
+            {
+                if (name == "__metadata__" || !seen.Add(name)) throw new ArgumentException($"Safetensors write to {path}: duplicate or reserved tensor name '{name}'.");
+                long count = 1;
+                foreach (int d in shape)
+                {
+                    if (d < 0) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' has negative dimension {d}.");
+                    count *= d;
+                }
+                if (count != data.Length) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' shape [{string.Join(",", shape)}] holds {count} values but {data.Length} were given.");
+                w.WriteStartObject(name);
+                w.WriteString("dtype", "F32");
+                w.WriteStartArray("shape"); foreach (int d in shape) w.WriteNumberValue(d); w.WriteEndArray();
+                w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); w.WriteNumberValue(offset + count * 4); w.WriteEndArray();
+                w.WriteEndObject();
+                offset += count * 4;
+            }
+            w.WriteEndObject();
+        }
+        while (ms.Length % 8 != 0) ms.WriteByte((byte)' ');
+        string tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)ms.Length);
+            fs.Write(len);
+            ms.Position = 0;
+            ms.CopyTo(fs);
+            byte[] buf = new byte[4];
+            foreach (var t in list)
+            {
+                var s = t.Data.Span;
+                for (int i = 0; i < s.Length; i++) { BinaryPrimitives.WriteSingleLittleEndian(buf, s[i]); fs.Write(buf); }
+            }
+            fs.Flush(true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}

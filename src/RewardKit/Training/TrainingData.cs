@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using RewardKit.Data;
+using RewardKit.Text;
+
+namespace RewardKit.Training;
+
+/// <summary>One preference pair as token ids, ready to batch.</summary>
+/// <param name="Chosen">The chosen sequence [prompt ; response].</param>
+/// <param name="Rejected">The rejected sequence.</param>
+/// <param name="Margin">The pair's margin field (0 when absent).</param>
+/// <param name="Weight">The pair's weight field (1 when absent).</param>
+public sealed record EncodedPair(EncodedSequence Chosen, EncodedSequence Rejected, float Margin, float Weight)
+{
+    /// <summary>The longer of the two sequences (what the batch is padded to).</summary>
+    public int MaxLength => Math.Max(Chosen.Length, Rejected.Length);
+}
+
+/// <summary>
+/// What the data pipeline found before step 1, so that nothing is dropped silently: pairs read, skipped by the reader,
+/// truncated, dropped (with reasons), duplicates, chosen == rejected, and whether the pooled token lies inside the response.
+/// </summary>
+public sealed record StartupChecks
+{
+    /// <summary>Which split ("train" or "eval").</summary>
+    public required string Split { get; init; }
+    /// <summary>The data file.</summary>
+    public required string File { get; init; }
+    /// <summary>Pairs the reader returned.</summary>
+    public long PairsRead { get; init; }
+    /// <summary>Records the reader skipped (with <see cref="RewardTrainingOptions.SkipInvalid"/>).</summary>
+    public long RecordsSkipped { get; init; }
+    /// <summary>Pairs kept for training or evaluation.</summary>
+    public long PairsKept { get; init; }
+    /// <summary>Sequences (two per pair) whose prompt was cut from the left.</summary>
+    public long PromptsTruncated { get; init; }
+    /// <summary>Sequences whose response end was cut (the response alone exceeded max_length).</summary>
+    public long ResponsesTruncated { get; init; }
+    /// <summary>Pairs left out, by reason.</summary>
+    public IReadOnlyDictionary<string, long> Dropped { get; init; } = new Dictionary<string, long>();
+    /// <summary>Pairs whose (prompt, chosen, rejected) repeats an earlier pair (kept, reported).</summary>
+    public long Duplicates { get; init; }
+    /// <summary>Pairs whose chosen text equals the rejected text (dropped: they carry no preference).</summary>
+    public long ChosenEqualsRejected { get; init; }
+    /// <summary>Sequences whose pooled (last) token lies inside the response: should equal 2 × <see cref="PairsKept"/>.</summary>
+    public long PooledInsideResponse { get; init; }
+    /// <summary>The longest kept sequence in tokens.</summary>
+    public int LongestSequence { get; init; }
+
+    /// <summary>The checks as lines for a log.</summary>
+    public IEnumerable<string> Lines()
+    {
+        yield return $"{Split}: {File}: {PairsRead} pairs read, {RecordsSkipped} invalid records skipped, {PairsKept} kept, longest {LongestSequence} tokens";
+        yield return $"{Split}: truncation: {PromptsTruncated} prompts cut from the left, {ResponsesTruncated} responses cut at the end";
+        foreach (var (reason, count) in Dropped) yield return $"{Split}: dropped {count} pairs: {reason}";
+        yield return $"{Split}: {Duplicates} duplicate pairs (kept), {ChosenEqualsRejected} with chosen == rejected (dropped)";
+        yield return $"{Split}: pooled token inside the response for {PooledInsideResponse} of {2 * PairsKept} sequences"
+            + (PooledInsideResponse == 2 * PairsKept ? " (ok)" : " (NOT ALL)");
+    }
+}
+
+/// <summary>A split encoded for training: the pairs, the checks and the file's sha256.</summary>
+internal sealed record EncodedSplit(IReadOnlyList<EncodedPair> Pairs, StartupChecks Checks, string Sha256, IReadOnlyList<PreferencePair> Source);
+
+/// <summary>Reading, template choice and encoding of preference files.</summary>
+internal static class TrainingData
+{
+    public static (List<PreferencePair> Pairs, ReadReport Report) Read(string path, RewardTrainingOptions options, CancellationToken ct) =>
+        PreferenceReader.ReadAllPairs(path, new ReaderOptions { SkipInvalid = options.SkipInvalid }, ct);
+
+    /// <summary>hh when the prompts are HH-RLHF transcripts ("\n\nHuman:"), else plain, unless the options name one.</summary>
+    public static string ChooseTemplate(RewardTrainingOptions options, IReadOnlyList<PreferencePair> pairs) =>
+        options.Template ?? (pairs.Any(p => p.Prompt.Contains("\n\nHuman:", StringComparison.Ordinal)) ? "hh" : "plain");
+
+    /// <summary>The texts a BPE tokenizer is trained on: each prompt once, every response.</summary>
+    public static IEnumerable<string> Texts(IReadOnlyList<PreferencePair> pairs, PromptTemplate template)
+    {
+        string? lastPrompt = null;
+        foreach (var p in pairs)
+        {
+            var c = template.Render(p.Prompt, p.Chosen);
+            if (!string.Equals(p.Prompt, lastPrompt, StringComparison.Ordinal)) yield return c.Prompt;
+            lastPrompt = p.Prompt;
+            yield return c.Response;
+            yield return template.Render(p.Prompt, p.Rejected).Response;
+        }
+    }
+
+    public static EncodedSplit Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder, CancellationToken ct)
+    {
+        var truncation = new TruncationReport();
+        var dropped = new Dictionary<string, long>();
+        void Drop(string reason) => dropped[reason] = dropped.GetValueOrDefault(reason) + 1;
+        var seen = new HashSet<(string, string, string)>();
+        long duplicates = 0, identical = 0, pooledInside = 0;
+        int longest = 0;
+        var kept = new List<EncodedPair>(pairs.Count);
+        foreach (var p in pairs)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (!seen.Add((p.Prompt, p.Chosen, p.Rejected))) duplicates++;
+            if (string.Equals(p.Chosen, p.Rejected, StringComparison.Ordinal)) { identical++; continue; }
+            string where = $"{path}:{p.LineNumber}";
+            var c = encoder.Encode(p.Prompt, p.Chosen, truncation, where + " chosen");
+            var r = encoder.Encode(p.Prompt, p.Rejected, truncation, where + " rejected");
+            if (c is null || r is null) { Drop($"longer than max_length = {encoder.Options.MaxLength} (on_overflow: drop)"); continue; }
+            if (c.ResponseStart >= c.Length || r.ResponseStart >= r.Length)
+            {
+                Drop("a response encodes to no tokens, so the pooled token would lie in the prompt");
+                continue;
+            }
+            pooledInside += 2;
+            longest = Math.Max(longest, Math.Max(c.Length, r.Length));
+            kept.Add(new EncodedPair(c, r, (float)(p.Margin ?? 0), (float)(p.Weight ?? 1)));
+        }
+        var checks = new StartupChecks
+        {
+            Split = split, File = path, PairsRead = pairs.Count, RecordsSkipped = report.SkippedCount, PairsKept = kept.Count,
+            PromptsTruncated = truncation.PromptTruncated, ResponsesTruncated = truncation.ResponseTruncated,
+            Dropped = dropped, Duplicates = duplicates, ChosenEqualsRejected = identical, PooledInsideResponse = pooledInside,
+            LongestSequence = longest,
+        };
+        if (kept.Count == 0)
+            throw new InvalidDataException($"{path}: no usable pairs ({string.Join("; ", checks.Lines())}); check the file and max_length.");
+        return new EncodedSplit(kept, checks, Sha256(path), pairs);
+    }
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

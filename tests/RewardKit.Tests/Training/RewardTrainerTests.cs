@@ -1,0 +1,198 @@
+using RewardKit.Models;
+using RewardKit.Tensors;
+using RewardKit.Text;
+using RewardKit.Training;
+
+namespace RewardKit.Tests.Training;
+
+public sealed class RewardTrainerTests
+{
+    [NeedsOpsFact]
+    public void Training_lowers_the_loss_and_changes_every_parameter()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 30)) { ConfigureModel = TrainingTestData.Tiny };
+
+        var result = trainer.Train(data, null, Path.Combine(dir, "out"));
+
+        Assert.Equal(30, result.Steps);
+        double first = result.Losses.Take(3).Average(), last = result.Losses.TakeLast(3).Average();
+        Assert.True(last < first * 0.7, $"loss went from {first:F4} to {last:F4}");
+        var (trained, metadata) = RewardModelFolder.Load(result.ModelDirectory!);
+        var initial = new GptRewardModel(trained.Config, trained.Pooling);
+        initial.Initialize(new Rng(trainer.Options.Seed));
+        foreach (var e in trained.Parameters.Entries)
+            Assert.False(e.Tensor.Data.SequenceEqual(initial.Parameters[e.Name].Data), $"{e.Name} did not change");
+        Assert.Equal(RewardTrainer.HistogramBins, metadata.RewardHistogram!.Counts.Length);
+        Assert.Equal(80, metadata.RewardHistogram.Counts.Sum());
+        var lines = File.ReadAllLines(Path.Combine(dir, "out", RewardTrainer.MetricsFileName));
+        Assert.Equal(30, lines.Length);
+        Assert.Contains("\"grad_norm\"", lines[0]);
+        Assert.Contains("\"learning_rate\"", lines[0]);
+    }
+
+    [NeedsOpsFact]
+    public void Evaluation_rows_use_eval_names_and_the_best_model_is_kept()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var train = TrainingTestData.WritePairs(dir, "train.jsonl", 32);
+        var eval = TrainingTestData.WritePairs(dir, "eval.jsonl", 16, seed: 2);
+        var rows = new List<IReadOnlyDictionary<string, double>>();
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 12) with { EvalEvery = 4 })
+        {
+            ConfigureModel = TrainingTestData.Tiny, Metrics = rows.Add,
+        };
+
+        var result = trainer.Train(train, eval, Path.Combine(dir, "out"));
+
+        var evals = rows.Where(r => r.ContainsKey("eval_accuracy")).ToList();
+        Assert.Equal([4.0, 8.0, 12.0], evals.Select(r => r["step"]));
+        Assert.All(evals, r => Assert.True(r["eval_min_reward"] <= r["eval_mean_reward"] && r["eval_mean_reward"] <= r["eval_max_reward"]));
+        var bestAccuracy = evals.Max(r => r["eval_accuracy"]);
+        Assert.Equal(bestAccuracy, result.BestEvalMetrics["eval_accuracy"]);
+        Assert.Equal(evals.First(r => r["eval_accuracy"] == bestAccuracy)["step"], result.BestStep);
+    }
+
+    [NeedsOpsFact]
+    public void Resuming_after_a_stop_gives_bit_identical_parameters()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
+        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25 };
+
+        new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "straight"));
+
+        using var cts = new CancellationTokenSource();
+        var stopped = new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny, AfterStep = (step, _) => { if (step == 4) cts.Cancel(); } }
+            .Train(data, null, Path.Combine(dir, "resumed"), cts.Token);
+        Assert.True(stopped.Cancelled);
+        Assert.Equal(4, stopped.Steps);
+        var resumed = new RewardTrainer(options with { Resume = true }) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "resumed"));
+        Assert.Equal(8, resumed.Steps);
+
+        var a = SafetensorsFile.Read(Path.Combine(dir, "straight", "checkpoint", "tensors.safetensors"));
+        var b = SafetensorsFile.Read(Path.Combine(dir, "resumed", "checkpoint", "tensors.safetensors"));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var name in a.Keys) Assert.True(a[name].Values.AsSpan().SequenceEqual(b[name].Values), $"{name} differs after resume");
+        Assert.Equal(8, File.ReadAllLines(Path.Combine(dir, "resumed", RewardTrainer.MetricsFileName)).Length);
+    }
+
+    [NeedsOpsFact]
+    public void A_NaN_loss_stops_naming_the_step_and_the_last_good_checkpoint()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 10) with { CheckpointEvery = 2 })
+        {
+            ConfigureModel = TrainingTestData.Tiny,
+            AfterStep = (step, model) => { if (step == 3) model.ScoreWeight.Data[0] = float.NaN; },
+        };
+
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data, null, Path.Combine(dir, "out")));
+
+        Assert.Equal(4, e.Step);
+        Assert.Contains("step 4", e.Message);
+        Assert.Contains("NaN", e.Message);
+        Assert.Contains(Path.Combine(dir, "out", "checkpoint"), e.Message);
+        Assert.Contains("(step 2)", e.Message);
+    }
+
+    [NeedsOpsFact]
+    public void A_checkpoint_that_fails_midway_leaves_the_previous_one_whole()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
+        int saves = 0;
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 6) with { CheckpointEvery = 2 })
+        {
+            ConfigureModel = TrainingTestData.Tiny,
+            BeforeCheckpointRename = () => { if (++saves == 2) throw new IOException("disk full (simulated)"); },
+        };
+
+        Assert.Throws<IOException>(() => trainer.Train(data, null, Path.Combine(dir, "out")));
+
+        var checkpoint = Path.Combine(dir, "out", "checkpoint");
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(dir, "out")), d => d.Contains(".tmp-"));
+        var state = System.Text.Json.JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))!;
+        Assert.Equal(2, state.Step);
+        Assert.NotEmpty(SafetensorsFile.Read(Path.Combine(checkpoint, "tensors.safetensors"))["parameters"].Values);
+    }
+
+    [Fact]
+    public void Startup_checks_count_truncations_duplicates_and_identical_pairs()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var path = TrainingTestData.WritePairs(dir, "train.jsonl", 10, longPromptWords: 60);
+        File.AppendAllLines(path, [File.ReadLines(path).First()]);                   // a duplicate
+        var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions(), default);
+        pairs.Add(new Data.PreferencePair { Prompt = "Same?", Chosen = "Yes, same.", Rejected = "Yes, same." }); // chosen == rejected
+        var (tokenizer, encoder) = Encoder(pairs, maxLength: 80, OverflowPolicy.Truncate);
+        int longSequences = pairs.Sum(p => (Fits(tokenizer, p.Prompt, p.Chosen, 80) ? 0 : 1) + (Fits(tokenizer, p.Prompt, p.Rejected, 80) ? 0 : 1));
+
+        var split = TrainingData.Encode("train", path, pairs, report, encoder, default);
+
+        var checks = split.Checks;
+        Assert.Equal(12, checks.PairsRead);
+        Assert.Equal(1, checks.Duplicates);
+        Assert.Equal(1, checks.ChosenEqualsRejected);
+        Assert.Equal(11, checks.PairsKept);
+        Assert.True(longSequences >= 10, $"the test data should have long prompts, found {longSequences}");
+        Assert.Equal(longSequences, checks.PromptsTruncated);
+        Assert.Equal(2 * checks.PairsKept, checks.PooledInsideResponse);
+        Assert.True(checks.LongestSequence <= 80);
+        Assert.Contains(checks.Lines(), l => l.Contains("(ok)"));
+    }
+
+    [Fact]
+    public void Dropping_over_long_pairs_counts_them_with_the_reason()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var path = TrainingTestData.WritePairs(dir, "train.jsonl", 10, longPromptWords: 60);
+        var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions(), default);
+        var (tokenizer, encoder) = Encoder(pairs, maxLength: 80, OverflowPolicy.Drop);
+        int longPairs = pairs.Count(p => !Fits(tokenizer, p.Prompt, p.Chosen, 80) || !Fits(tokenizer, p.Prompt, p.Rejected, 80));
+
+        var split = TrainingData.Encode("train", path, pairs, report, encoder, default);
+
+        var dropped = Assert.Single(split.Checks.Dropped);
+        Assert.Contains("max_length", dropped.Key);
+        Assert.Equal(longPairs, dropped.Value);
+        Assert.Equal(10 - longPairs, split.Checks.PairsKept);
+    }
+
+    static (ByteLevelBpeTokenizer, SequenceEncoder) Encoder(IReadOnlyList<Data.PreferencePair> pairs, int maxLength, OverflowPolicy overflow)
+    {
+        var tokenizer = BpeTrainer.Train(TrainingData.Texts(pairs, PromptTemplate.Plain), new BpeTrainerOptions { VocabSize = 300 });
+        return (tokenizer, new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = maxLength, OnOverflow = overflow }, PromptTemplate.Plain));
+    }
+
+    static bool Fits(ByteLevelBpeTokenizer tokenizer, string prompt, string response, int maxLength)
+    {
+        var text = PromptTemplate.Plain.Render(prompt, response);
+        return tokenizer.Encode(text.Prompt).Length + tokenizer.Encode(text.Response).Length <= maxLength;
+    }
+
+    [Fact]
+    public void The_template_is_hh_for_hh_transcripts_and_plain_otherwise()
+    {
+        var hh = new Data.PreferencePair { Prompt = "\n\nHuman: hi\n\nAssistant:", Chosen = " hello", Rejected = " go away" };
+        var plain = new Data.PreferencePair { Prompt = "hi", Chosen = "hello", Rejected = "go away" };
+        Assert.Equal("hh", TrainingData.ChooseTemplate(new RewardTrainingOptions(), [plain, hh]));
+        Assert.Equal("plain", TrainingData.ChooseTemplate(new RewardTrainingOptions(), [plain]));
+        Assert.Equal("plain", TrainingData.ChooseTemplate(new RewardTrainingOptions { Template = "plain" }, [hh]));
+    }
+
+    [Fact]
+    public void Bad_records_stop_the_run_with_the_readers_message_unless_skipped()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var path = TrainingTestData.WritePairs(dir, "train.jsonl", 4);
+        File.AppendAllLines(path, ["""{"prompt": "x", "chosen": "y"}"""]);
+        var e = Assert.Throws<InvalidDataException>(() => new RewardTrainer(new RewardTrainingOptions()).Train(path, null, Path.Combine(dir, "out")));
+        Assert.Contains("train.jsonl:5", e.Message);
+        var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions { SkipInvalid = true }, default);
+        Assert.Equal(4, pairs.Count);
+        Assert.Equal(1, report.SkippedCount);
+    }
+}
