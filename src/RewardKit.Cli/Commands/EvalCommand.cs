@@ -47,15 +47,16 @@ public static class EvalCommand
     {
         var r = result.Report;
         var table = new Table().AddColumns("metric", "value");
-        table.AddRow("pairs", r.Pairs.ToString());
-        table.AddRow("accuracy (95% CI)", $"{r.Accuracy.Value:F4} [{r.Accuracy.Lower:F4}, {r.Accuracy.Upper:F4}]");
-        table.AddRow("ECE (served)", $"{r.Ece:F4}  (noise floor {r.EceNoiseFloor.Mean:F4}, p95 {r.EceNoiseFloor.Percentile95:F4})");
-        table.AddRow("ECE (uncalibrated)", $"{r.EceUncalibrated:F4}");
-        table.AddRow("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
-        table.AddRow("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
-        table.AddRow("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
-        if (r.PTrueError is { } pe) table.AddRow("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
-        foreach (var (name, est) in r.Datasets) table.AddRow($"accuracy on {Markup.Escape(name)}", $"{est.Value:F4}");
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("pairs", r.Pairs.ToString());
+        Row("accuracy (95% CI)", $"{r.Accuracy.Value:F4} [{r.Accuracy.Lower:F4}, {r.Accuracy.Upper:F4}]");
+        Row("ECE (served)", $"{r.Ece:F4}  (noise floor {r.EceNoiseFloor.Mean:F4}, p95 {r.EceNoiseFloor.Percentile95:F4})");
+        Row("ECE (uncalibrated)", $"{r.EceUncalibrated:F4}");
+        Row("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
+        Row("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
+        Row("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
+        if (r.PTrueError is { } pe) Row("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
+        foreach (var (name, est) in r.Datasets) Row($"accuracy on {name}", $"{est.Value:F4}");
         AnsiConsole.Write(table);
     }
 }

@@ -1,0 +1,109 @@
+using System.Globalization;
+using RewardKit.Evaluation;
+
+namespace RewardKit.Reports;
+
+/// <summary>A category's value with an optional confidence interval, for <see cref="SvgChart.CategoryBars"/>.</summary>
+/// <param name="Category">Category label (x axis).</param>
+/// <param name="Value">Bar height.</param>
+/// <param name="Low">Lower end of the interval, or null.</param>
+/// <param name="High">Upper end of the interval, or null.</param>
+/// <param name="Count">Number of items behind the value (shown in the tooltip), or null.</param>
+public sealed record CategoryValue(string Category, double Value, double? Low = null, double? High = null, int? Count = null);
+
+/// <summary>A named sample for <see cref="SvgChart.Histogram"/>.</summary>
+/// <param name="Name">Legend text.</param>
+/// <param name="Color">CSS colour.</param>
+/// <param name="Values">The values; all must be finite.</param>
+public sealed record HistogramSample(string Name, string Color, IReadOnlyList<double> Values);
+
+public sealed partial class SvgChart
+{
+    static string F(double v, int decimals = 3) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
+
+    /// <summary>A line chart of one or more series (e.g. training curves).</summary>
+    public static SvgChart Line(string id, string title, string xLabel, string yLabel, params LineSeries[] series) =>
+        new() { Id = id, Title = title, XLabel = xLabel, YLabel = yLabel, Series = [.. series] };
+
+    /// <summary>A scatter plot of one or more series.</summary>
+    public static SvgChart Scatter(string id, string title, string xLabel, string yLabel, params ScatterSeries[] series) =>
+        new() { Id = id, Title = title, XLabel = xLabel, YLabel = yLabel, Series = [.. series] };
+
+    /// <summary>One bar per category with error bars for [Low, High] where given (e.g. accuracy with a 95% CI).</summary>
+    public static SvgChart CategoryBars(string id, string title, string yLabel, IReadOnlyList<CategoryValue> values, string color,
+        string? seriesName = null, (double Min, double Max)? yRange = null)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var bars = values.Select((v, i) => new ChartBar(i - 0.35, i + 0.35, v.Value, v.Low, v.High,
+            $"{v.Category}: {F(v.Value)}" + (v.Low is { } lo && v.High is { } hi ? $" [{F(lo)}, {F(hi)}]" : "") + (v.Count is { } n ? $", n = {n}" : ""))).ToList();
+        return new SvgChart
+        {
+            Id = id, Title = title, YLabel = yLabel, YRange = yRange, XCategories = values.Select(v => v.Category).ToList(),
+            Series = [new BarSeries(seriesName, color, bars)],
+        };
+    }
+
+    /// <summary>
+    /// Overlaid histograms on shared bins: the bin width is a nice number near (max − min)/<paramref name="bins"/> and the
+    /// edges are its multiples, so every sample is counted in the same bins.
+    /// </summary>
+    public static SvgChart Histogram(string id, string title, string xLabel, IReadOnlyList<HistogramSample> samples, int bins = 30)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (bins < 1) throw new ArgumentException($"bins must be at least 1 (got {bins}).", nameof(bins));
+        foreach (var s in samples)
+            for (int i = 0; i < s.Values.Count; i++)
+                if (!double.IsFinite(s.Values[i]))
+                    throw new ArgumentException($"histogram '{id}', sample '{s.Name}': value {i} is {s.Values[i]}; drop non-finite values before charting.");
+        var all = samples.SelectMany(s => s.Values).ToList();
+        var series = new List<ChartSeries>();
+        if (all.Count > 0)
+        {
+            double min = all.Min(), max = all.Max();
+            double width = max > min ? NiceScale.NiceNumber((max - min) / bins) : 1;
+            double start = Math.Floor(min / width) * width;
+            int count = Math.Max(1, (int)Math.Floor((max - start) / width) + 1);
+            foreach (var s in samples)
+            {
+                var counts = new int[count];
+                foreach (var v in s.Values) counts[Math.Clamp((int)Math.Floor((v - start) / width), 0, count - 1)]++;
+                var barsOf = counts.Select((c, b) => new ChartBar(start + b * width, start + (b + 1) * width, c,
+                    Tooltip: $"{s.Name}: {c} in [{F(start + b * width)}, {F(start + (b + 1) * width)})")).ToList();
+                series.Add(new BarSeries(s.Name, s.Color, barsOf) { Opacity = 0.45 });
+            }
+        }
+        else series.AddRange(samples.Select(s => new BarSeries(s.Name, s.Color, []) { Opacity = 0.45 }));
+        return new SvgChart { Id = id, Title = title, XLabel = xLabel, YLabel = "count", Series = series };
+    }
+
+    /// <summary>
+    /// A reliability diagram for confidences in [½, 1]: one bar per non-empty bin at its observed accuracy (bars meet halfway
+    /// between neighbouring bins), a marker at (mean confidence, accuracy), and the diagonal a calibrated model follows.
+    /// </summary>
+    public static SvgChart Reliability(string id, string title, IReadOnlyList<ReliabilityBin> bins, string? subtitle = null)
+    {
+        ArgumentNullException.ThrowIfNull(bins);
+        var used = bins.Where(b => b.Count > 0 && double.IsFinite(b.MeanConfidence) && double.IsFinite(b.Accuracy)).ToList();
+        double lo = used.Count > 0 && used.Min(b => b.Lower) < 0.5 ? 0 : 0.5;
+        var bars = new List<ChartBar>();
+        for (int i = 0; i < used.Count; i++)
+        {
+            double left = i == 0 ? lo : (used[i - 1].Upper + used[i].Lower) / 2;
+            double right = i == used.Count - 1 ? 1 : (used[i].Upper + used[i + 1].Lower) / 2;
+            var b = used[i];
+            bars.Add(new ChartBar(left, right, b.Accuracy,
+                Tooltip: $"confidence {F(b.Lower)}–{F(b.Upper)}: n = {b.Count}, mean confidence {F(b.MeanConfidence)}, accuracy {F(b.Accuracy)}"));
+        }
+        return new SvgChart
+        {
+            Id = id, Title = title, Subtitle = subtitle, XLabel = "confidence max(p, 1 − p)", YLabel = "observed accuracy",
+            XRange = (lo, 1), YRange = (0, 1),
+            Series =
+            [
+                new BarSeries("accuracy per bin", ChartPalette.Blue, bars) { Opacity = 0.35 },
+                new LineSeries("perfect calibration", ChartPalette.Grey, [new(lo, lo), new(1, 1)]) { Dashed = true, StrokeWidth = 1.5 },
+                new LineSeries("bin mean confidence", ChartPalette.Vermillion, used.Select(b => new ChartPoint(b.MeanConfidence, b.Accuracy)).ToList()) { Markers = true, StrokeWidth = 1.5 },
+            ],
+        };
+    }
+}
