@@ -2,7 +2,7 @@ namespace RewardKit.Tensors;
 
 /// <summary>
 /// A bump allocator of float memory for one step's activations and their gradients. <see cref="Reset"/> frees
-/// everything at once; after the first step the arena holds one block large enough for a whole step, so a training
+/// everything at once; after the first step the arena holds the blocks a whole step needs, so a training
 /// loop allocates nothing on its hot path and its memory stays flat.
 /// </summary>
 public sealed class Arena
@@ -45,16 +45,12 @@ public sealed class Arena
         }
     }
 
-    /// <summary>Frees everything handed out. When a step needed several blocks they are merged into one.</summary>
+    /// <summary>
+    /// Frees everything handed out. The blocks are kept: a step that repeats the previous step's allocations reuses
+    /// exactly the same memory, so resident memory stays flat (merging blocks into a new one left the old ones resident).
+    /// </summary>
     public void Reset()
     {
-        if (_blocks.Count > 1)
-        {
-            long total = 0;
-            foreach (var b in _blocks) total += b.Length;
-            _blocks.Clear();
-            _blocks.Add(GC.AllocateUninitializedArray<float>((int)Math.Min(int.MaxValue - 64, total), pinned: true));
-        }
         _block = 0;
         _used = 0;
         _inUse = 0;

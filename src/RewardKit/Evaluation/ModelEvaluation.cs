@@ -84,7 +84,9 @@ public static class ModelEvaluation
         var md = Path.Combine(outputDirectory, "report.md");
         WriteAtomically(json, report.ToJson());
         WriteAtomically(md, MarkdownReport.Render(report));
-        return [json, md];
+        var html = Path.Combine(outputDirectory, "report.html");
+        WriteAtomically(html, RewardKit.Reports.HtmlReport.Render(report, result.Pairs, metricsLog));
+        return [json, md, html];
     }
 
     /// <summary>Writes text to a temporary file beside <paramref name="path"/> and renames it over the target.</summary>
