@@ -66,6 +66,8 @@ public sealed partial class SvgChart
         double plotWidthGuess = Width - left - right;
         bool rotate = categoryLabels is { Count: > 0 } &&
             categoryLabels.Max(TextWidth) + 6 > plotWidthGuess / categoryLabels.Count;
+        if (rotate) // a rotated first label hangs to the left of its category: keep it inside the svg
+            left = Math.Max(left, TextWidth(categoryLabels![0]) * 0.82 - plotWidthGuess / categoryLabels.Count / 2 + 8);
         double xTickHeight = rotate ? categoryLabels!.Max(TextWidth) * 0.6 + FontSize : FontSize + 4;
         double bottom = 8 + xTickHeight + 6 + (XLabel.Length > 0 ? FontSize + 8 : 0);
         double x0 = left, x1 = Width - right, y0 = top, y1 = Height - bottom;

@@ -24,17 +24,17 @@ public class HtmlReportTests
 {
     static readonly string[] ChartIds = ["chart-reliability", "chart-rewards", "chart-categories", "chart-length", "chart-train-loss", "chart-train-accuracy"];
 
-    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, three categories (one with markup in its name), lengths that sway rewards.</summary>
+    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, six categories (one with markup in its name, one long enough to rotate the labels), lengths that sway rewards.</summary>
     static List<ScoredPair> Pairs(int n, int seed)
     {
         var rng = new Random(seed);
-        string[] categories = ["chat", "math", "<code> & \"safety\""];
+        string[] categories = ["chat", "math", "<code> & \"safety\"", "reasoning", "harmlessness-red-teaming", "open_qa"];
         return Enumerable.Range(0, n).Select(i =>
         {
             int lc = rng.Next(20, 400), lr = rng.Next(20, 400);
             double truth = rng.NextDouble() * 4 - 1;
             double rc = truth + 0.002 * lc + Gaussian(rng) * 0.8, rr = 0.002 * lr + Gaussian(rng) * 0.8;
-            return new ScoredPair($"p{i / 2}", categories[i % 3], i < n / 2 ? "hh.jsonl" : "pandalm.jsonl", rc, rr, lc, lr,
+            return new ScoredPair($"p{i / 2}", categories[i % categories.Length], i < n / 2 ? "hh.jsonl" : "pandalm.jsonl", rc, rr, lc, lr,
                 PTrue: PreferenceMetrics.Sigmoid(truth));
         }).ToList();
     }
@@ -98,8 +98,8 @@ public class HtmlReportTests
         // The category with markup in its name is escaped, and its chart has one bar with an error bar per category.
         Assert.Contains("&lt;code&gt; &amp; &quot;safety&quot;", html);
         var categories = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-categories");
-        Assert.Equal(3, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
-        Assert.Equal(3 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
+        Assert.Equal(6, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
+        Assert.Equal(6 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
         // Histograms: two series on shared bins, each counting every pair once.
         var rewards = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-rewards");
         var barGroups = rewards.Descendants().Where(e => e.Name.LocalName == "g" && e.Attribute("class")?.Value == "bars").ToList();
