@@ -22,8 +22,10 @@ frames = [f["name"] for f in doc["shared"]["frames"]]
 def key(name):
     if not a.group:
         return re.sub(r"\(.*", "", name)
-    m = re.match(r"(?:[^!]*!)?([\w.`<>+]+)\.[^.]+\(", name)
-    return m.group(1) if m else name
+    body = re.sub(r"\(.*", "", name.split("!", 1)[-1])     # Namespace.Type+Nested.Method
+    body = re.sub(r"\[.*?\]", "", body)                      # generic arguments
+    owner = body.rsplit(".", 1)[0] if "." in body else body
+    return owner.split("+", 1)[0]                              # closures and jobs count for their op class
 
 PSEUDO = {"CPU_TIME", "UNMANAGED_CODE_TIME"}
 excl, incl = collections.Counter(), collections.Counter()

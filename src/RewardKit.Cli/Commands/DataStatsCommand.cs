@@ -34,12 +34,17 @@ public static partial class DataCommand
     }
 
     /// <summary>A Spectre console on the current <see cref="Console.Out"/> (so tests that redirect it see the output).</summary>
-    static IAnsiConsole Terminal() => AnsiConsole.Create(new AnsiConsoleSettings
+    static IAnsiConsole Terminal()
     {
-        Out = new AnsiConsoleOutput(Console.Out),
-        Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-        ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Out),
+            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        if (Console.IsOutputRedirected) console.Profile.Width = 160; // files and pipes: do not wrap at 80 columns
+        return console;
+    }
 
     static string F(double v, string format = "F0") => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
 
@@ -88,7 +93,7 @@ public static partial class DataCommand
         if (s.Categories.Count > 30) categories.AddRow($"... {s.Categories.Count - 30} more", "", "");
         console.Write(categories);
         if (s.Skipped > 0)
-            console.MarkupLine($"[yellow]{s.Skipped} invalid record(s) listed above were left out; the statistics are of the {s.Records} valid records.[/]");
+            Console.Out.WriteLine($"{s.Skipped} invalid record(s) listed above were left out; the statistics are of the {s.Records} valid records.");
     }
 
     static string ToJson(PreferenceStatistics s)

@@ -1,14 +1,62 @@
 using System.CommandLine;
+using RewardKit.Evaluation;
+using RewardKit.Inference;
+using Spectre.Console;
 
 namespace RewardKit.Cli.Commands;
 
-/// <summary><c>rewardkit eval</c>: Evaluate a reward model and write report.json, report.md and report.html.</summary>
+/// <summary><c>rewardkit eval --model DIR --data F [--data G ...] --out DIR</c>: score preference files and write report.json, report.md and report.html.</summary>
 public static class EvalCommand
 {
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate a reward model and write report.json, report.md and report.html.");
-        command.SetAction(_ => NotBuilt.Report("eval"));
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model folder (made by `rewardkit train`).", Required = true };
+        var data = new Option<FileInfo[]>("--data") { Description = "Preference files to evaluate; the first is in-distribution, the rest give the robustness gap.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and report.html.", Required = true };
+        var bins = new Option<int>("--bins") { Description = "Calibration bins (equal-mass). Default 10.", DefaultValueFactory = _ => 10 };
+        var probes = new Option<int>("--probe-pairs") { Description = "Pairs of the first file used by the adversarial and invariance probes (0 = none). Default 200.", DefaultValueFactory = _ => 200 };
+        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (counted and listed) instead of stopping at the first." };
+        var command = new Command("eval", "Evaluate a reward model: accuracy with CIs, calibration (ECE), length bias, probes; writes report.json, report.md, report.html.")
+        {
+            model, data, outDir, bins, probes, skipInvalid,
+        };
+        command.SetAction(parse =>
+        {
+            var files = parse.GetValue(data)!;
+            foreach (var f in files)
+                if (!f.Exists) throw new FileNotFoundException($"{f.FullName}: --data file not found.", f.FullName);
+            var modelDir = parse.GetValue(model)!.FullName;
+            using var loaded = ScoringCli.Load(modelDir);
+            var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = 32 });
+            var result = ModelEvaluation.Run(scorer, files.Select(f => f.FullName).ToList(), new ModelEvaluationOptions
+            {
+                Metrics = new EvaluationOptions { Bins = parse.GetValue(bins) },
+                ProbePairs = parse.GetValue(probes),
+                SkipInvalid = parse.GetValue(skipInvalid),
+            }, new Progress<string>(m => Console.Error.WriteLine(m)));
+            var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
+            PrintSummary(result);
+            foreach (var path in written) Console.WriteLine($"wrote {path}");
+            return CliApp.Success;
+        });
         return command;
+    }
+
+    /// <summary>The terminal summary table of an evaluation.</summary>
+    public static void PrintSummary(ModelEvaluationResult result)
+    {
+        var r = result.Report;
+        var table = new Table().AddColumns("metric", "value");
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("pairs", r.Pairs.ToString());
+        Row("accuracy (95% CI)", $"{r.Accuracy.Value:F4} [{r.Accuracy.Lower:F4}, {r.Accuracy.Upper:F4}]");
+        Row("ECE (served)", $"{r.Ece:F4}  (noise floor {r.EceNoiseFloor.Mean:F4}, p95 {r.EceNoiseFloor.Percentile95:F4})");
+        Row("ECE (uncalibrated)", $"{r.EceUncalibrated:F4}");
+        Row("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
+        Row("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
+        Row("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
+        if (r.PTrueError is { } pe) Row("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
+        foreach (var (name, est) in r.Datasets) Row($"accuracy on {name}", $"{est.Value:F4}");
+        AnsiConsole.Write(table);
     }
 }

@@ -77,6 +77,24 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
+            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token);
+            PrintSummary(result);
+            return CliApp.Success;
+        }
+        catch (TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return CliApp.UserError;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Runs <see cref="RewardTrainer"/> under a Spectre progress bar with ETA, printing start-up checks and evaluations as they come.</summary>
+    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, string data, string? evalData, string outDir, CancellationToken cancellationToken)
+    {
             TrainingResult? result = null;
             AnsiConsole.Progress()
                 .AutoClear(false)
@@ -94,20 +112,9 @@ public static class TrainCommand
                             task.Description = double.IsNaN(p.Loss) ? $"step {p.Step}/{p.TotalSteps}" : $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
                         }
                     });
-                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cts.Token);
+                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
                 });
-            PrintSummary(result!);
-            return CliApp.Success;
-        }
-        catch (TrainingDivergedException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return CliApp.UserError;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        return result!;
     }
 
     static void PrintSummary(TrainingResult result)

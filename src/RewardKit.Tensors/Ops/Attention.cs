@@ -1,3 +1,5 @@
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Tensors;
 
 /// <summary>Fused causal multi-head self-attention (scores, causal and key-padding masks, softmax, weighted values) from a fused QKV projection.</summary>
@@ -8,6 +10,35 @@ public static class AttentionOp
     /// <paramref name="keyMask"/> (B, T), optional: 1 for a real token, 0 for padding no query may attend to. A query with no visible key outputs 0.
     /// </summary>
     public static Tensor CausalSelfAttention(this Tape tape, Tensor qkv, int heads, Tensor? keyMask = null)
-        => throw new NotImplementedException("Attention: not built yet");
+    {
+        const string op = "CausalSelfAttention";
+        Shapes.RequireRank(op, qkv, 3, "qkv");
+        Shapes.Require(qkv.Shape[2] % 3 == 0, op, "the last axis of qkv must be 3C ([q | k | v])", qkv);
+        int B = qkv.Shape[0], T = qkv.Shape[1], C = qkv.Shape[2] / 3;
+        if (heads <= 0 || C % heads != 0)
+            throw new ArgumentException($"{op}: C = {C} (qkv shape {Shapes.Format(qkv.Shape)}) must be divisible by heads = {heads}.");
+        if (keyMask is not null)
+            Shapes.Require(keyMask.Rank == 2 && keyMask.Shape[0] == B && keyMask.Shape[1] == T, op,
+                $"keyMask must have shape ({B}, {T})", qkv, keyMask);
 
+        bool needsGrad = tape.NeedsGrad(qkv);
+        var y = tape.Output([B, T, C], needsGrad);
+        var pool = tape.Pool;
+        int threads = Math.Max(1, Math.Min(pool.Threads, B * heads));
+        var mask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
+        if (!needsGrad)
+        {
+            var scratch = tape.Empty([threads, T]);
+            AttentionKernel.Forward(qkv.Data, mask, Span<float>.Empty, scratch.Data, y.Data, B, T, C, heads, pool);
+            return y;
+        }
+        var att = tape.Empty([B, heads, T, T]); // probabilities kept for the backward
+        AttentionKernel.Forward(qkv.Data, mask, att.Data, Span<float>.Empty, y.Data, B, T, C, heads, pool);
+        tape.Record(y, () =>
+        {
+            var scratch = tape.Empty([threads, T]);
+            AttentionKernel.Backward(qkv.Data, att.Data, y.Grad, qkv.Grad, scratch.Data, B, T, C, heads, pool);
+        });
+        return y;
+    }
 }

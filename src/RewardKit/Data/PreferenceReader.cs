@@ -146,7 +146,11 @@ public sealed class PreferenceReader
         {
             header = [.. csv.Headers];
         }
-        catch (Exception e) when (e is DecoderFallbackException or CsvFormatException)
+        catch (DecoderFallbackException)
+        {
+            throw InvalidUtf8();
+        }
+        catch (CsvFormatException e)
         {
             throw new InvalidDataException($"{_path}:1: the header row cannot be read ({e.Message}); the first row must name the columns, e.g. prompt,chosen,rejected");
         }
@@ -168,7 +172,7 @@ public sealed class PreferenceReader
             }
             catch (DecoderFallbackException)
             {
-                throw new InvalidDataException($"{_path}: invalid UTF-8 after line {Math.Max(line, csv.LineNumber)}; re-encode the file as UTF-8 (a CSV cannot be resynchronised after bad bytes)");
+                throw InvalidUtf8();
             }
             catch (CsvFormatException e)
             {
@@ -188,6 +192,20 @@ public sealed class PreferenceReader
             }
             yield return record;
         }
+    }
+
+    /// <summary>The error for invalid UTF-8 in a CSV, naming the first bad line (the CSV reader decodes ahead, so its own line is not it).</summary>
+    InvalidDataException InvalidUtf8()
+    {
+        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var lines = new LineSplitter(stream, int.MaxValue / 2);
+        long line = 0;
+        while (lines.Next())
+        {
+            line++;
+            if (!Utf8.IsValid(lines.Buffer.AsSpan(0, lines.Length))) break;
+        }
+        return new InvalidDataException($"{_path}:{line}: line is not valid UTF-8; re-encode the file as UTF-8 (a CSV cannot be resynchronised after bad bytes, so --skip-invalid cannot skip it)");
     }
 
     PreferenceRecord Accept(List<KeyValuePair<string, JsonElement>> fields, long line, HashSet<string> ids, List<string> warnings)
@@ -236,7 +254,7 @@ public sealed class PreferenceReader
             var status = Utf8.ToUtf16(line, new char[line.Length], out var bytesRead, out _, replaceInvalidSequences: false);
             throw new RecordException(null, $"line is not valid UTF-8 (bad byte 0x{line[bytesRead]:X2} at byte {bytesRead + 1} of the line, {status}); re-encode the file as UTF-8");
         }
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64, AllowMultipleValues = true });
         var fields = new List<KeyValuePair<string, JsonElement>>();
         try
         {

@@ -10,12 +10,6 @@ public delegate IRewardModel RewardModelLoader(string modelDirectory);
 /// <summary>The loader the CLI and the service use by default.</summary>
 public static class ModelLoading
 {
-    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families.</summary>
-    /// <exception cref="InvalidDataException">Always, until the GPT-2 reward model is built.</exception>
-    public static IRewardModel Load(string modelDirectory)
-    {
-        if (!Directory.Exists(modelDirectory))
-            throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
-        throw new InvalidDataException($"{modelDirectory}: cannot load the model: GPT-2 reward models are not built yet in this version of RewardKit.");
-    }
+    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models).</summary>
+    public static IRewardModel Load(string modelDirectory) => RewardKit.Models.GptModelLoader.Load(modelDirectory);
 }

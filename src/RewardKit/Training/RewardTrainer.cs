@@ -6,7 +6,7 @@ using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Text;
 using RewardKit.Training.Losses;
-using RewardKit.Training.Pending;
+using RewardKit.Tensors.Optim;
 using LengthBuckets = RewardKit.Text.LengthBuckets;
 
 namespace RewardKit.Training;

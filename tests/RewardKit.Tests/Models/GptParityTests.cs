@@ -8,7 +8,6 @@ namespace RewardKit.Tests.Models;
 /// <summary>Checks the model against tools/gpt2_parity_fixtures.py (PyTorch, float64, HF GPT-2 computation).</summary>
 public class GptParityTests
 {
-    const string Pending = "needs the op bodies from branches opsa/opsb; remove Skip once they are merged into main";
     static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures");
 
     static (GptRewardModel Model, JsonElement Json, TokenBatch Batch) Load()
@@ -37,7 +36,7 @@ public class GptParityTests
         Assert.NotEqual(padSearch, lastReal); // the fixture distinguishes mask-based pooling from the trl#937 bug
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public void Rewards_loss_and_every_gradient_match_pytorch()
     {
         var (model, json, batch) = Load();
@@ -52,10 +51,14 @@ public class GptParityTests
 
         model.Parameters.ZeroGrad();
         tape.Backward(loss);
-        foreach (var (name, (_, grad)) in SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_grads.safetensors")))
+        var expectedGrads = SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_grads.safetensors")).ToList();
+        // A gradient that is zero in exact arithmetic (ln_f.bias: a shift of every reward cancels in r_w - r_l) is compared
+        // against a floor of 1e-3 of the model's largest gradient entry instead of against its own float32 rounding noise.
+        double floor = 1e-3 * expectedGrads.Max(g => g.Value.Item2.Max(MathF.Abs));
+        foreach (var (name, (_, grad)) in expectedGrads)
         {
             var actual = model.Parameters[name].Grad;
-            double scale = Math.Max(grad.Max(MathF.Abs), 1e-6), worst = 0;
+            double scale = Math.Max(grad.Max(MathF.Abs), floor), worst = 0;
             for (int i = 0; i < grad.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - grad[i]) / scale);
             Assert.True(worst <= 1e-4, $"{name}: gradient differs from PyTorch by {worst:E2} of its largest entry.");
         }

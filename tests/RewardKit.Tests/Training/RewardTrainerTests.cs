@@ -12,7 +12,9 @@ public sealed class RewardTrainerTests
     {
         var dir = TrainingTestData.NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
-        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 30)) { ConfigureModel = TrainingTestData.Tiny };
+        // Bradley-Terry sees only r_w − r_l, so a shift of every reward (ln_f.bias · score) gets exactly zero gradient;
+        // a little reward centering anchors the level and gives every parameter a gradient.
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 30) with { CenterRewardsCoefficient = 0.01 }) { ConfigureModel = TrainingTestData.Tiny };
 
         var result = trainer.Train(data, null, Path.Combine(dir, "out"));
 
@@ -117,6 +119,53 @@ public sealed class RewardTrainerTests
         var state = System.Text.Json.JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))!;
         Assert.Equal(2, state.Step);
         Assert.NotEmpty(SafetensorsFile.Read(Path.Combine(checkpoint, "tensors.safetensors"))["parameters"].Values);
+    }
+
+    [NeedsOpsFact]
+    public void Early_stopping_ends_the_run_after_patience_evaluations_without_improvement()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var train = TrainingTestData.WritePairs(dir, "train.jsonl", 32);
+        var eval = TrainingTestData.WritePairs(dir, "eval.jsonl", 16, seed: 2);
+        var trainer = new RewardTrainer(TrainingTestData.Options(maxSteps: 60) with { EvalEvery = 2, Patience = 2 }) { ConfigureModel = TrainingTestData.Tiny };
+
+        var result = trainer.Train(train, eval, Path.Combine(dir, "out"));
+
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(result.BestStep + 2 * 2, result.Steps);
+        var saved = RewardModelFolder.Load(result.ModelDirectory!).Metadata;
+        Assert.Equal(result.BestStep, saved.Extra!["best_step"].GetInt64());
+    }
+
+    [NeedsOpsFact]
+    public void Training_from_an_init_folder_starts_from_its_weights_and_tokenizer()
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
+        var first = new RewardTrainer(TrainingTestData.Options(maxSteps: 5)) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "a"));
+
+        var second = new RewardTrainer(TrainingTestData.Options(maxSteps: 1) with { Init = first.ModelDirectory, LearningRate = 1e-9, WeightDecay = 0 })
+            .Train(data, null, Path.Combine(dir, "b"));
+
+        var (a, _) = RewardModelFolder.Load(first.ModelDirectory!);
+        var (b, _) = RewardModelFolder.Load(second.ModelDirectory!);
+        Assert.Equal(a.Config, b.Config);
+        for (int i = 0; i < a.Parameters.Count; i++) Assert.Equal(a.Parameters.Values[i], b.Parameters.Values[i], 1e-5f);
+        Assert.Equal(File.ReadAllText(Path.Combine(first.ModelDirectory!, "tokenizer.json")), File.ReadAllText(Path.Combine(second.ModelDirectory!, "tokenizer.json")));
+    }
+
+    [NeedsOpsTheory]
+    [InlineData(RewardLossKind.Contrastive)]
+    [InlineData(RewardLossKind.Hinge)]
+    [InlineData(RewardLossKind.Focal)]
+    public void Every_loss_kind_trains(RewardLossKind loss)
+    {
+        var dir = TrainingTestData.NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 24);
+        var result = new RewardTrainer(TrainingTestData.Options(maxSteps: 15) with { Loss = loss, L2 = 1e-4 }) { ConfigureModel = TrainingTestData.Tiny }
+            .Train(data, null, Path.Combine(dir, "out"));
+        Assert.True(result.Losses.TakeLast(3).Average() < result.Losses.Take(3).Average(), string.Join(", ", result.Losses.Select(l => l.ToString("F4"))));
+        Assert.Equal(1.0, result.FinalTrainMetrics["accuracy"]);
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed record WorldOptions
             throw new ArgumentException("WorldOptions pair counts must be >= 0 (--pairs sets the training pairs).");
         if (TrainPairs + ValidationPairs + TestPairs == 0) throw new ArgumentException("WorldOptions: ask for at least one pair (--pairs N).");
         if (PairsPerPrompt is < 1 or > 10) throw new ArgumentException($"WorldOptions.PairsPerPrompt is {PairsPerPrompt}; use 1..10.");
-        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new ArgumentException($"WorldOptions.Temperature is {Temperature}; use a positive number (1.0 is the default).");
+        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new ArgumentException($"WorldOptions.Temperature is {Temperature}; use a positive number (0.7 is the default).");
         if (RankingsFraction is < 0 or > 10 || RatingsFraction is < 0 or > 10) throw new ArgumentException("WorldOptions.RankingsFraction/RatingsFraction must be in [0, 10].");
         if (Annotators.Count == 0) throw new ArgumentException("WorldOptions.Annotators must not be empty.");
         foreach (var a in Annotators)

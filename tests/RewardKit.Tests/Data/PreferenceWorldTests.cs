@@ -1,0 +1,59 @@
+using RewardKit.Data;
+using RewardKit.Data.World;
+
+namespace RewardKit.Tests.DataFormats;
+
+public sealed class PreferenceWorldTests : IDisposable
+{
+    readonly DataFiles _files = new();
+    public void Dispose() => _files.Dispose();
+
+    static readonly WorldOptions Small = new() { TrainPairs = 1_000, ValidationPairs = 200, TestPairs = 2_000 };
+
+    static Dictionary<string, byte[]> Snapshot(string dir) =>
+        Directory.GetFiles(dir).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    [Fact]
+    public void The_same_seed_gives_byte_identical_files_and_another_seed_does_not()
+    {
+        PreferenceWorld.Generate(_files.PathFor("a"), Small with { Seed = 7 });
+        PreferenceWorld.Generate(_files.PathFor("b"), Small with { Seed = 7 });
+        PreferenceWorld.Generate(_files.PathFor("c"), Small with { Seed = 8 });
+        var a = Snapshot(_files.PathFor("a"));
+        var b = Snapshot(_files.PathFor("b"));
+        Assert.Contains("world.json", a.Keys);
+        Assert.Equal(a.Keys, b.Keys);
+        foreach (var (name, bytes) in a) Assert.True(bytes.AsSpan().SequenceEqual(b[name]), $"{name} differs between two runs with seed 7");
+        Assert.False(a["train.jsonl"].AsSpan().SequenceEqual(Snapshot(_files.PathFor("c"))["train.jsonl"]));
+    }
+
+    [Fact]
+    public void Bayes_optimal_test_accuracy_at_the_default_temperature_is_between_080_and_095()
+    {
+        var dir = _files.PathFor("w");
+        var summary = PreferenceWorld.Generate(dir, Small);
+        var test = summary["test"];
+        Assert.InRange(test.BayesOptimalAccuracy, 0.80, 0.95);
+        // the reported number is the mean of max(p, 1-p) over what was written
+        var (pairs, _) = PreferenceReader.ReadAllPairs(Path.Combine(dir, "test.jsonl"));
+        Assert.Equal(test.Pairs, pairs.Count);
+        Assert.Equal(pairs.Average(p => Math.Max(p.PTrue!.Value, 1 - p.PTrue.Value)), test.BayesOptimalAccuracy, 9);
+        // labels follow the gold reward: the chosen response has the higher gold reward about as often as p_true says
+        var goldAgrees = pairs.Average(p => p.GoldChosen > p.GoldRejected ? 1.0 : 0.0);
+        Assert.InRange(goldAgrees, test.BayesOptimalAccuracy - 0.05, test.BayesOptimalAccuracy + 0.05);
+    }
+
+    [Fact]
+    public void World_splits_share_no_prompt_and_every_file_reads_cleanly()
+    {
+        var dir = _files.PathFor("w");
+        PreferenceWorld.Generate(dir, Small);
+        var promptsBySplit = PreferenceWorld.SplitNames.Select(s =>
+            new[] { s, $"rankings-{s}", $"ratings-{s}" }
+                .SelectMany(f => DataFiles.ReadAll(Path.Combine(dir, f + ".jsonl")))
+                .Select(r => r.Prompt).ToHashSet()).ToList();
+        for (var i = 0; i < 3; i++)
+            for (var j = i + 1; j < 3; j++)
+                Assert.Empty(promptsBySplit[i].Intersect(promptsBySplit[j]));
+    }
+}
