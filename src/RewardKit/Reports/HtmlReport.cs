@@ -95,7 +95,7 @@ public static class HtmlReport
         Figure(sb, SvgChart.Scatter("chart-length", "Reward vs response length", "response length", "reward",
                 new ScatterSeries("response", ChartPalette.Purple, points)).Render(),
             $"Spearman(reward, length) {Number(report.LengthBias.SpearmanRewardLength)}; length-only baseline accuracy {Number(report.LengthBias.LengthBaselineAccuracy)}."
-            + (points.Count < shown ? $" Showing every {(shown + MaxScatterPoints - 1) / MaxScatterPoints}th of {shown} points." : "")
+            + (points.Count < shown ? $" Showing {points.Count} of {shown} points (1 in {(shown + MaxScatterPoints - 1) / MaxScatterPoints})." : "")
             + Dropped(badPoints, "non-finite points"));
 
         AppendTraining(sb, metricsJsonlPath);

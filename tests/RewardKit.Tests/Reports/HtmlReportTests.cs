@@ -157,6 +157,17 @@ public class HtmlReportTests
         Assert.All(SvgBlocks(html), s => XDocument.Parse(s));
     }
 
+    [Fact]
+    public void A_large_length_scatter_is_thinned_evenly_and_says_so()
+    {
+        var (report, pairs) = Evaluate();
+        var points = Enumerable.Range(0, 9000).Select(i => ((double)i, Math.Sin(i))).ToList();
+        var html = HtmlReport.Render(report, pairs.Select(p => p.RewardChosen).ToList(), pairs.Select(p => p.RewardRejected).ToList(), points, null);
+        var scatter = XDocument.Parse(SvgBlocks(html).Single(s => s.Contains("id=\"chart-length\"")));
+        Assert.Equal(4500, scatter.Descendants().Count(e => e.Name.LocalName == "circle" && e.Parent!.Attribute("class")?.Value == "points"));
+        Assert.Contains("Showing 4500 of 9000 points (1 in 2).", html);
+    }
+
     [ChromiumFact]
     public void Report_renders_in_headless_chromium_without_console_errors()
     {
