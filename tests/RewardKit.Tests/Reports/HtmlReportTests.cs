@@ -24,11 +24,12 @@ public class HtmlReportTests
 {
     static readonly string[] ChartIds = ["chart-reliability", "chart-rewards", "chart-categories", "chart-length", "chart-train-loss", "chart-train-accuracy"];
 
-    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, six categories (one with markup in its name, one long enough to rotate the labels), lengths that sway rewards.</summary>
+    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, 36 categories (one with markup in its name; as many as PandaLM's 49 widen the chart), lengths that sway rewards.</summary>
     static List<ScoredPair> Pairs(int n, int seed)
     {
         var rng = new Random(seed);
-        string[] categories = ["chat", "math", "<code> & \"safety\"", "reasoning", "harmlessness-red-teaming", "open_qa"];
+        string[] categories = ["chat", "math", "<code> & \"safety\"", "reasoning", "harmlessness-red-teaming", "open_qa",
+            .. Enumerable.Range(0, 30).Select(i => $"site-{i}.example.com")];
         return Enumerable.Range(0, n).Select(i =>
         {
             int lc = rng.Next(20, 400), lr = rng.Next(20, 400);
@@ -98,8 +99,8 @@ public class HtmlReportTests
         // The category with markup in its name is escaped, and its chart has one bar with an error bar per category.
         Assert.Contains("&lt;code&gt; &amp; &quot;safety&quot;", html);
         var categories = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-categories");
-        Assert.Equal(6, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
-        Assert.Equal(6 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
+        Assert.Equal(36, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
+        Assert.Equal(36 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
         // Histograms: two series on shared bins, each counting every pair once.
         var rewards = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-rewards");
         var barGroups = rewards.Descendants().Where(e => e.Name.LocalName == "g" && e.Attribute("class")?.Value == "bars").ToList();
