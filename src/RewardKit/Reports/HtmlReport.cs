@@ -81,7 +81,7 @@ public static class HtmlReport
             chart.Series.Add(new LineSeries($"overall {Number(report.Accuracy.Value, "0.000")}", ChartPalette.Blue,
                 [new(-0.5, report.Accuracy.Value), new(right, report.Accuracy.Value)]) { Dashed = true, StrokeWidth = 1.5 });
             chart.Series.Add(new LineSeries("chance", ChartPalette.Grey, [new(-0.5, 0.5), new(right, 0.5)]) { Dashed = true, StrokeWidth = 1 });
-            Figure(sb, chart.Render(), "Error bars: bootstrap 95% confidence intervals resampled by prompt.");
+            Figure(sb, chart.Render(), "Error bars: bootstrap 95% confidence intervals resampled by prompt.", wide: chart.Width > 560);
         }
         else Note(sb, "Accuracy by category omitted: the data carries no <code>category</code> field.");
 
@@ -95,7 +95,7 @@ public static class HtmlReport
         Figure(sb, SvgChart.Scatter("chart-length", "Reward vs response length", "response length", "reward",
                 new ScatterSeries("response", ChartPalette.Purple, points)).Render(),
             $"Spearman(reward, length) {Number(report.LengthBias.SpearmanRewardLength)}; length-only baseline accuracy {Number(report.LengthBias.LengthBaselineAccuracy)}."
-            + (points.Count < shown ? $" Showing every {(shown + MaxScatterPoints - 1) / MaxScatterPoints}th of {shown} points." : "")
+            + (points.Count < shown ? $" Showing {points.Count} of {shown} points (1 in {(shown + MaxScatterPoints - 1) / MaxScatterPoints})." : "")
             + Dropped(badPoints, "non-finite points"));
 
         AppendTraining(sb, metricsJsonlPath);
@@ -179,8 +179,8 @@ public static class HtmlReport
 
     static string Dropped(int n, string what) => n == 0 ? "" : $" <strong>{n} {what} not plotted.</strong>";
 
-    static void Figure(StringBuilder sb, string svg, string caption) =>
-        sb.Append("<figure class=\"chart\">\n").Append(svg).Append($"\n<figcaption>{caption}</figcaption>\n</figure>\n");
+    static void Figure(StringBuilder sb, string svg, string caption, bool wide = false) =>
+        sb.Append(wide ? "<figure class=\"chart wide\">\n" : "<figure class=\"chart\">\n").Append(svg).Append($"\n<figcaption>{caption}</figcaption>\n</figure>\n");
 
     static void Note(StringBuilder sb, string html) => sb.Append($"<p class=\"note\">{html}</p>\n");
 
@@ -197,6 +197,7 @@ public static class HtmlReport
         code { font-size: 12px; background: #ececea; padding: 0 3px; }
         .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
         figure.chart { margin: 0; background: #fff; border: 1px solid #ddd; padding: 8px; }
+        figure.chart.wide { grid-column: 1 / -1; }
         figure.chart svg { display: block; max-width: 100%; height: auto; }
         figcaption { font-size: 12px; color: #555; margin-top: 4px; }
         p.note { background: #fff8e1; border: 1px solid #f0d98a; padding: 8px 12px; font-size: 13px; margin: 0; align-self: start; }

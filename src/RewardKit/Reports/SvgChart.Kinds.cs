@@ -29,7 +29,7 @@ public sealed partial class SvgChart
     public static SvgChart Scatter(string id, string title, string xLabel, string yLabel, params ScatterSeries[] series) =>
         new() { Id = id, Title = title, XLabel = xLabel, YLabel = yLabel, Series = [.. series] };
 
-    /// <summary>One bar per category with error bars for [Low, High] where given (e.g. accuracy with a 95% CI).</summary>
+    /// <summary>One bar per category with error bars for [Low, High] where given (e.g. accuracy with a 95% CI). Many categories widen the chart (22 px each).</summary>
     public static SvgChart CategoryBars(string id, string title, string yLabel, IReadOnlyList<CategoryValue> values, string color,
         string? seriesName = null, (double Min, double Max)? yRange = null)
     {
@@ -38,7 +38,7 @@ public sealed partial class SvgChart
             $"{v.Category}: {F(v.Value)}" + (v.Low is { } lo && v.High is { } hi ? $" [{F(lo)}, {F(hi)}]" : "") + (v.Count is { } n ? $", n = {n}" : ""))).ToList();
         return new SvgChart
         {
-            Id = id, Title = title, YLabel = yLabel, YRange = yRange, XCategories = values.Select(v => v.Category).ToList(),
+            Id = id, Title = title, YLabel = yLabel, YRange = yRange, Width = Math.Max(560, 22 * values.Count + 140), XCategories = values.Select(v => v.Category).ToList(),
             Series = [new BarSeries(seriesName, color, bars)],
         };
     }

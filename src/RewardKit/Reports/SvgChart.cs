@@ -66,7 +66,9 @@ public sealed partial class SvgChart
         double plotWidthGuess = Width - left - right;
         bool rotate = categoryLabels is { Count: > 0 } &&
             categoryLabels.Max(TextWidth) + 6 > plotWidthGuess / categoryLabels.Count;
-        double xTickHeight = rotate ? categoryLabels!.Max(TextWidth) * 0.6 + FontSize : FontSize + 4;
+        if (rotate) // a rotated first label hangs to the left of its category: keep it inside the svg
+            left = Math.Max(left, TextWidth(categoryLabels![0]) * 0.71 - plotWidthGuess / categoryLabels.Count / 2 + 8);
+        double xTickHeight = rotate ? categoryLabels!.Max(TextWidth) * 0.71 + FontSize : FontSize + 4;
         double bottom = 8 + xTickHeight + 6 + (XLabel.Length > 0 ? FontSize + 8 : 0);
         double x0 = left, x1 = Width - right, y0 = top, y1 = Height - bottom;
         if (y1 - y0 < 40 || x1 - x0 < 40) throw new ArgumentException($"chart '{Id}' is too small for its labels; make it larger or shorten the labels.");
@@ -98,7 +100,7 @@ public sealed partial class SvgChart
             for (int i = 0; i < categoryLabels.Count; i++)
             {
                 double x = Px(i), y = y1 + FontSize + 4;
-                string transform = rotate ? $" transform=\"rotate(-35 {Coordinate(x)} {Coordinate(y)})\"" : "";
+                string transform = rotate ? $" transform=\"rotate(-45 {Coordinate(x)} {Coordinate(y)})\"" : "";
                 sb.Append($"<text x=\"{Coordinate(x)}\" y=\"{Coordinate(y)}\"{transform}><title>{Escape(XCategories![i])}</title>{Escape(categoryLabels[i])}</text>\n");
             }
         }

@@ -24,17 +24,18 @@ public class HtmlReportTests
 {
     static readonly string[] ChartIds = ["chart-reliability", "chart-rewards", "chart-categories", "chart-length", "chart-train-loss", "chart-train-accuracy"];
 
-    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, three categories (one with markup in its name), lengths that sway rewards.</summary>
+    /// <summary>Synthetic pairs: rewards that mostly prefer chosen, 36 categories (one with markup in its name; as many as PandaLM's 49 widen the chart), lengths that sway rewards.</summary>
     static List<ScoredPair> Pairs(int n, int seed)
     {
         var rng = new Random(seed);
-        string[] categories = ["chat", "math", "<code> & \"safety\""];
+        string[] categories = ["chat", "math", "<code> & \"safety\"", "reasoning", "harmlessness-red-teaming", "open_qa",
+            .. Enumerable.Range(0, 30).Select(i => $"site-{i}.example.com")];
         return Enumerable.Range(0, n).Select(i =>
         {
             int lc = rng.Next(20, 400), lr = rng.Next(20, 400);
             double truth = rng.NextDouble() * 4 - 1;
             double rc = truth + 0.002 * lc + Gaussian(rng) * 0.8, rr = 0.002 * lr + Gaussian(rng) * 0.8;
-            return new ScoredPair($"p{i / 2}", categories[i % 3], i < n / 2 ? "hh.jsonl" : "pandalm.jsonl", rc, rr, lc, lr,
+            return new ScoredPair($"p{i / 2}", categories[i % categories.Length], i < n / 2 ? "hh.jsonl" : "pandalm.jsonl", rc, rr, lc, lr,
                 PTrue: PreferenceMetrics.Sigmoid(truth));
         }).ToList();
     }
@@ -98,8 +99,8 @@ public class HtmlReportTests
         // The category with markup in its name is escaped, and its chart has one bar with an error bar per category.
         Assert.Contains("&lt;code&gt; &amp; &quot;safety&quot;", html);
         var categories = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-categories");
-        Assert.Equal(3, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
-        Assert.Equal(3 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
+        Assert.Equal(36, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
+        Assert.Equal(36 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
         // Histograms: two series on shared bins, each counting every pair once.
         var rewards = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-rewards");
         var barGroups = rewards.Descendants().Where(e => e.Name.LocalName == "g" && e.Attribute("class")?.Value == "bars").ToList();
@@ -155,6 +156,17 @@ public class HtmlReportTests
         Assert.Contains("1 non-finite rewards not plotted", html);
         Assert.Contains("1 non-finite points not plotted", html);
         Assert.All(SvgBlocks(html), s => XDocument.Parse(s));
+    }
+
+    [Fact]
+    public void A_large_length_scatter_is_thinned_evenly_and_says_so()
+    {
+        var (report, pairs) = Evaluate();
+        var points = Enumerable.Range(0, 9000).Select(i => ((double)i, Math.Sin(i))).ToList();
+        var html = HtmlReport.Render(report, pairs.Select(p => p.RewardChosen).ToList(), pairs.Select(p => p.RewardRejected).ToList(), points, null);
+        var scatter = XDocument.Parse(SvgBlocks(html).Single(s => s.Contains("id=\"chart-length\"")));
+        Assert.Equal(4500, scatter.Descendants().Count(e => e.Name.LocalName == "circle" && e.Parent!.Attribute("class")?.Value == "points"));
+        Assert.Contains("Showing 4500 of 9000 points (1 in 2).", html);
     }
 
     [ChromiumFact]

@@ -84,7 +84,7 @@ public class SvgChartTests
         var doc = Parse(SvgChart.CategoryBars("cb", "cats", "accuracy", values, ChartPalette.Green, yRange: (0, 1)));
         var labels = doc.Descendants().Where(e => e.Name.LocalName == "text" && e.Parent!.Attribute("class")?.Value == "x-ticks").ToList();
         Assert.Equal(8, labels.Count);
-        Assert.All(labels, l => Assert.StartsWith("rotate(-35", l.Attribute("transform")?.Value));
+        Assert.All(labels, l => Assert.StartsWith("rotate(-45", l.Attribute("transform")?.Value));
         Assert.All(labels, l => Assert.EndsWith("…", l.Nodes().OfType<XText>().Single().Value));
         Assert.Equal("a rather long category name 0", labels[0].Elements().Single().Value);
     }
