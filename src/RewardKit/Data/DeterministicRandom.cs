@@ -1,43 +1,19 @@
 namespace RewardKit.Data;
 
 /// <summary>
-/// xoshiro256** seeded through SplitMix64 (Blackman and Vigna): the same seed gives the same numbers on every runtime
-/// and platform, unlike <see cref="System.Random"/>. Not thread-safe; one instance per generation.
+/// The world generator's sampling helpers (pick, chance, between, shuffle) over the engine's seeded bit stream
+/// (<see cref="RewardKit.Tensors.Rng"/>: xoshiro256** seeded through SplitMix64), so the same seed gives the same data on
+/// every runtime and platform, unlike <see cref="System.Random"/>. Not thread-safe; one instance per generation.
 /// </summary>
 public sealed class DeterministicRandom
 {
-    ulong _s0, _s1, _s2, _s3;
+    readonly RewardKit.Tensors.Rng _bits;
 
     /// <summary>A generator whose whole state follows from <paramref name="seed"/>.</summary>
-    public DeterministicRandom(ulong seed)
-    {
-        _s0 = SplitMix(ref seed);
-        _s1 = SplitMix(ref seed);
-        _s2 = SplitMix(ref seed);
-        _s3 = SplitMix(ref seed);
-    }
-
-    static ulong SplitMix(ref ulong x)
-    {
-        var z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public DeterministicRandom(ulong seed) => _bits = new RewardKit.Tensors.Rng(seed);
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
-    {
-        var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _bits.NextUInt64();
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
