@@ -8,7 +8,7 @@ public class ProcessMemoryTests
     public void Peak_resident_memory_is_at_least_the_current_one()
     {
         if (!OperatingSystem.IsLinux()) return;
-        double current = ProcessMemory.CurrentRssMb(), peak = ProcessMemory.PeakRssMb();
+        var (current, peak) = ProcessMemory.Read();
         Assert.True(current > 1, $"VmRSS {current} MB");
         Assert.True(peak >= current, $"VmHWM {peak} MB < VmRSS {current} MB");
     }
