@@ -18,7 +18,12 @@ public class KestrelTests
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Assert.StartsWith("http://127.0.0.1:", address);
         using var client = new HttpClient { BaseAddress = new Uri(address) };
-        while (!(await client.GetAsync("/readyz")).IsSuccessStatusCode) await Task.Delay(10);
+        var readyBy = DateTime.UtcNow.AddSeconds(30);
+        while (!(await client.GetAsync("/readyz")).IsSuccessStatusCode)
+        {
+            Assert.True(DateTime.UtcNow < readyBy, "Kestrel did not answer /readyz with 200 within 30 s");
+            await Task.Delay(10);
+        }
 
         var inFlight = client.PostAsJsonAsync("/v1/score", new { items = new[] { new { prompt = "p", response = "helpful" } } });
         await Task.Delay(100); // the request is inside its 300 ms forward pass

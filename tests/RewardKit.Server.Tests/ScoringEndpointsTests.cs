@@ -133,7 +133,12 @@ public class ScoringEndpointsTests
             onLoad: m => m.OnForward = _ => gate.Wait(TimeSpan.FromSeconds(10)));
         await server.WaitReadyAsync();
         var running = server.ScoreAsync(("p", "first"));
-        while (server.Models.Single().Forwards == 0) await Task.Delay(1);
+        var forwardBy = DateTime.UtcNow.AddSeconds(30);
+        while (server.Models.Single().Forwards == 0)
+        {
+            Assert.True(DateTime.UtcNow < forwardBy, $"the first request never reached the model's forward pass (it is {running.Status})");
+            await Task.Delay(1);
+        }
         var queued = server.ScoreAsync(("p", "second"));
         HttpResponseMessage refused;
         var spins = 0;
