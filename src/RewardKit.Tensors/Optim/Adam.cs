@@ -15,6 +15,7 @@ namespace RewardKit.Tensors.Optim;
 public sealed class Adam : IOptimizer
 {
     readonly AdamState _state;
+    readonly Func<long, bool, OptimizerKernels.AdamCoefficients> _coefficients;   // cached: Step allocates nothing
 
     /// <summary>Creates the optimiser with PyTorch's defaults (no weight decay).</summary>
     /// <param name="parameters">The parameters to update.</param>
@@ -29,6 +30,7 @@ public sealed class Adam : IOptimizer
     {
         _state = new AdamState(nameof(Adam), parameters, learningRate, beta1, beta2, eps, weightDecay, pool);
         LearningRate = learningRate; Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
+        _coefficients = Coefficients;
     }
 
     /// <inheritdoc />
@@ -50,10 +52,10 @@ public sealed class Adam : IOptimizer
     public long StepCount => _state.StepCount;
 
     /// <inheritdoc />
-    public void Step() => _state.Step(Coefficients);
+    public void Step() => _state.Step(_coefficients);
 
     /// <summary>The same step through the scalar reference loop on the calling thread (the fast path is tested against it).</summary>
-    public void StepReference() => _state.StepReference(Coefficients);
+    public void StepReference() => _state.StepReference(_coefficients);
 
     OptimizerKernels.AdamCoefficients Coefficients(long step, bool decay) => new(
         Beta1: (float)Beta1, Beta2: (float)Beta2, Eps: (float)Eps,

@@ -9,6 +9,8 @@ public static unsafe class GradientClipping
     /// <summary>Elements per work piece of the norm and the rescale.</summary>
     internal const int ChunkLength = 1 << 16;
 
+    const int MaxStackPartials = 2048;
+
     /// <summary>
     /// Like torch.nn.utils.clip_grad_norm_: computes the global L2 norm of all gradients (in double) and, when it exceeds
     /// <paramref name="maxNorm"/>, scales every gradient by maxNorm / (norm + 1e-6). Returns the norm before clipping.
@@ -42,7 +44,8 @@ public static unsafe class GradientClipping
     {
         pool ??= WorkerPool.Single;
         int chunks = Chunks(gradients.Length);
-        var partials = new double[chunks];
+        // One partial per piece (on the stack up to 2048 pieces, 134M values: no allocation per step), added in order.
+        Span<double> partials = chunks <= MaxStackPartials ? stackalloc double[chunks] : new double[chunks];
         fixed (float* g = gradients)
         fixed (double* s = partials)
         {

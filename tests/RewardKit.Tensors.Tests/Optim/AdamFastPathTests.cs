@@ -50,4 +50,17 @@ public class AdamFastPathTests
         Assert.Equal(rs["exp_avg"], fs["exp_avg"]);
         Assert.Equal(rs["exp_avg_sq"], fs["exp_avg_sq"]);
     }
+
+    [Fact]
+    public void A_training_step_of_clipping_and_update_allocates_nothing()
+    {
+        var set = Build();
+        var adamW = new AdamW(set, 0.01);
+        var adam = new Adam(set, 0.01, weightDecay: 0.1);
+        SetGradients(set, 0);
+        GradientClipping.ClipGlobalNorm(set, 1.0); adamW.Step(); adam.Step();   // warm up (JIT, runner caches)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 5; t++) { GradientClipping.ClipGlobalNorm(set, 1.0); adamW.Step(); adam.Step(); }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
