@@ -32,7 +32,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     private readonly byte[]? _data;                    // in-memory: the data section
     private readonly MemoryMappedFile? _map;           // mapped: the whole file
     private readonly MemoryMappedViewAccessor? _view;
-    private byte* _mapped;                             // mapped: the first byte of the data section
+    private readonly long _dataStart;                  // mapped: file offset of the data section
+    private volatile bool _disposed;
     private readonly Dictionary<string, SafetensorsEntry> _entries;
 
     private SafetensorsFile(string path, Header header, byte[]? data, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
@@ -43,12 +44,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _data = data;
         _map = map;
         _view = view;
-        if (view is not null)
-        {
-            byte* start = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
-            _mapped = start + view.PointerOffset + header.DataStart;
-        }
+        _dataStart = header.DataStart;
     }
 
     /// <summary>File this was read from.</summary>
@@ -214,17 +210,38 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Converts tensor <paramref name="name"/> to float32 into <paramref name="destination"/>, which must hold exactly its element count.</summary>
     public void ReadFloats(string name, Span<float> destination)
     {
-        ObjectDisposedException.ThrowIf(IsMapped && _mapped is null, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var e = this[name];
         int size = e.DType == "F32" ? 4 : 2;
         long count = (e.End - e.Begin) / size;
         if (destination.Length != count)
             throw new ArgumentException($"{Path}: tensor '{name}' has {count} elements but the destination holds {destination.Length}.", nameof(destination));
+        // The view is pinned only for the duration of a read (SafeHandle reference counting also guards against a
+        // concurrent Dispose), so a file that is never disposed is still unmapped by the handles' finalisers.
+        byte* mapped = null;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref mapped);
+            mapped += _view.PointerOffset + _dataStart;
+        }
+        try
+        {
+            Convert(e, count, size, mapped, destination);
+        }
+        finally
+        {
+            if (_view is not null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+    }
+
+    private void Convert(SafetensorsEntry e, long count, int size, byte* mapped, Span<float> destination)
+    {
         int perChunk = ChunkBytes / size;
         for (long done = 0; done < count; done += perChunk)
         {
             int n = (int)Math.Min(perChunk, count - done);
-            var src = Bytes(e.Begin + done * size, n * size);
+            long offset = e.Begin + done * size;
+            ReadOnlySpan<byte> src = _data is not null ? _data.AsSpan((int)offset, n * size) : new ReadOnlySpan<byte>(mapped + offset, n * size);
             var dst = destination.Slice((int)done, n);
             switch (e.DType)
             {
@@ -243,16 +260,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary><paramref name="length"/> bytes of the data section from <paramref name="offset"/> (validated against the header already).</summary>
-    private ReadOnlySpan<byte> Bytes(long offset, int length) =>
-        _data is not null ? _data.AsSpan((int)offset, length) : new ReadOnlySpan<byte>(_mapped + offset, length);
-
     /// <summary>Unmaps a file from <see cref="Open"/>; later reads throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_view is null || _mapped is null) return;
-        _mapped = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        if (_view is null || _disposed) return;
+        _disposed = true;
         _view.Dispose();
         _map!.Dispose();
     }
