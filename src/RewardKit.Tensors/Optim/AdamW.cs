@@ -1,3 +1,5 @@
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Tensors.Optim;
 
 /// <summary>
@@ -5,24 +7,30 @@ namespace RewardKit.Tensors.Optim;
 /// p -= lr·wd·p (only for entries with <see cref="ParameterSet.Entry.WeightDecay"/>); m = β1·m + (1−β1)·g;
 /// v = β2·v + (1−β2)·g²; p -= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps).
 /// </summary>
+/// <remarks>
+/// The update runs vectorised (<see cref="OptimizerKernels.AdamStep(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, in OptimizerKernels.AdamCoefficients)"/>)
+/// over fixed pieces of the flat buffers split across the pool's threads; it is bit-identical to the scalar reference
+/// for every thread count. See <see cref="Adam"/> for the classic, L2-coupled variant.
+/// </remarks>
 public sealed class AdamW : IOptimizer
 {
-    readonly ParameterSet _parameters;
-    readonly float[] _m, _v;
-    readonly (int Offset, int Length, bool Decay)[] _groups;
+    readonly AdamState _state;
+    readonly Func<long, bool, OptimizerKernels.AdamCoefficients> _coefficients;   // cached: Step allocates nothing
 
     /// <summary>Creates the optimiser with PyTorch's defaults.</summary>
-    public AdamW(ParameterSet parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01)
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="learningRate">lr (default 1e-3).</param>
+    /// <param name="beta1">β1 (default 0.9).</param>
+    /// <param name="beta2">β2 (default 0.999).</param>
+    /// <param name="eps">ε (default 1e-8).</param>
+    /// <param name="weightDecay">Decoupled weight decay (default 0.01) for entries that take it.</param>
+    /// <param name="pool">Threads for the update (default <see cref="WorkerPool.Single"/>: the caller only).</param>
+    public AdamW(ParameterSet parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01,
+        WorkerPool? pool = null)
     {
-        if (learningRate < 0) throw new ArgumentException($"AdamW: learningRate must be >= 0, got {learningRate}.", nameof(learningRate));
-        if (beta1 is < 0 or >= 1) throw new ArgumentException($"AdamW: beta1 must be in [0, 1), got {beta1}.", nameof(beta1));
-        if (beta2 is < 0 or >= 1) throw new ArgumentException($"AdamW: beta2 must be in [0, 1), got {beta2}.", nameof(beta2));
-        if (eps < 0) throw new ArgumentException($"AdamW: eps must be >= 0, got {eps}.", nameof(eps));
-        _parameters = parameters;
+        _state = new AdamState(nameof(AdamW), parameters, learningRate, beta1, beta2, eps, weightDecay, pool);
         LearningRate = learningRate; Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
-        _m = new float[parameters.Count];
-        _v = new float[parameters.Count];
-        _groups = Groups(parameters);
+        _coefficients = Coefficients;
     }
 
     /// <inheritdoc />
@@ -41,7 +49,7 @@ public sealed class AdamW : IOptimizer
     public double WeightDecay { get; }
 
     /// <inheritdoc />
-    public long StepCount { get; private set; }
+    public long StepCount => _state.StepCount;
 
     /// <summary>Runs of consecutive entries with the same weight-decay flag.</summary>
     internal static (int, int, bool)[] Groups(ParameterSet parameters)
@@ -57,47 +65,21 @@ public sealed class AdamW : IOptimizer
     }
 
     /// <inheritdoc />
-    public void Step()
-    {
-        StepCount++;
-        float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)Eps;
-        float stepSize = (float)(LearningRate / (1 - Math.Pow(Beta1, StepCount)));
-        float bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
-        var p = _parameters.Values;
-        ReadOnlySpan<float> g = _parameters.Gradients;
-        foreach (var (offset, length, decay) in _groups)
-        {
-            float keep = decay ? (float)(1 - LearningRate * WeightDecay) : 1f;
-            for (int i = offset; i < offset + length; i++)
-            {
-                float gi = g[i];
-                p[i] *= keep;
-                _m[i] = b1 * _m[i] + (1 - b1) * gi;
-                _v[i] = b2 * _v[i] + (1 - b2) * gi * gi;
-                p[i] -= stepSize * _m[i] / (MathF.Sqrt(_v[i]) / bc2Sqrt + eps);
-            }
-        }
-    }
+    public void Step() => _state.Step(_coefficients);
+
+    /// <summary>The same step through the scalar reference loop on the calling thread (the fast path is tested against it).</summary>
+    public void StepReference() => _state.StepReference(_coefficients);
+
+    OptimizerKernels.AdamCoefficients Coefficients(long step, bool decay) => new(
+        Beta1: (float)Beta1, Beta2: (float)Beta2, Eps: (float)Eps,
+        StepSize: (float)(LearningRate / (1 - Math.Pow(Beta1, step))),
+        Bias2Sqrt: (float)Math.Sqrt(1 - Math.Pow(Beta2, step)),
+        Keep: decay ? (float)(1 - LearningRate * WeightDecay) : 1f,
+        L2: 0f);
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, float[]> SaveState() => new Dictionary<string, float[]>
-    {
-        ["step"] = [StepCount],
-        ["exp_avg"] = (float[])_m.Clone(),
-        ["exp_avg_sq"] = (float[])_v.Clone(),
-    };
+    public IReadOnlyDictionary<string, float[]> SaveState() => _state.Save();
 
     /// <inheritdoc />
-    public void LoadState(IReadOnlyDictionary<string, float[]> state)
-    {
-        float[] Get(string name, int length) =>
-            state.TryGetValue(name, out var a) ? a.Length == length ? a
-                : throw new ArgumentException($"AdamW.LoadState: '{name}' has {a.Length} values but the parameters need {length}; was the checkpoint made for another model?")
-                : throw new ArgumentException($"AdamW.LoadState: the state has no '{name}' entry.");
-        var step = Get("step", 1)[0];
-        if (step < 0 || step != MathF.Floor(step)) throw new ArgumentException($"AdamW.LoadState: 'step' must be a whole number >= 0, got {step}.");
-        Get("exp_avg", _m.Length).CopyTo(_m, 0);
-        Get("exp_avg_sq", _v.Length).CopyTo(_v, 0);
-        StepCount = (long)step;
-    }
+    public void LoadState(IReadOnlyDictionary<string, float[]> state) => _state.Load(state);
 }

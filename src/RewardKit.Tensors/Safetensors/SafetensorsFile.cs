@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -12,25 +15,43 @@ namespace RewardKit.Tensors.Safetensors;
 /// <param name="End">End byte offset (exclusive) inside the data section.</param>
 public sealed record SafetensorsEntry(string Name, string DType, int[] Shape, long Begin, long End);
 
-/// <summary>A parsed, validated safetensors file (Hugging Face format) with tensors readable as float32.</summary>
-public sealed class SafetensorsFile
+/// <summary>
+/// A parsed, validated safetensors file (Hugging Face format) with tensors readable as float32. <see cref="Read"/> and
+/// <see cref="Parse"/> hold the whole file in memory; <see cref="Open"/> reads only the header and memory-maps the data,
+/// converting each tensor when it is asked for, <see cref="ChunkBytes"/> at a time. Both validate the header the same
+/// strict way. Dispose a file from <see cref="Open"/> to unmap it (for the in-memory forms it does nothing).
+/// </summary>
+public sealed unsafe class SafetensorsFile : IDisposable
 {
     /// <summary>Largest accepted JSON header (100 MB).</summary>
     public const long MaxHeaderBytes = 100L * 1024 * 1024;
 
-    private readonly byte[] _data;
+    /// <summary>Bytes converted per step when a tensor is read (1 MiB), so no tensor needs one span over all of its bytes.</summary>
+    public const int ChunkBytes = 1 << 20;
+
+    private readonly byte[]? _data;                    // in-memory: the data section
+    private readonly MemoryMappedFile? _map;           // mapped: the whole file
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly long _dataStart;                  // mapped: file offset of the data section
+    private volatile bool _disposed;
     private readonly Dictionary<string, SafetensorsEntry> _entries;
 
-    private SafetensorsFile(string path, byte[] data, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata)
+    private SafetensorsFile(string path, Header header, byte[]? data, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
     {
         Path = path;
+        _entries = header.Entries;
+        Metadata = header.Metadata;
         _data = data;
-        _entries = entries;
-        Metadata = metadata;
+        _map = map;
+        _view = view;
+        _dataStart = header.DataStart;
     }
 
     /// <summary>File this was read from.</summary>
     public string Path { get; }
+
+    /// <summary>Whether the data is memory-mapped (<see cref="Open"/>) rather than held in memory.</summary>
+    public bool IsMapped => _view is not null;
 
     /// <summary>The <c>__metadata__</c> map (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
@@ -42,22 +63,69 @@ public sealed class SafetensorsFile
     public SafetensorsEntry this[string name] => _entries.TryGetValue(name, out var e)
         ? e : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'.");
 
-    /// <summary>Reads and validates the whole file.</summary>
+    /// <summary>Reads and validates the whole file into memory.</summary>
     public static SafetensorsFile Read(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         return Parse(path, bytes);
     }
 
+    /// <summary>
+    /// Validates the header of the file at <paramref name="path"/> (read with ordinary file I/O, nothing else is read) and
+    /// memory-maps it; tensors are converted when <see cref="ReadFloats(string)"/> asks for them. Dispose to unmap.
+    /// </summary>
+    public static SafetensorsFile Open(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            long length = stream.Length;
+            Span<byte> prefix = stackalloc byte[8];
+            int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
+            ulong n = CheckHeaderLength(path, got < 8 ? prefix[..got] : prefix, length);
+            var headerBytes = new byte[n];
+            stream.ReadExactly(headerBytes);
+            var header = ParseHeader(path, headerBytes, length);
+            map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            return new SafetensorsFile(path, header, null, map, view);
+        }
+        catch
+        {
+            view?.Dispose();
+            if (map is not null) map.Dispose(); else stream.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Parses and validates safetensors bytes; <paramref name="path"/> is only used in error messages.</summary>
     public static SafetensorsFile Parse(string path, byte[] bytes)
     {
-        if (bytes.Length < 8) throw new InvalidDataException($"{path}: truncated file ({bytes.Length} bytes); a safetensors file starts with an 8-byte header length.");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        ulong n = CheckHeaderLength(path, bytes, bytes.Length);
+        var header = ParseHeader(path, bytes.AsSpan(8, (int)n), bytes.Length);
+        var data = bytes.AsSpan((int)header.DataStart).ToArray();
+        return new SafetensorsFile(path, header, data, null, null);
+    }
+
+    private sealed record Header(Dictionary<string, SafetensorsEntry> Entries, Dictionary<string, string> Metadata, long DataStart);
+
+    /// <summary>The header length from the first 8 bytes (<paramref name="prefix"/> may be shorter when the file is), bounds-checked.</summary>
+    private static ulong CheckHeaderLength(string path, ReadOnlySpan<byte> prefix, long fileLength)
+    {
+        if (fileLength < 8 || prefix.Length < 8) throw new InvalidDataException($"{path}: truncated file ({fileLength} bytes); a safetensors file starts with an 8-byte header length.");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (n > MaxHeaderBytes) throw new InvalidDataException($"{path}: header length {n} exceeds the {MaxHeaderBytes}-byte limit.");
-        if ((long)n > bytes.Length - 8) throw new InvalidDataException($"{path}: header length {n} exceeds the file size ({bytes.Length} bytes); file truncated?");
+        if ((long)n > fileLength - 8) throw new InvalidDataException($"{path}: header length {n} exceeds the file size ({fileLength} bytes); file truncated?");
+        return n;
+    }
+
+    /// <summary>Decodes and validates the JSON header and checks that the tensors tile the data section of a <paramref name="fileLength"/>-byte file exactly.</summary>
+    private static Header ParseHeader(string path, ReadOnlySpan<byte> headerBytes, long fileLength)
+    {
         string json;
-        try { json = new UTF8Encoding(false, true).GetString(bytes, 8, (int)n); }
+        try { json = new UTF8Encoding(false, true).GetString(headerBytes); }
         catch (DecoderFallbackException) { throw new InvalidDataException($"{path}: header is not valid UTF-8."); }
         var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -83,7 +151,8 @@ public sealed class SafetensorsFile
                 entries[prop.Name] = ParseEntry(path, prop.Name, prop.Value);
             }
         }
-        long dataLen = bytes.Length - 8 - (long)n;
+        long dataStart = 8 + headerBytes.Length;
+        long dataLen = fileLength - dataStart;
         long cursor = 0;
         foreach (var e in entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
@@ -93,11 +162,8 @@ public sealed class SafetensorsFile
             cursor = e.End;
         }
         if (cursor != dataLen) throw new InvalidDataException($"{path}: {dataLen - cursor} trailing bytes after the last tensor.");
-        var data = new byte[dataLen];
-        Array.Copy(bytes, 8 + (long)n, data, 0, dataLen);
-        return new SafetensorsFile(path, data, entries, metadata);
+        return new Header(entries, metadata, dataStart);
     }
-
     private static SafetensorsEntry ParseEntry(string path, string name, JsonElement v)
     {
         if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: tensor '{name}' entry must be an object.");
@@ -134,28 +200,73 @@ public sealed class SafetensorsFile
     public float[] ReadFloats(string name)
     {
         var e = this[name];
-        var src = _data.AsSpan((int)e.Begin, (int)(e.End - e.Begin));
-        switch (e.DType)
+        long count = (e.End - e.Begin) / (e.DType == "F32" ? 4 : 2);
+        if (count > Array.MaxLength) throw new InvalidDataException($"{Path}: tensor '{name}' has {count} elements, more than one float array holds; read it in parts.");
+        var r = new float[count];
+        ReadFloats(name, r);
+        return r;
+    }
+
+    /// <summary>Converts tensor <paramref name="name"/> to float32 into <paramref name="destination"/>, which must hold exactly its element count.</summary>
+    public void ReadFloats(string name, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var e = this[name];
+        int size = e.DType == "F32" ? 4 : 2;
+        long count = (e.End - e.Begin) / size;
+        if (destination.Length != count)
+            throw new ArgumentException($"{Path}: tensor '{name}' has {count} elements but the destination holds {destination.Length}.", nameof(destination));
+        // The view is pinned only for the duration of a read (SafeHandle reference counting also guards against a
+        // concurrent Dispose), so a file that is never disposed is still unmapped by the handles' finalisers.
+        byte* mapped = null;
+        if (_view is not null)
         {
-            case "F32":
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref mapped);
+            mapped += _view.PointerOffset + _dataStart;
+        }
+        try
+        {
+            Convert(e, count, size, mapped, destination);
+        }
+        finally
+        {
+            if (_view is not null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+    }
+
+    private void Convert(SafetensorsEntry e, long count, int size, byte* mapped, Span<float> destination)
+    {
+        int perChunk = ChunkBytes / size;
+        for (long done = 0; done < count; done += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, count - done);
+            long offset = e.Begin + done * size;
+            ReadOnlySpan<byte> src = _data is not null ? _data.AsSpan((int)offset, n * size) : new ReadOnlySpan<byte>(mapped + offset, n * size);
+            var dst = destination.Slice((int)done, n);
+            switch (e.DType)
             {
-                var r = new float[src.Length / 4];
-                for (int i = 0; i < r.Length; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
-                return r;
-            }
-            case "F16":
-            {
-                var r = new float[src.Length / 2];
-                for (int i = 0; i < r.Length; i++) r[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)));
-                return r;
-            }
-            default:
-            {
-                var r = new float[src.Length / 2];
-                for (int i = 0; i < r.Length; i++) r[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)) << 16);
-                return r;
+                case "F32":
+                    if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
+                    else for (int i = 0; i < n; i++) dst[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
+                    break;
+                case "F16":
+                    if (BitConverter.IsLittleEndian) TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(src), dst);
+                    else for (int i = 0; i < n; i++) dst[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)));
+                    break;
+                default:
+                    for (int i = 0; i < n; i++) dst[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)) << 16);
+                    break;
             }
         }
+    }
+
+    /// <summary>Unmaps a file from <see cref="Open"/>; later reads throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_view is null || _disposed) return;
+        _disposed = true;
+        _view.Dispose();
+        _map!.Dispose();
     }
 }
 
