@@ -24,20 +24,18 @@ public static class AttentionOp
         bool needsGrad = tape.NeedsGrad(qkv);
         var y = tape.Output([B, T, C], needsGrad);
         var pool = tape.Pool;
-        int threads = Math.Max(1, Math.Min(pool.Threads, B * heads));
         var mask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
         if (!needsGrad)
         {
-            var scratch = tape.Empty([threads, T]);
-            AttentionKernel.Forward(qkv.Data, mask, Span<float>.Empty, scratch.Data, y.Data, B, T, C, heads, pool);
+            AttentionKernel.Forward(qkv.Data, mask, Span<float>.Empty, y.Data, B, T, C, heads, pool);
             return y;
         }
         var att = tape.Empty([B, heads, T, T]); // probabilities kept for the backward
-        AttentionKernel.Forward(qkv.Data, mask, att.Data, Span<float>.Empty, y.Data, B, T, C, heads, pool);
+        AttentionKernel.Forward(qkv.Data, mask, att.Data, y.Data, B, T, C, heads, pool);
         tape.Record(y, () =>
         {
-            var scratch = tape.Empty([threads, T]);
-            AttentionKernel.Backward(qkv.Data, att.Data, y.Grad, qkv.Grad, scratch.Data, B, T, C, heads, pool);
+            var backwardMask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
+            AttentionKernel.Backward(qkv.Data, backwardMask, att.Data, y.Grad, qkv.Grad, B, T, C, heads, pool);
         });
         return y;
     }
