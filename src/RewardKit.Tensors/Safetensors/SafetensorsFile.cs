@@ -6,7 +6,7 @@ namespace RewardKit.Tensors.Safetensors;
 
 /// <summary>One tensor entry of a safetensors header.</summary>
 /// <param name="Name">Tensor name.</param>
-/// <param name="DType">Stored dtype (F32, F16 or BF16).</param>
+/// <param name="DType">Stored dtype (F32, F16, BF16 or I8).</param>
 /// <param name="Shape">Dimensions.</param>
 /// <param name="Begin">Start byte offset inside the data section.</param>
 /// <param name="End">End byte offset (exclusive) inside the data section.</param>
@@ -103,7 +103,7 @@ public sealed class SafetensorsFile
         if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: tensor '{name}' entry must be an object.");
         if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: tensor '{name}' lacks a string 'dtype'.");
         string dtype = dt.GetString()!;
-        int size = dtype switch { "F32" => 4, "F16" => 2, "BF16" => 2, _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{dtype}' (expected F32, F16 or BF16).") };
+        int size = dtype switch { "F32" => 4, "F16" => 2, "BF16" => 2, "I8" => 1, _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{dtype}' (expected F32, F16, BF16 or I8).") };
         if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}: tensor '{name}' lacks a 'shape' array.");
         var shape = new List<int>();
         long count = 1;
@@ -130,13 +130,29 @@ public sealed class SafetensorsFile
         return new SafetensorsEntry(name, dtype, shape.ToArray(), be[0], be[1]);
     }
 
-    /// <summary>Returns tensor <paramref name="name"/> converted to float32 (F16 and BF16 are widened).</summary>
+    /// <summary>Returns the I8 tensor <paramref name="name"/> (quantised weights); other dtypes are refused.</summary>
+    public sbyte[] ReadInt8(string name)
+    {
+        var e = this[name];
+        if (e.DType != "I8") throw new InvalidDataException($"{Path}: tensor '{name}' is {e.DType}, not I8.");
+        var r = new sbyte[e.End - e.Begin];
+        _data.AsSpan((int)e.Begin, r.Length).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.AsSpan()));
+        return r;
+    }
+
+    /// <summary>Returns tensor <paramref name="name"/> converted to float32 (F16, BF16 and I8 are widened).</summary>
     public float[] ReadFloats(string name)
     {
         var e = this[name];
         var src = _data.AsSpan((int)e.Begin, (int)(e.End - e.Begin));
         switch (e.DType)
         {
+            case "I8":
+            {
+                var r = new float[src.Length];
+                for (int i = 0; i < r.Length; i++) r[i] = (sbyte)src[i];
+                return r;
+            }
             case "F32":
             {
                 var r = new float[src.Length / 4];
@@ -168,8 +184,15 @@ public static class SafetensorsWriter
 
     /// <summary>Writes the tensors as F32, sorted by name (ordinal), header padded with spaces to 8 bytes.</summary>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Write(path, tensors, [], metadata);
+
+    /// <summary>Writes F32 tensors, then I8 tensors (quantised weights), each group sorted by name (ordinal), into one file.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors,
+        IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<sbyte> Data)> int8Tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var list = tensors.Select(t => (t.Name, t.Shape, Floats: t.Data, Bytes: ReadOnlyMemory<sbyte>.Empty, IsInt8: false))
+            .Concat(int8Tensors.Select(t => (t.Name, t.Shape, Floats: ReadOnlyMemory<float>.Empty, Bytes: t.Data, IsInt8: true)))
+            .OrderBy(t => t.IsInt8).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();   // F32 first keeps every F32 offset 4-aligned
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -182,8 +205,9 @@ public static class SafetensorsWriter
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, shape, data) in list)
+            foreach (var (name, shape, floats, bytes, isInt8) in list)
             {
+                int length = isInt8 ? bytes.Length : floats.Length, size = isInt8 ? 1 : 4;
                 if (name == "__metadata__" || !seen.Add(name)) throw new ArgumentException($"Safetensors write to {path}: duplicate or reserved tensor name '{name}'.");
                 long count = 1;
                 foreach (int d in shape)
@@ -191,13 +215,13 @@ public static class SafetensorsWriter
                     if (d < 0) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' has negative dimension {d}.");
                     count *= d;
                 }
-                if (count != data.Length) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' shape [{string.Join(",", shape)}] holds {count} values but {data.Length} were given.");
+                if (count != length) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' shape [{string.Join(",", shape)}] holds {count} values but {length} were given.");
                 w.WriteStartObject(name);
-                w.WriteString("dtype", "F32");
+                w.WriteString("dtype", isInt8 ? "I8" : "F32");
                 w.WriteStartArray("shape"); foreach (int d in shape) w.WriteNumberValue(d); w.WriteEndArray();
-                w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); w.WriteNumberValue(offset + count * 4); w.WriteEndArray();
+                w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); w.WriteNumberValue(offset + count * size); w.WriteEndArray();
                 w.WriteEndObject();
-                offset += count * 4;
+                offset += count * size;
             }
             w.WriteEndObject();
         }
@@ -213,7 +237,8 @@ public static class SafetensorsWriter
             byte[] buf = new byte[4];
             foreach (var t in list)
             {
-                var s = t.Data.Span;
+                if (t.IsInt8) { fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Bytes.Span)); continue; }
+                var s = t.Floats.Span;
                 for (int i = 0; i < s.Length; i++) { BinaryPrimitives.WriteSingleLittleEndian(buf, s[i]); fs.Write(buf); }
             }
             fs.Flush(true);
