@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using RewardKit.Tensors.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace RewardKit.Inference.Quantization;
 
@@ -130,17 +131,48 @@ public sealed unsafe class Int8Gemm
         {
             var row = x.Slice(r * inFeatures, inFeatures);
             var target = q.Slice(r * stride, stride);
-            float max = 0;
-            foreach (var v in row) max = Math.Max(max, Math.Abs(v));
+            float max = inFeatures == 0 ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(row));
             if (!float.IsFinite(max)) throw new ArgumentException($"Int8Gemm: row {r} of x holds a non-finite value.", nameof(x));
-            float scale = max / levels;
-            rowScales[r] = scale;
-            target.Clear();
-            if (scale == 0) continue;
-            float inverse = levels / max;
-            for (int i = 0; i < row.Length; i++)
-                target[i] = (short)Math.Clamp(MathF.Round(row[i] * inverse), -levels, levels);
+            rowScales[r] = max / levels;
+            if (max == 0) { target.Clear(); continue; }
+            RoundRow(row, levels / max, levels, target);
         }
+    }
+
+    /// <summary>target[i] = round_half_even(clamp(row[i] · inverse, ±levels)); the padding entry (odd In) is zeroed.</summary>
+    static void RoundRow(ReadOnlySpan<float> row, float inverse, int levels, Span<short> target)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && row.Length >= 32)
+        {
+            var scale = Vector512.Create(inverse);
+            var hi = Vector512.Create((float)levels);
+            var lo = -hi;
+            ref float src = ref MemoryMarshal.GetReference(row);
+            ref short dst = ref MemoryMarshal.GetReference(target);
+            for (; i <= row.Length - 32; i += 32)
+            {
+                var a = Vector512.Min(Vector512.Max(Vector512.Round(Vector512.LoadUnsafe(ref src, (nuint)i) * scale), lo), hi);
+                var b = Vector512.Min(Vector512.Max(Vector512.Round(Vector512.LoadUnsafe(ref src, (nuint)(i + 16)) * scale), lo), hi);
+                Vector512.Narrow(Vector512.ConvertToInt32(a), Vector512.ConvertToInt32(b)).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && row.Length >= 16)
+        {
+            var scale = Vector256.Create(inverse);
+            var hi = Vector256.Create((float)levels);
+            var lo = -hi;
+            ref float src = ref MemoryMarshal.GetReference(row);
+            ref short dst = ref MemoryMarshal.GetReference(target);
+            for (; i <= row.Length - 16; i += 16)
+            {
+                var a = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.LoadUnsafe(ref src, (nuint)i) * scale), lo), hi);
+                var b = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)) * scale), lo), hi);
+                Vector256.Narrow(Vector256.ConvertToInt32(a), Vector256.ConvertToInt32(b)).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        for (; i < row.Length; i++) target[i] = (short)Math.Clamp(MathF.Round(row[i] * inverse), -levels, levels);
+        for (; i < target.Length; i++) target[i] = 0;
     }
 
     /// <summary>
@@ -165,7 +197,7 @@ public sealed unsafe class Int8Gemm
             }
     }
 
-    /// <summary>The fast path: Y = X · Wᵀ + bias, split over output panels across <paramref name="pool"/> (one thread when null).</summary>
+    /// <summary>The fast path: Y = X · Wᵀ + bias, split over rows (or, for few rows, output panels) across <paramref name="pool"/> (one thread when null).</summary>
     /// <param name="x">(rows, In).</param>
     /// <param name="rows">Rows of X and Y.</param>
     /// <param name="y">(rows, Out), overwritten.</param>
@@ -188,8 +220,10 @@ public sealed unsafe class Int8Gemm
             fixed (float* yp = y)
             fixed (float* sp = scales)
             {
-                var work = new PanelWork { Gemm = this, Q = qp, RowScales = sp, Y = yp, Rows = rows, Wide = isa == Int8GemmIsa.Avx512 };
-                int threads = pool is null || (long)rows * In * Out < ParallelThreshold ? 1 : Math.Min(pool.Threads, Panels);
+                int threads = pool is null || (long)rows * In * Out < ParallelThreshold ? 1 : pool.Threads;
+                bool splitRows = rows >= 4 * RowBlock * threads;   // many rows: each thread its rows, all panels; few: split the panels
+                if (!splitRows) threads = Math.Min(threads, Panels);
+                var work = new PanelWork { Gemm = this, Q = qp, RowScales = sp, Y = yp, Rows = rows, Wide = isa == Int8GemmIsa.Avx512, SplitRows = splitRows };
                 if (threads <= 1) work.Execute(0, 1, 0);
                 else pool!.Run(ref work, threads);
             }
@@ -201,6 +235,9 @@ public sealed unsafe class Int8Gemm
         }
     }
 
+    /// <summary>Rows of X swept over every panel before the next chunk (their int16 rows stay in L1/L2).</summary>
+    const int RowChunk = 64;
+
     unsafe struct PanelWork : IThreadWork
     {
         public Int8Gemm Gemm;
@@ -209,47 +246,111 @@ public sealed unsafe class Int8Gemm
         public float* Y;
         public int Rows;
         public bool Wide;
+        public bool SplitRows;
 
         public void Execute(int thread, int threads, int slot)
         {
             int panels = Gemm.Panels;
-            int first = (int)((long)thread * panels / threads), last = (int)((long)(thread + 1) * panels / threads);
-            for (int p = first; p < last; p++) Gemm.RunPanel(p, Q, RowScales, Y, Rows, Wide);
+            if (SplitRows)
+            {
+                // Contiguous row ranges in whole row blocks; every thread sweeps all panels.
+                int blocks = (Rows + RowBlock - 1) / RowBlock;
+                int first = (int)((long)thread * blocks / threads) * RowBlock, last = Math.Min(Rows, (int)((long)(thread + 1) * blocks / threads) * RowBlock);
+                Gemm.RunRows(0, panels, first, last, Q, RowScales, Y, Wide);
+            }
+            else
+            {
+                int first = (int)((long)thread * panels / threads), last = (int)((long)(thread + 1) * panels / threads);
+                Gemm.RunRows(first, last, 0, Rows, Q, RowScales, Y, Wide);
+            }
         }
     }
 
-    unsafe void RunPanel(int panel, short* q, float* rowScales, float* y, int rows, bool wide)
+    /// <summary>Panels [panelFirst, panelLast) × rows [rowFirst, rowLast), in row chunks, two panels at a time.</summary>
+    unsafe void RunRows(int panelFirst, int panelLast, int rowFirst, int rowLast, short* q, float* rowScales, float* y, bool wide)
+    {
+        for (int c0 = rowFirst; c0 < rowLast; c0 += RowChunk)
+        {
+            int c1 = Math.Min(rowLast, c0 + RowChunk);
+            int p = panelFirst;
+            for (; p + 1 < panelLast; p += 2) RunPanels(p, 2, c0, c1, q, rowScales, y, wide);
+            if (p < panelLast) RunPanels(p, 1, c0, c1, q, rowScales, y, wide);
+        }
+    }
+
+    unsafe void RunPanels(int panel, int count, int rowFirst, int rowLast, short* q, float* rowScales, float* y, bool wide)
     {
         int stride = 2 * KPairs;
-        Span<int> sums = stackalloc int[RowBlock * PanelWidth];
-        fixed (short* packed = &_packed[(long)panel * KPairs * 2 * PanelWidth])
+        int panelShorts = KPairs * 2 * PanelWidth;
+        Span<int> sums = stackalloc int[2 * RowBlock * PanelWidth];   // (panel, row, 16)
+        fixed (short* packed = &_packed[(long)panel * panelShorts])
+        fixed (int* s = sums)
         {
-            for (int r0 = 0; r0 < rows; r0 += RowBlock)
+            for (int r0 = rowFirst; r0 < rowLast; r0 += RowBlock)
             {
-                int mr = Math.Min(RowBlock, rows - r0);
-                fixed (int* s = sums)
+                int mr = Math.Min(RowBlock, rowLast - r0);
+                int* a = (int*)(q + (long)r0 * stride);   // activation pairs as int32
+                for (int c = 0; c < count; c++)
                 {
-                    int* a = (int*)(q + (long)r0 * stride);   // activation pairs as int32
+                    if (c == 0 && count == 2 && wide && mr == RowBlock) { Kernel512x4x2(a, KPairs, packed, packed + panelShorts, s, s + RowBlock * PanelWidth); break; }
+                    short* b = packed + c * panelShorts;
+                    int* target = s + c * RowBlock * PanelWidth;
                     if (wide)
                     {
-                        if (mr == RowBlock) Kernel512x4(a, KPairs, packed, s);
-                        else for (int r = 0; r < mr; r++) Kernel512x1(a + r * KPairs, KPairs, packed, s + r * PanelWidth);
+                        if (mr == RowBlock) Kernel512x4(a, KPairs, b, target);
+                        else for (int r = 0; r < mr; r++) Kernel512x1(a + r * KPairs, KPairs, b, target + r * PanelWidth);
                     }
                     else
                     {
-                        if (mr == RowBlock) Kernel256x4(a, KPairs, packed, s);
-                        else for (int r = 0; r < mr; r++) Kernel256x1(a + r * KPairs, KPairs, packed, s + r * PanelWidth);
+                        if (mr == RowBlock) Kernel256x4(a, KPairs, b, target);
+                        else for (int r = 0; r < mr; r++) Kernel256x1(a + r * KPairs, KPairs, b, target + r * PanelWidth);
                     }
                 }
-                int o0 = panel * PanelWidth, width = Math.Min(PanelWidth, Out - o0);
-                for (int r = 0; r < mr; r++)
+                for (int c = 0; c < count; c++)
                 {
-                    float rowScale = rowScales[r0 + r];
-                    float* target = y + (long)(r0 + r) * Out + o0;
-                    for (int j = 0; j < width; j++) target[j] = Rescale(sums[r * PanelWidth + j], rowScale, o0 + j);
+                    int o0 = (panel + c) * PanelWidth, width = Math.Min(PanelWidth, Out - o0);
+                    for (int r = 0; r < mr; r++)
+                    {
+                        float rowScale = rowScales[r0 + r];
+                        float* target = y + (long)(r0 + r) * Out + o0;
+                        int* sum = s + (c * RowBlock + r) * PanelWidth;
+                        if (width == PanelWidth && Vector512.IsHardwareAccelerated)
+                        {
+                            // The same operations, in the same order, as Rescale: ((float)sum · rowScale) · colScale (+ bias).
+                            fixed (float* colScales = &Weights.Scales[o0])
+                            {
+                                var v = Vector512.ConvertToSingle(Vector512.Load(sum)) * Vector512.Create(rowScale) * Vector512.Load(colScales);
+                                if (_bias is not null) fixed (float* bias = &_bias[o0]) v += Vector512.Load(bias);
+                                v.Store(target);
+                            }
+                        }
+                        else
+                            for (int j = 0; j < width; j++) target[j] = Rescale(sum[j], rowScale, o0 + j);
+                    }
                 }
             }
         }
+    }
+
+    // a: (4, kPairs) activation pairs; b0, b1: two (kPairs, 32) int16 panels; s0, s1: (4, 16) int32 sums of each.
+    static unsafe void Kernel512x4x2(int* a, int kPairs, short* b0, short* b1, int* s0, int* s1)
+    {
+        var c0 = Vector512<int>.Zero; var c1 = Vector512<int>.Zero; var c2 = Vector512<int>.Zero; var c3 = Vector512<int>.Zero;
+        var d0 = Vector512<int>.Zero; var d1 = Vector512<int>.Zero; var d2 = Vector512<int>.Zero; var d3 = Vector512<int>.Zero;
+        int* a1 = a + kPairs, a2 = a1 + kPairs, a3 = a2 + kPairs;
+        for (int kk = 0; kk < kPairs; kk++)
+        {
+            var w0 = Vector512.Load(b0 + kk * 2 * PanelWidth);
+            var w1 = Vector512.Load(b1 + kk * 2 * PanelWidth);
+            var x0 = Vector512.Create(a[kk]).AsInt16(); var x1 = Vector512.Create(a1[kk]).AsInt16();
+            var x2 = Vector512.Create(a2[kk]).AsInt16(); var x3 = Vector512.Create(a3[kk]).AsInt16();
+            c0 = Avx512BW.Add(c0, Avx512BW.MultiplyAddAdjacent(x0, w0)); d0 = Avx512BW.Add(d0, Avx512BW.MultiplyAddAdjacent(x0, w1));
+            c1 = Avx512BW.Add(c1, Avx512BW.MultiplyAddAdjacent(x1, w0)); d1 = Avx512BW.Add(d1, Avx512BW.MultiplyAddAdjacent(x1, w1));
+            c2 = Avx512BW.Add(c2, Avx512BW.MultiplyAddAdjacent(x2, w0)); d2 = Avx512BW.Add(d2, Avx512BW.MultiplyAddAdjacent(x2, w1));
+            c3 = Avx512BW.Add(c3, Avx512BW.MultiplyAddAdjacent(x3, w0)); d3 = Avx512BW.Add(d3, Avx512BW.MultiplyAddAdjacent(x3, w1));
+        }
+        c0.Store(s0); c1.Store(s0 + 16); c2.Store(s0 + 32); c3.Store(s0 + 48);
+        d0.Store(s1); d1.Store(s1 + 16); d2.Store(s1 + 32); d3.Store(s1 + 48);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -101,6 +101,31 @@ public class Int8GemmTests
     }
 
     [Fact]
+    public void Row_quantisation_matches_the_naive_formula_for_every_length_0_to_67()
+    {
+        for (int n = 0; n <= 67; n++)
+        {
+            var x = Random(3 * n, n, scale: 5);
+            if (n > 0) x[n] = 0;                      // ties and zeros
+            int stride = 2 * ((n + 1) / 2), levels = Int8Gemm.LevelsFor(n);
+            var q = Enumerable.Repeat((short)99, 3 * stride).ToArray();
+            var scales = new float[3];
+            Int8Gemm.QuantizeRows(x, 3, n, levels, q, scales);
+            for (int r = 0; r < 3; r++)
+            {
+                float max = 0;
+                for (int i = 0; i < n; i++) max = Math.Max(max, Math.Abs(x[r * n + i]));
+                Assert.Equal(max / levels, scales[r]);
+                for (int i = 0; i < stride; i++)
+                {
+                    short expected = i < n && max > 0 ? (short)Math.Clamp(MathF.Round(x[r * n + i] * (levels / max)), -levels, levels) : (short)0;
+                    Assert.True(expected == q[r * stride + i], $"n {n}, row {r}, [{i}]: {q[r * stride + i]} vs {expected}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Zero_rows_give_the_bias_and_bad_shapes_are_refused()
     {
         var gemm = new Int8Gemm(Int8Matrix.Quantize(Random(4 * 5, 1), 4, 5), [1f, 2f, 3f, 4f]);
