@@ -55,6 +55,9 @@ public sealed record ServeBenchmarkResult(bool MicroBatching, int Requests, int 
 
     /// <summary>The batching window used, in ms.</summary>
     public double BatchWindowMs { get; init; }
+
+    /// <summary>RSS in MB sampled every 0.5 s during the measurement (at most 40 evenly spaced samples): flat when memory is bounded.</summary>
+    public double[] RssSamplesMb { get; init; } = [];
 }
 
 /// <summary>
@@ -99,6 +102,19 @@ public static class ServeBenchmark
         process.Refresh();
         var rssStart = process.WorkingSet64;
 
+        // RSS sampled twice a second while the requests run (kept to at most 40 evenly spaced samples in the result).
+        var rssSamples = new List<double>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            using var self = Process.GetCurrentProcess();
+            while (!sampling.IsCancellationRequested)
+            {
+                self.Refresh();
+                lock (rssSamples) rssSamples.Add(self.WorkingSet64 / (double)(1 << 20));
+                try { await Task.Delay(500, sampling.Token).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+            }
+        }, CancellationToken.None);
         var latencies = new double[options.Requests];
         var next = -1;
         var errors = 0;
@@ -114,6 +130,8 @@ public static class ServeBenchmark
             }
         })).ConfigureAwait(false);
         clock.Stop();
+        await sampling.CancelAsync().ConfigureAwait(false);
+        await sampler.ConfigureAwait(false);
         process.Refresh();
         served.Batcher.BatchCompleted -= OnBatch;
         var batches = served.Batcher.Batches - batchesBefore;
@@ -128,9 +146,13 @@ public static class ServeBenchmark
             rssStart / mb, process.WorkingSet64 / mb, process.PeakWorkingSet64 / mb, batches, batches == 0 ? 0 : (double)sequences / batches)
         {
             ForwardSeconds = TimeSpan.FromTicks(Interlocked.Read(ref forwardTicks)).TotalSeconds,
+            RssSamplesMb = Downsample(rssSamples, 40),
             BatchWindowMs = options.BatchWindowMs ?? new RewardServerOptions().BatchWindowMs,
         };
     }
+
+    static double[] Downsample(List<double> samples, int count) =>
+        samples.Count <= count ? [.. samples] : Enumerable.Range(0, count).Select(i => samples[(int)((long)i * (samples.Count - 1) / (count - 1))]).ToArray();
 
     static async Task<bool> Send(HttpClient client, int i, int items, CancellationToken cancellationToken)
     {
