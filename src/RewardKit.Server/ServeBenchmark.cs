@@ -29,12 +29,16 @@ public sealed record ServeBenchmarkOptions
     /// <summary>The batching window in ms (null: the service default, <see cref="RewardServerOptions.BatchWindowMs"/>).</summary>
     public double? BatchWindowMs { get; init; }
 
+    /// <summary>Sequences per forward pass inside a gathered batch (null: the service default, <see cref="RewardServerOptions.ForwardBatchSize"/>).</summary>
+    public int? ForwardBatchSize { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
         if (Requests is < 1 or > 1_000_000) throw new ArgumentException($"--requests is {Requests}; use 1 to 1,000,000.");
         if (Concurrency is < 1 or > 1024) throw new ArgumentException($"--concurrency is {Concurrency}; use 1 to 1024.");
         if (ItemsPerRequest is < 1 or > 256) throw new ArgumentException($"--items is {ItemsPerRequest}; use 1 to 256.");
+        if (ForwardBatchSize is < 1 or > 1024) throw new ArgumentException($"--forward-batch is {ForwardBatchSize}; use 1 to 1024.");
         if (BatchWindowMs is < 0 or > 1000) throw new ArgumentException($"--batch-window-ms is {BatchWindowMs}; use 0 to 1000.");
     }
 }
@@ -55,6 +59,9 @@ public sealed record ServeBenchmarkResult(bool MicroBatching, int Requests, int 
 
     /// <summary>The batching window used, in ms.</summary>
     public double BatchWindowMs { get; init; }
+
+    /// <summary>Sequences per forward pass inside a gathered batch.</summary>
+    public int ForwardBatchSize { get; init; }
 
     /// <summary>RSS in MB sampled every 0.5 s during the measurement (at most 40 evenly spaced samples): flat when memory is bounded.</summary>
     public double[] RssSamplesMb { get; init; } = [];
@@ -77,6 +84,7 @@ public static class ServeBenchmark
             "--RewardKit:CacheEntries", "0",
             "--RewardKit:QueueCapacity", Math.Max(256, options.Concurrency * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
+            .. (options.ForwardBatchSize is { } forward ? new[] { "--RewardKit:ForwardBatchSize", forward.ToString(System.Globalization.CultureInfo.InvariantCulture) } : []),
             .. (options.BatchWindowMs is { } window ? new[] { "--RewardKit:BatchWindowMs", window.ToString(System.Globalization.CultureInfo.InvariantCulture) } : []),
         ];
         await using var app = RewardServer.Build(args, loader);
@@ -148,6 +156,7 @@ public static class ServeBenchmark
             ForwardSeconds = TimeSpan.FromTicks(Interlocked.Read(ref forwardTicks)).TotalSeconds,
             RssSamplesMb = Downsample(rssSamples, 40),
             BatchWindowMs = options.BatchWindowMs ?? new RewardServerOptions().BatchWindowMs,
+            ForwardBatchSize = options.ForwardBatchSize ?? new RewardServerOptions().ForwardBatchSize,
         };
     }
 

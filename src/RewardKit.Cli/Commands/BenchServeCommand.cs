@@ -15,8 +15,9 @@ public static class BenchServeCommand
         var items = new Option<int>("--items") { Description = "Pairs per request (default 1).", DefaultValueFactory = _ => 1 };
         var mode = new Option<string>("--mode") { Description = "both (default), batched, or single (one request per forward pass).", DefaultValueFactory = _ => "both" };
         var window = new Option<double?>("--batch-window-ms") { Description = "Micro-batching window in ms (default: the service's, 2)." };
+        var forward = new Option<int?>("--forward-batch") { Description = "Sequences per forward pass inside a gathered batch (default: the service's, 32)." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, json };
+        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, json };
         command.SetAction(async (parse, ct) =>
         {
             var modes = parse.GetValue(mode) switch
@@ -31,7 +32,7 @@ public static class BenchServeCommand
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions
                 {
                     Model = parse.GetValue(model)!, Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
-                    ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window),
+                    ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window), ForwardBatchSize = parse.GetValue(forward),
                 }, ScoringCli.Load, ct));
             double? speedup = results.Count == 2 ? results[0].RequestsPerSecond / results[1].RequestsPerSecond : null;
             if (parse.GetValue(json))
