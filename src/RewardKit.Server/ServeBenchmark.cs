@@ -26,19 +26,46 @@ public sealed record ServeBenchmarkOptions
     /// <summary>Micro-batching on (default) or one request per forward pass.</summary>
     public bool MicroBatching { get; init; } = true;
 
+    /// <summary>The batching window in ms (null: the service default, <see cref="RewardServerOptions.BatchWindowMs"/>).</summary>
+    public double? BatchWindowMs { get; init; }
+
+    /// <summary>Sequences per forward pass inside a gathered batch (null: the service default, <see cref="RewardServerOptions.ForwardBatchSize"/>).</summary>
+    public int? ForwardBatchSize { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
         if (Requests is < 1 or > 1_000_000) throw new ArgumentException($"--requests is {Requests}; use 1 to 1,000,000.");
         if (Concurrency is < 1 or > 1024) throw new ArgumentException($"--concurrency is {Concurrency}; use 1 to 1024.");
         if (ItemsPerRequest is < 1 or > 256) throw new ArgumentException($"--items is {ItemsPerRequest}; use 1 to 256.");
+        if (ForwardBatchSize is < 1 or > 1024) throw new ArgumentException($"--forward-batch is {ForwardBatchSize}; use 1 to 1024.");
+        if (BatchWindowMs is < 0 or > 1000) throw new ArgumentException($"--batch-window-ms is {BatchWindowMs}; use 0 to 1000.");
     }
 }
 
 /// <summary>Throughput and latency of one benchmark run.</summary>
 public sealed record ServeBenchmarkResult(bool MicroBatching, int Requests, int Concurrency, int ItemsPerRequest, int Errors,
     double Seconds, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs,
-    double RssStartMb, double RssEndMb, double PeakRssMb, long ForwardBatches, double MeanBatchSequences);
+    double RssStartMb, double RssEndMb, double PeakRssMb, long ForwardBatches, double MeanBatchSequences)
+{
+    /// <summary>Time the batcher's worker spent in forward passes during the measurement.</summary>
+    public double ForwardSeconds { get; init; }
+
+    /// <summary>Share of the wall time the single scoring worker was busy in forward passes (near 1: the model is the bottleneck).</summary>
+    public double ForwardBusyShare => Seconds > 0 ? ForwardSeconds / Seconds : 0;
+
+    /// <summary>Forward time per request, in ms.</summary>
+    public double ForwardMsPerRequest => Requests > 0 ? 1000 * ForwardSeconds / Requests : 0;
+
+    /// <summary>The batching window used, in ms.</summary>
+    public double BatchWindowMs { get; init; }
+
+    /// <summary>Sequences per forward pass inside a gathered batch.</summary>
+    public int ForwardBatchSize { get; init; }
+
+    /// <summary>RSS in MB sampled every 0.5 s during the measurement (at most 40 evenly spaced samples): flat when memory is bounded.</summary>
+    public double[] RssSamplesMb { get; init; } = [];
+}
 
 /// <summary>
 /// Starts the service on a loopback port (127.0.0.1 only, cache off so every request reaches the model), sends a
@@ -57,6 +84,8 @@ public static class ServeBenchmark
             "--RewardKit:CacheEntries", "0",
             "--RewardKit:QueueCapacity", Math.Max(256, options.Concurrency * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
+            .. (options.ForwardBatchSize is { } forward ? new[] { "--RewardKit:ForwardBatchSize", forward.ToString(System.Globalization.CultureInfo.InvariantCulture) } : []),
+            .. (options.BatchWindowMs is { } window ? new[] { "--RewardKit:BatchWindowMs", window.ToString(System.Globalization.CultureInfo.InvariantCulture) } : []),
         ];
         await using var app = RewardServer.Build(args, loader);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -72,12 +101,28 @@ public static class ServeBenchmark
 
         // Warm up the connections and the JIT outside the measurement.
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(w => Send(client, -1 - w, options.ItemsPerRequest, cancellationToken)));
+        long forwardTicks = 0;
+        void OnBatch(int sequences, TimeSpan elapsed) => Interlocked.Add(ref forwardTicks, elapsed.Ticks);
+        served.Batcher.BatchCompleted += OnBatch;
         var batchesBefore = served.Batcher.Batches;
         var sequencesBefore = served.Batcher.Sequences;
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         var rssStart = process.WorkingSet64;
 
+        // RSS sampled twice a second while the requests run (kept to at most 40 evenly spaced samples in the result).
+        var rssSamples = new List<double>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            using var self = Process.GetCurrentProcess();
+            while (!sampling.IsCancellationRequested)
+            {
+                self.Refresh();
+                lock (rssSamples) rssSamples.Add(self.WorkingSet64 / (double)(1 << 20));
+                try { await Task.Delay(500, sampling.Token).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+            }
+        }, CancellationToken.None);
         var latencies = new double[options.Requests];
         var next = -1;
         var errors = 0;
@@ -93,7 +138,10 @@ public static class ServeBenchmark
             }
         })).ConfigureAwait(false);
         clock.Stop();
+        await sampling.CancelAsync().ConfigureAwait(false);
+        await sampler.ConfigureAwait(false);
         process.Refresh();
+        served.Batcher.BatchCompleted -= OnBatch;
         var batches = served.Batcher.Batches - batchesBefore;
         var sequences = served.Batcher.Sequences - sequencesBefore;
         await app.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -103,8 +151,17 @@ public static class ServeBenchmark
         const double mb = 1 << 20;
         return new ServeBenchmarkResult(options.MicroBatching, options.Requests, options.Concurrency, options.ItemsPerRequest, errors,
             clock.Elapsed.TotalSeconds, options.Requests / clock.Elapsed.TotalSeconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), latencies[^1],
-            rssStart / mb, process.WorkingSet64 / mb, process.PeakWorkingSet64 / mb, batches, batches == 0 ? 0 : (double)sequences / batches);
+            rssStart / mb, process.WorkingSet64 / mb, process.PeakWorkingSet64 / mb, batches, batches == 0 ? 0 : (double)sequences / batches)
+        {
+            ForwardSeconds = TimeSpan.FromTicks(Interlocked.Read(ref forwardTicks)).TotalSeconds,
+            RssSamplesMb = Downsample(rssSamples, 40),
+            BatchWindowMs = options.BatchWindowMs ?? new RewardServerOptions().BatchWindowMs,
+            ForwardBatchSize = options.ForwardBatchSize ?? new RewardServerOptions().ForwardBatchSize,
+        };
     }
+
+    static double[] Downsample(List<double> samples, int count) =>
+        samples.Count <= count ? [.. samples] : Enumerable.Range(0, count).Select(i => samples[(int)((long)i * (samples.Count - 1) / (count - 1))]).ToArray();
 
     static async Task<bool> Send(HttpClient client, int i, int items, CancellationToken cancellationToken)
     {

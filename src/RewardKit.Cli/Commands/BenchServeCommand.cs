@@ -14,8 +14,10 @@ public static class BenchServeCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (default 32).", DefaultValueFactory = _ => 32 };
         var items = new Option<int>("--items") { Description = "Pairs per request (default 1).", DefaultValueFactory = _ => 1 };
         var mode = new Option<string>("--mode") { Description = "both (default), batched, or single (one request per forward pass).", DefaultValueFactory = _ => "both" };
+        var window = new Option<double?>("--batch-window-ms") { Description = "Micro-batching window in ms (default: the service's, 2)." };
+        var forward = new Option<int?>("--forward-batch") { Description = "Sequences per forward pass inside a gathered batch (default: the service's, 32)." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, json };
+        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, json };
         command.SetAction(async (parse, ct) =>
         {
             var modes = parse.GetValue(mode) switch
@@ -30,7 +32,7 @@ public static class BenchServeCommand
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions
                 {
                     Model = parse.GetValue(model)!, Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
-                    ItemsPerRequest = parse.GetValue(items), MicroBatching = batching,
+                    ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window), ForwardBatchSize = parse.GetValue(forward),
                 }, ScoringCli.Load, ct));
             double? speedup = results.Count == 2 ? results[0].RequestsPerSecond / results[1].RequestsPerSecond : null;
             if (parse.GetValue(json))
@@ -38,7 +40,7 @@ public static class BenchServeCommand
             else
             {
                 foreach (var r in results)
-                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})");
+                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  forward {r.ForwardMsPerRequest:0.00} ms/request (worker busy {r.ForwardBusyShare:P0})  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})");
                 if (speedup is { } s) Console.WriteLine($"micro-batching speed-up: {s:0.00}x");
             }
             return results.Any(r => r.Errors > 0) ? CliApp.UserError : CliApp.Success;

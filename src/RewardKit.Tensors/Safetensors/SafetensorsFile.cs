@@ -9,7 +9,7 @@ namespace RewardKit.Tensors.Safetensors;
 
 /// <summary>One tensor entry of a safetensors header.</summary>
 /// <param name="Name">Tensor name.</param>
-/// <param name="DType">Stored dtype (F32, F16 or BF16).</param>
+/// <param name="DType">Stored dtype (F32, F16, BF16 or I8).</param>
 /// <param name="Shape">Dimensions.</param>
 /// <param name="Begin">Start byte offset inside the data section.</param>
 /// <param name="End">End byte offset (exclusive) inside the data section.</param>
@@ -169,7 +169,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: tensor '{name}' entry must be an object.");
         if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: tensor '{name}' lacks a string 'dtype'.");
         string dtype = dt.GetString()!;
-        int size = dtype switch { "F32" => 4, "F16" => 2, "BF16" => 2, _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{dtype}' (expected F32, F16 or BF16).") };
+        int size = dtype switch { "F32" => 4, "F16" => 2, "BF16" => 2, "I8" => 1, _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{dtype}' (expected F32, F16, BF16 or I8).") };
         if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}: tensor '{name}' lacks a 'shape' array.");
         var shape = new List<int>();
         long count = 1;
@@ -196,11 +196,37 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new SafetensorsEntry(name, dtype, shape.ToArray(), be[0], be[1]);
     }
 
-    /// <summary>Returns tensor <paramref name="name"/> converted to float32 (F16 and BF16 are widened).</summary>
+    /// <summary>Returns the I8 tensor <paramref name="name"/> (quantised weights); other dtypes are refused.</summary>
+    public sbyte[] ReadInt8(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var e = this[name];
+        if (e.DType != "I8") throw new InvalidDataException($"{Path}: tensor '{name}' is {e.DType}, not I8.");
+        long count = e.End - e.Begin;
+        if (count > Array.MaxLength) throw new InvalidDataException($"{Path}: tensor '{name}' has {count} elements, more than one array holds.");
+        var r = new sbyte[count];
+        var destination = MemoryMarshal.AsBytes(r.AsSpan());
+        if (_data is not null) { _data.AsSpan((int)e.Begin, r.Length).CopyTo(destination); return r; }
+        byte* mapped = null;
+        _view!.SafeMemoryMappedViewHandle.AcquirePointer(ref mapped);
+        try
+        {
+            new ReadOnlySpan<byte>(mapped + _view.PointerOffset + _dataStart + e.Begin, r.Length).CopyTo(destination);
+        }
+        finally
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+        return r;
+    }
+
+    static int ElementSize(string dtype) => dtype switch { "F32" => 4, "I8" => 1, _ => 2 };
+
+    /// <summary>Returns tensor <paramref name="name"/> converted to float32 (F16, BF16 and I8 are widened).</summary>
     public float[] ReadFloats(string name)
     {
         var e = this[name];
-        long count = (e.End - e.Begin) / (e.DType == "F32" ? 4 : 2);
+        long count = (e.End - e.Begin) / ElementSize(e.DType);
         if (count > Array.MaxLength) throw new InvalidDataException($"{Path}: tensor '{name}' has {count} elements, more than one float array holds; read it in parts.");
         var r = new float[count];
         ReadFloats(name, r);
@@ -212,7 +238,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var e = this[name];
-        int size = e.DType == "F32" ? 4 : 2;
+        int size = ElementSize(e.DType);
         long count = (e.End - e.Begin) / size;
         if (destination.Length != count)
             throw new ArgumentException($"{Path}: tensor '{name}' has {count} elements but the destination holds {destination.Length}.", nameof(destination));
@@ -253,6 +279,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
                     if (BitConverter.IsLittleEndian) TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(src), dst);
                     else for (int i = 0; i < n; i++) dst[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)));
                     break;
+                case "I8":
+                    for (int i = 0; i < n; i++) dst[i] = (sbyte)src[i];
+                    break;
                 default:
                     for (int i = 0; i < n; i++) dst[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)) << 16);
                     break;
@@ -279,8 +308,15 @@ public static class SafetensorsWriter
 
     /// <summary>Writes the tensors as F32, sorted by name (ordinal), header padded with spaces to 8 bytes.</summary>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Write(path, tensors, [], metadata);
+
+    /// <summary>Writes F32 tensors, then I8 tensors (quantised weights), each group sorted by name (ordinal), into one file.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors,
+        IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<sbyte> Data)> int8Tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var list = tensors.Select(t => (t.Name, t.Shape, Floats: t.Data, Bytes: ReadOnlyMemory<sbyte>.Empty, IsInt8: false))
+            .Concat(int8Tensors.Select(t => (t.Name, t.Shape, Floats: ReadOnlyMemory<float>.Empty, Bytes: t.Data, IsInt8: true)))
+            .OrderBy(t => t.IsInt8).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();   // F32 first keeps every F32 offset 4-aligned
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -293,8 +329,9 @@ public static class SafetensorsWriter
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, shape, data) in list)
+            foreach (var (name, shape, floats, bytes, isInt8) in list)
             {
+                int length = isInt8 ? bytes.Length : floats.Length, size = isInt8 ? 1 : 4;
                 if (name == "__metadata__" || !seen.Add(name)) throw new ArgumentException($"Safetensors write to {path}: duplicate or reserved tensor name '{name}'.");
                 long count = 1;
                 foreach (int d in shape)
@@ -302,13 +339,13 @@ public static class SafetensorsWriter
                     if (d < 0) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' has negative dimension {d}.");
                     count *= d;
                 }
-                if (count != data.Length) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' shape [{string.Join(",", shape)}] holds {count} values but {data.Length} were given.");
+                if (count != length) throw new ArgumentException($"Safetensors write to {path}: tensor '{name}' shape [{string.Join(",", shape)}] holds {count} values but {length} were given.");
                 w.WriteStartObject(name);
-                w.WriteString("dtype", "F32");
+                w.WriteString("dtype", isInt8 ? "I8" : "F32");
                 w.WriteStartArray("shape"); foreach (int d in shape) w.WriteNumberValue(d); w.WriteEndArray();
-                w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); w.WriteNumberValue(offset + count * 4); w.WriteEndArray();
+                w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); w.WriteNumberValue(offset + count * size); w.WriteEndArray();
                 w.WriteEndObject();
-                offset += count * 4;
+                offset += count * size;
             }
             w.WriteEndObject();
         }
@@ -324,7 +361,8 @@ public static class SafetensorsWriter
             byte[] buf = new byte[4];
             foreach (var t in list)
             {
-                var s = t.Data.Span;
+                if (t.IsInt8) { fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Bytes.Span)); continue; }
+                var s = t.Floats.Span;
                 for (int i = 0; i < s.Length; i++) { BinaryPrimitives.WriteSingleLittleEndian(buf, s[i]); fs.Write(buf); }
             }
             fs.Flush(true);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.Inference;
+using RewardKit.Inference.Quantization;
 using RewardKit.Tensors;
 
 namespace RewardKit.Models;
@@ -61,7 +62,10 @@ public static class RewardModelFolder
         }
     }
 
-    /// <summary>Loads a folder written by <see cref="Save"/> (every parameter must be present).</summary>
+    /// <summary>
+    /// Loads a folder written by <see cref="Save"/> (every parameter must be present). A quantised folder
+    /// (<see cref="QuantizedModelFolder"/>) comes back with its int8 layers plugged in as <see cref="GptRewardModel.Conv1DKernel"/>.
+    /// </summary>
     public static (GptRewardModel Model, RewardModelMetadata Metadata) Load(string directory)
     {
         var config = GptConfig.Load(directory);
@@ -72,6 +76,8 @@ public static class RewardModelFolder
         var report = LoadWeights(model, Path.Combine(directory, WeightsFileName), new Rng(0));
         if (report.Missing.Count > 0)
             throw new InvalidDataException($"{Path.Combine(directory, WeightsFileName)}: missing tensors {string.Join(", ", report.Missing)}; the folder is incomplete (save it again).");
+        if (QuantizedModelFolder.IsQuantized(metadata))
+            model.Conv1DKernel = new QuantizedConv1D(model, QuantizedModelFolder.LoadLayers(model, metadata, directory));
         return (model, metadata);
     }
 

@@ -223,4 +223,32 @@ public sealed class SafetensorsFileTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void I8_tensors_round_trip_after_the_F32_ones_which_stay_4_byte_aligned()
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"st-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var q = new sbyte[] { -127, 0, 5, 127, -1 };
+            var scale = new float[] { 0.5f, 2f };
+            SafetensorsWriter.Write(path, [("b.scale", new[] { 2 }, scale), ("z.f", new[] { 1 }, new float[] { 3f })], [("a.q", new[] { 5 }, q)]);
+            var f = SafetensorsFile.Read(path);
+            Assert.Equal("I8", f["a.q"].DType);
+            Assert.Equal(q, f.ReadInt8("a.q"));
+            Assert.Equal(q.Select(v => (float)v).ToArray(), f.ReadFloats("a.q"));
+            Assert.Equal(scale, f.ReadFloats("b.scale"));
+            Assert.Equal(0, f["b.scale"].Begin % 4);
+            Assert.Equal(0, f["z.f"].Begin % 4);
+            Assert.True(f["a.q"].Begin >= f["z.f"].End);
+            Assert.Throws<InvalidDataException>(() => f.ReadInt8("b.scale"));
+            using (var mapped = SafetensorsFile.Open(path))
+            {
+                Assert.Equal(q, mapped.ReadInt8("a.q"));
+                Assert.Equal(q.Select(v => (float)v).ToArray(), mapped.ReadFloats("a.q"));
+                Assert.Equal(scale, mapped.ReadFloats("b.scale"));
+            }
+        }
+        finally { File.Delete(path); }
+    }
 }

@@ -37,11 +37,12 @@ public sealed class CausalSelfAttention
     /// <param name="tape">The tape recording the step.</param>
     /// <param name="x">(B, T, C) the block's normalised input.</param>
     /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
+    /// <param name="conv1D">How the Conv1D layers are applied; null is the float op.</param>
     /// <returns>(B, T, C).</returns>
-    public Tensor Forward(Tape tape, Tensor x, Tensor keyMask)
+    public Tensor Forward(Tape tape, Tensor x, Tensor keyMask, IConv1DKernel? conv1D = null)
     {
-        var qkv = tape.Conv1D(x, QkvWeight, QkvBias);                     // (B, T, 3C)
-        var y = tape.CausalSelfAttention(qkv, _heads, keyMask);           // (B, T, C), heads re-assembled
-        return tape.Conv1D(y, ProjectionWeight, ProjectionBias);          // (B, T, C)
+        var qkv = Conv1DDispatch.Apply(tape, conv1D, x, QkvWeight, QkvBias);            // (B, T, 3C)
+        var y = tape.CausalSelfAttention(qkv, _heads, keyMask);                         // (B, T, C), heads re-assembled
+        return Conv1DDispatch.Apply(tape, conv1D, y, ProjectionWeight, ProjectionBias); // (B, T, C)
     }
 }

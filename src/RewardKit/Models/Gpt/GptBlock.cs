@@ -43,13 +43,14 @@ public sealed class GptBlock
     /// <param name="h">(B, T, C) the residual stream.</param>
     /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
     /// <param name="dropout">Dropout state: off outside training.</param>
+    /// <param name="conv1D">How the Conv1D layers are applied; null is the float op.</param>
     /// <returns>(B, T, C).</returns>
-    internal Tensor Forward(Tape tape, Tensor h, Tensor keyMask, DropoutState dropout)
+    internal Tensor Forward(Tape tape, Tensor h, Tensor keyMask, DropoutState dropout, IConv1DKernel? conv1D = null)
     {
         float eps = _config.LayerNormEpsilon;
-        var a = Attention.Forward(tape, tape.LayerNorm(h, Ln1Weight, Ln1Bias, eps), keyMask);   // (B, T, C)
+        var a = Attention.Forward(tape, tape.LayerNorm(h, Ln1Weight, Ln1Bias, eps), keyMask, conv1D);   // (B, T, C)
         h = tape.Add(h, dropout.Apply(tape, a, _config.ResidualDropout));
-        var m = Mlp.Forward(tape, tape.LayerNorm(h, Ln2Weight, Ln2Bias, eps));                   // (B, T, C)
+        var m = Mlp.Forward(tape, tape.LayerNorm(h, Ln2Weight, Ln2Bias, eps), conv1D);           // (B, T, C)
         return tape.Add(h, dropout.Apply(tape, m, _config.ResidualDropout));
     }
 }

@@ -157,7 +157,7 @@ public sealed class GptRewardModel
         var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
         var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
         var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
-        foreach (var block in Blocks) h = block.Forward(tape, h, keyMask, dropout);       // (B, T, C)
+        foreach (var block in Blocks) h = block.Forward(tape, h, keyMask, dropout, Conv1DKernel); // (B, T, C)
 
         float eps = Config.LayerNormEpsilon;
         if (Pooling == RewardPooling.LastToken)
@@ -178,6 +178,12 @@ public sealed class GptRewardModel
         }
         return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B)
     }
+
+    /// <summary>
+    /// How the blocks apply their Conv1D layers: null (default) is the engine's float op; an inference-only kernel such as
+    /// the int8 one set by the model loader for a quantised folder. Set it before the model is shared between threads.
+    /// </summary>
+    public IConv1DKernel? Conv1DKernel { get; set; }
 
     /// <summary>The number of scalar parameters.</summary>
     public int ParameterCount => Parameters.Count;

@@ -30,10 +30,11 @@ public sealed class Mlp
     /// <summary>c_proj(gelu_new(c_fc(x))).</summary>
     /// <param name="tape">The tape recording the step.</param>
     /// <param name="x">(B, T, C).</param>
+    /// <param name="conv1D">How the Conv1D layers are applied; null is the float op.</param>
     /// <returns>(B, T, C).</returns>
-    public Tensor Forward(Tape tape, Tensor x)
+    public Tensor Forward(Tape tape, Tensor x, IConv1DKernel? conv1D = null)
     {
-        var hidden = tape.Gelu(tape.Conv1D(x, FcWeight, FcBias));        // (B, T, 4C)
-        return tape.Conv1D(hidden, ProjectionWeight, ProjectionBias);     // (B, T, C)
+        var hidden = tape.Gelu(Conv1DDispatch.Apply(tape, conv1D, x, FcWeight, FcBias));       // (B, T, 4C)
+        return Conv1DDispatch.Apply(tape, conv1D, hidden, ProjectionWeight, ProjectionBias);    // (B, T, C)
     }
 }
