@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RewardKit.Data;
 using RewardKit.Data.World;
 using RewardKit.Evaluation;
 using RewardKit.Inference;
@@ -9,7 +10,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary>
 /// <c>rewardkit quickstart [--out DIR]</c>: the README's main job on the built-in preference world: generate the data, train a
 /// tiny reward model, calibrate it on the validation split, evaluate it on the test split against the Bayes-optimal accuracy
-/// and the length-only baseline, and write the model and the report.
+/// beside the length-only and response-only baselines, and write the model and the report.
 /// </summary>
 public static class QuickstartCommand
 {
@@ -60,10 +61,15 @@ public static class QuickstartCommand
                 using var model = ModelLoading.Load(result.ModelDirectory);
                 var evaluation = ModelEvaluation.Run(new RewardScorer(model, new RewardScorerOptions { BatchSize = 32 }),
                     [Path.Combine(dataDir, "test.jsonl")], cancellationToken: cts.Token);
+                var (trainPairs, _) = PreferenceReader.ReadAllPairs(Path.Combine(dataDir, "train.jsonl"), cancellationToken: cts.Token);
+                var (testPairs, _) = PreferenceReader.ReadAllPairs(Path.Combine(dataDir, "test.jsonl"), cancellationToken: cts.Token);
+                var responseOnly = ResponseOnlyBaseline.Fit(trainPairs.Select(p => (p.Chosen, p.Rejected)).ToList(), cancellationToken: cts.Token);
+                evaluation.Report.ResponseOnlyBaselineAccuracy = responseOnly.Accuracy(testPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
                 var written = ModelEvaluation.WriteReports(evaluation, ModelEvaluation.FindMetricsLog(result.ModelDirectory), Path.Combine(root, "report"));
                 EvalCommand.PrintSummary(evaluation);
                 var r = evaluation.Report;
-                Console.WriteLine($"test accuracy {r.Accuracy.Value:F4} vs Bayes-optimal {bayes:F4} (gap {100 * (bayes - r.Accuracy.Value):F1} points); length-only baseline {r.LengthBias.LengthBaselineAccuracy:F4}");
+                Console.WriteLine($"test accuracy {r.Accuracy.Value:F4} vs Bayes-optimal {bayes:F4} (gap {100 * (bayes - r.Accuracy.Value):F1} points); length-only baseline {r.LengthBias.LengthBaselineAccuracy:F4}; "
+                    + $"response-only baseline (bag of words, no prompt) {r.ResponseOnlyBaselineAccuracy:F4}");
                 Console.WriteLine($"model: {result.ModelDirectory}");
                 foreach (var path in written) Console.WriteLine($"report: {path}");
                 Console.WriteLine($"done in {(DateTime.UtcNow - started).TotalSeconds:F0} s");

@@ -23,7 +23,7 @@ public static class TrainCommand
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 1." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
-        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate. Default 1e-3." };
+        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate. Default 5e-4." };
         var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens of prompt + response. Default 128." };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (0 = all cores); results are identical for a fixed count." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of initialisation, shuffling and dropout. Default 42." };

@@ -24,6 +24,7 @@ public static class MarkdownReport
         sb.AppendLine($"| reward gap | {F(r.RewardGap)} |");
         sb.AppendLine($"| Mann-Whitney U (p) | {F(r.MannWhitney.Statistic)} ({r.MannWhitney.PValue:0.###e+0}) |");
         sb.AppendLine($"| length-only baseline | {F(r.LengthBias.LengthBaselineAccuracy)} |");
+        if (r.ResponseOnlyBaselineAccuracy is { } ro) sb.AppendLine($"| response-only baseline (bag of words, no prompt) | {F(ro)} |");
         sb.AppendLine($"| Spearman(reward, length) | {F(r.LengthBias.SpearmanRewardLength)} |");
         if (r.PTrueError is { } pe) sb.AppendLine($"| error vs p_true (MAE / RMSE) | {F(pe.MeanAbsoluteError)} / {F(pe.Rmse)} |");
         if (r.GoldSpearman is { } g) sb.AppendLine($"| Spearman with gold reward | {F(g)} |");

@@ -102,7 +102,7 @@ public sealed class RewardTrainer
         var model = CreateModel(tokenizer, pooling);
         Say($"model {model.Config} ({model.ParameterCount:N0} parameters), {o.Loss} loss");
         var parameters = model.Parameters;
-        var adam = new AdamW(parameters, o.LearningRate, weightDecay: o.WeightDecay);
+        var adam = CreateOptimizer(parameters, o);
         var dropoutRng = new Rng(o.Seed ^ 0x5DEECE66DUL);
         var state = new TrainingState { TrainDataSha256 = train.Sha256, OptionsYaml = o.ToYaml() };
         float[]? best = null;
@@ -202,8 +202,7 @@ public sealed class RewardTrainer
 
             double lr = schedule.At(state.Step);
             adam.LearningRate = lr;
-            double gradNorm = o.MaxGradNorm > 0 ? GradientClipping.ClipGlobalNorm(parameters, o.MaxGradNorm)
-                : Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(parameters.Gradients));
+            double gradNorm = ClipGradients(parameters, o);
             if (!double.IsFinite(gradNorm)) throw Diverged("gradient norm", gradNorm);
             adam.Step();
             state.Step++;
@@ -305,6 +304,14 @@ public sealed class RewardTrainer
             + "Lower learning_rate, keep max_grad_norm on, or check the data.",
             state.Step + 1, lastCheckpoint);
     }
+
+    /// <summary>The run's optimiser: AdamW at the options' learning rate and weight decay (none on biases and LayerNorm weights).</summary>
+    internal static AdamW CreateOptimizer(ParameterSet parameters, RewardTrainingOptions o) => new(parameters, o.LearningRate, weightDecay: o.WeightDecay);
+
+    /// <summary>Global-norm clipping at max_grad_norm (as torch.nn.utils.clip_grad_norm_; 0 = off); returns the norm before clipping.</summary>
+    internal static double ClipGradients(ParameterSet parameters, RewardTrainingOptions o) => o.MaxGradNorm > 0
+        ? GradientClipping.ClipGlobalNorm(parameters, o.MaxGradNorm)
+        : Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(parameters.Gradients));
 
     void Say(string message) => Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
 

@@ -106,8 +106,9 @@ public sealed record RewardTrainingOptions
 
     // ---- optimisation -----------------------------------------------------------------------------------------
 
-    /// <summary>Peak AdamW learning rate. Default 1e-3 (a small model trained from scratch).</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Peak AdamW learning rate. Default 5e-4 (the tiny preset from scratch on the built-in world: validation accuracy
+    /// after 600 steps 0.670 at 5e-4, 0.657 at 1e-3, 0.602 at 3e-3; one seed each).</summary>
+    public double LearningRate { get; init; } = 5e-4;
 
     /// <summary>AdamW decoupled weight decay; biases and LayerNorm weights get none. Default 0.01.</summary>
     public double WeightDecay { get; init; } = 0.01;

@@ -56,4 +56,30 @@ public sealed class PreferenceWorldTests : IDisposable
             for (var j = i + 1; j < 3; j++)
                 Assert.Empty(promptsBySplit[i].Intersect(promptsBySplit[j]));
     }
+    [Fact]
+    public void Every_split_has_the_documented_family_mix_even_for_families_with_few_distinct_prompts()
+    {
+        var dir = _files.PathFor("w");
+        PreferenceWorld.Generate(dir, new WorldOptions { TrainPairs = 4_000, ValidationPairs = 1_000, TestPairs = 1_000 });
+        foreach (var split in PreferenceWorld.SplitNames)
+        {
+            var (pairs, _) = PreferenceReader.ReadAllPairs(Path.Combine(dir, split + ".jsonl"));
+            foreach (var (family, share) in TaskFamilies.FamilyShares)
+            {
+                double observed = pairs.Count(p => p.Category == family) / (double)pairs.Count;
+                Assert.True(Math.Abs(observed - share) < 0.05, $"{split}: family {family} has share {observed:F3}, documented {share:F2}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_prompts_split_depends_only_on_its_text_and_follows_the_split_shares()
+    {
+        double[] ends = [0.8, 0.9, 1.0];
+        var texts = Enumerable.Range(0, 20_000).Select(i => $"What is {i % 97} + {i / 97}?").ToList();
+        var splits = texts.Select(t => PreferenceWorld.SplitOf(t, ends)).ToList();
+        Assert.Equal(splits, texts.Select(t => PreferenceWorld.SplitOf(t, ends)));
+        Assert.InRange(splits.Count(s => s == 0) / 20_000.0, 0.78, 0.82);
+        Assert.InRange(splits.Count(s => s == 2) / 20_000.0, 0.09, 0.11);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RewardKit.Models;
 using RewardKit.Tensors;
+using RewardKit.Training;
 using RewardKit.Training.Losses;
 
 namespace RewardKit.Tests.Models;
@@ -61,6 +62,45 @@ public class GptParityTests
             double scale = Math.Max(grad.Max(MathF.Abs), floor), worst = 0;
             for (int i = 0; i < grad.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - grad[i]) / scale);
             Assert.True(worst <= 1e-4, $"{name}: gradient differs from PyTorch by {worst:E2} of its largest entry.");
+        }
+    }
+    [Fact]
+    public void Ten_adamw_steps_with_clipping_give_the_pytorch_losses_through_the_trainers_optimiser()
+    {
+        var (model, json, _) = Load();
+        var adamw = json.GetProperty("adamw");
+        int pairs = json.GetProperty("pairs").GetInt32(), time = json.GetProperty("time").GetInt32();
+        var betas = adamw.GetProperty("betas").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal([0.9, 0.999], betas);        // AdamW's defaults, which the trainer uses
+        Assert.Equal(1e-8, adamw.GetProperty("eps").GetDouble());
+        var options = new RewardTrainingOptions
+        {
+            LearningRate = adamw.GetProperty("lr").GetDouble(),
+            WeightDecay = adamw.GetProperty("weight_decay").GetDouble(),
+            MaxGradNorm = adamw.GetProperty("max_grad_norm").GetDouble(),
+        };
+        var optimizer = RewardTrainer.CreateOptimizer(model.Parameters, options);
+        var expectedLosses = adamw.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var expectedNorms = adamw.GetProperty("grad_norms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var batchIds = adamw.GetProperty("ids").EnumerateArray().ToArray();
+        var batchLengths = adamw.GetProperty("lengths").EnumerateArray().ToArray();
+        Assert.Equal(10, expectedLosses.Length);
+        Assert.True(expectedNorms.Any(n => n > options.MaxGradNorm), "the fixture should exercise clipping");
+        for (int step = 0; step < expectedLosses.Length; step++)
+        {
+            var ids = batchIds[step].EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var lengths = batchLengths[step].EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var tape = new Tape();
+            var rewards = model.Forward(tape, new TokenBatch(ids, lengths.Length, time, lengths));
+            var loss = BradleyTerry.Loss(tape, rewards.Slice(0, pairs), rewards.Slice(pairs, pairs));
+            double value = loss.ToScalar();
+            Assert.True(Math.Abs(value - expectedLosses[step]) <= 1e-4 * Math.Abs(expectedLosses[step]),
+                $"step {step + 1}: loss {value:R} vs PyTorch {expectedLosses[step]:R}");
+            model.Parameters.ZeroGrad();
+            tape.Backward(loss);
+            double norm = RewardTrainer.ClipGradients(model.Parameters, options);
+            Assert.True(Math.Abs(norm - expectedNorms[step]) <= 1e-4 * expectedNorms[step], $"step {step + 1}: grad norm {norm:R} vs PyTorch {expectedNorms[step]:R}");
+            optimizer.Step();
         }
     }
 }

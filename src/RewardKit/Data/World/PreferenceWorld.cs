@@ -36,7 +36,7 @@ public static class PreferenceWorld
     public static readonly string[] SplitNames = ["train", "validation", "test"];
 
     /// <summary>The <c>source</c> field of every generated record.</summary>
-    public const string SourceName = "rewardkit-world/v1";
+    public const string SourceName = "rewardkit-world/v2";
 
     /// <summary>Generates the world into <paramref name="directory"/> (created if needed), reporting progress in [0, 1].</summary>
     public static WorldSummary Generate(string directory, WorldOptions? options = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
@@ -45,8 +45,8 @@ public static class PreferenceWorld
         options.Validate();
         Directory.CreateDirectory(directory);
         var rng = new DeterministicRandom(options.Seed);
-        var owner = new Dictionary<string, int>(StringComparer.Ordinal); // prompt text -> split index
         int[] pairTargets = [options.TrainPairs, options.ValidationPairs, options.TestPairs];
+        var splitEnds = SplitEnds(pairTargets);
         var total = pairTargets.Sum() * (1 + options.RankingsFraction + options.RatingsFraction);
         double done = 0;
         var splits = new List<WorldSplit>();
@@ -59,7 +59,7 @@ public static class PreferenceWorld
             while (pairs.Count < pairTargets[s])
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var prompt = DrawPrompt(splitRng, owner, s);
+                var prompt = DrawPrompt(splitRng, splitEnds, s);
                 prompts++;
                 foreach (var pair in SamplePairs(prompt, splitRng, options, name, pairs.Count))
                 {
@@ -76,7 +76,7 @@ public static class PreferenceWorld
             while (groups.Count < groupTarget)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                groups.Add(SampleRanking(DrawPrompt(splitRng, owner, s), splitRng, options, $"world-{name}-rank-{groups.Count:D6}"));
+                groups.Add(SampleRanking(DrawPrompt(splitRng, splitEnds, s), splitRng, options, $"world-{name}-rank-{groups.Count:D6}"));
             }
             done += groupTarget;
             PreferenceWriter.WriteAll(Path.Combine(directory, $"rankings-{name}.jsonl"), groups, FileContainer.Jsonl, cancellationToken);
@@ -86,7 +86,7 @@ public static class PreferenceWorld
             for (var i = 0; i < ratingPrompts; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                ratings.AddRange(SampleRatings(DrawPrompt(splitRng, owner, s), splitRng, options, $"world-{name}-rate-{i:D6}"));
+                ratings.AddRange(SampleRatings(DrawPrompt(splitRng, splitEnds, s), splitRng, options, $"world-{name}-rate-{i:D6}"));
             }
             done += ratingPrompts;
             progress?.Report(Math.Min(1, done / Math.Max(1, total)));
@@ -101,20 +101,47 @@ public static class PreferenceWorld
         return new WorldSummary(directory, splits);
     }
 
-    /// <summary>A prompt whose text is not owned by another split (so no prompt crosses splits).</summary>
-    static WorldPrompt DrawPrompt(DeterministicRandom rng, Dictionary<string, int> owner, int split)
+    /// <summary>
+    /// A prompt of a family drawn with <see cref="TaskFamilies.FamilyShares"/> whose text belongs to <paramref name="split"/>.
+    /// The family is drawn first and kept while texts are redrawn, so every split has the same family mix (the first world
+    /// gave a prompt to whichever split drew it first, so train took every text of the small families and the test split
+    /// was 42 % arithmetic instead of 18 %).
+    /// </summary>
+    static WorldPrompt DrawPrompt(DeterministicRandom rng, double[] splitEnds, int split)
     {
+        var family = TaskFamilies.PickFamily(rng);
         for (var attempt = 0; ; attempt++)
         {
-            var prompt = TaskFamilies.Make(TaskFamilies.PickFamily(rng), rng);
-            if (!owner.TryGetValue(prompt.Text, out var s))
-            {
-                owner[prompt.Text] = split;
-                return prompt;
-            }
-            if (s == split) return prompt;
-            if (attempt > 10_000) throw new InvalidOperationException("the world ran out of distinct prompts for this split; ask for fewer pairs");
+            var prompt = TaskFamilies.Make(family, rng);
+            if (SplitOf(prompt.Text, splitEnds) == split) return prompt;
+            if (attempt > 100_000) throw new InvalidOperationException($"the world found no '{family}' prompt for split {SplitNames[split]}; ask for more pairs in that split");
         }
+    }
+
+    /// <summary>
+    /// The split that owns a prompt text: u = FNV-1a-64(UTF-8 text) mapped to [0, 1), split s when
+    /// splitEnds[s-1] ≤ u &lt; splitEnds[s] (the ends are the cumulative shares of the splits' pairs). A pure function
+    /// of the text, so no prompt crosses splits and the assignment does not depend on the order of drawing.
+    /// </summary>
+    internal static int SplitOf(string text, double[] splitEnds)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(text)) hash = (hash ^ b) * 1099511628211UL;
+        hash ^= hash >> 33; hash *= 0xff51afd7ed558ccdUL; hash ^= hash >> 33; // FNV's low bits mix poorly for short texts
+        var u = (hash >> 11) * (1.0 / (1UL << 53));
+        for (var s = 0; s < splitEnds.Length; s++)
+            if (u < splitEnds[s]) return s;
+        return splitEnds.Length - 1;
+    }
+
+    /// <summary>Cumulative shares of the splits' pairs, in split order (the last is 1).</summary>
+    static double[] SplitEnds(int[] pairTargets)
+    {
+        double total = pairTargets.Sum(), sum = 0;
+        var ends = new double[pairTargets.Length];
+        for (var s = 0; s < ends.Length; s++) ends[s] = (sum += pairTargets[s]) / total;
+        ends[^1] = 1;
+        return ends;
     }
 
     static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
@@ -264,7 +291,7 @@ public static class PreferenceWorld
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteString("split_rule", "by prompt text: no prompt appears in two splits");
+        w.WriteString("split_rule", "by prompt text: FNV-1a-64 of the text picks the split in proportion to its pairs, so no prompt appears in two splits and every split has the same family mix");
         w.WriteStartObject("gold_reward");
         w.WriteString("formula", GoldReward.Formula);
         w.WriteString("rounding", "gold rewards to 4 decimals, probabilities to 6");

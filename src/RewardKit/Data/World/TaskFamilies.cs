@@ -171,10 +171,12 @@ internal static class TaskFamilies
 
     static WorldPrompt Arithmetic(DeterministicRandom rng)
     {
+        // Single-digit facts (2..9, 164 in all): a reward model of the tiny preset can memorise them from the training pairs,
+        // as it memorises capitals. Two-digit operands need computation it cannot learn from 20k pairs, and the pairs that
+        // differ only in the answer's correctness then sit at chance while the Bayes bound counts them as ~0.96.
         var op = rng.Pick(new[] { '+', '-', '×' });
-        int a, b;
-        if (op == '×') { a = rng.Between(2, 12); b = rng.Between(2, 12); }
-        else { a = rng.Between(2, 60); b = rng.Between(2, 60); if (op == '-' && b > a) (a, b) = (b, a); }
+        int a = rng.Between(2, 9), b = rng.Between(2, 9);
+        if (op == '-' && b > a) (a, b) = (b, a);
         int Apply(int x, int y) => op switch { '+' => x + y, '-' => x - y, _ => x * y };
         var c = Apply(a, b);
         var word = op switch { '+' => "plus", '-' => "minus", _ => "times" };
@@ -184,8 +186,8 @@ internal static class TaskFamilies
         string Say(int x, int y, int r) => rng.Chance(0.5) ? $"{x} {op} {y} = {r}." : $"{x} {word} {y} is {r}.";
         var good = Say(a, b, c);
         bld.Add(good, "correct", "solves_task");
-        var far = c + (rng.Chance(0.5) ? 1 : -1) * rng.Between(8, 40);
-        if (far < 0) far = c + rng.Between(8, 40);
+        var far = c + (rng.Chance(0.5) ? 1 : -1) * rng.Between(1, 9);
+        if (far < 0) far = c + rng.Between(1, 9);
         bld.Add(Say(a, b, far), "wrong_answer", "wrong_answer", "confidently_false");
         int a2 = a + rng.Between(1, 9), b2 = Math.Max(2, b + rng.Between(-5, 5));
         bld.Add(Say(a2, b2, Apply(a2, b2)), "off_topic", "off_topic");
