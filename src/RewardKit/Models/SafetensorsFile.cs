@@ -8,10 +8,13 @@ namespace RewardKit.Models;
 /// </summary>
 internal static class SafetensorsFile
 {
-    /// <summary>Every tensor of the file by name, as (shape, float values); F16 and BF16 are widened to float.</summary>
+    /// <summary>
+    /// Every tensor of the file by name, as (shape, float values); F16 and BF16 are widened to float. The file is
+    /// memory-mapped and converted tensor by tensor, so loading never holds a second whole copy of the weights.
+    /// </summary>
     public static Dictionary<string, (int[] Shape, float[] Values)> Read(string path)
     {
-        var file = Engine.SafetensorsFile.Read(path);
+        using var file = Engine.SafetensorsFile.Open(path);
         var tensors = new Dictionary<string, (int[] Shape, float[] Values)>(StringComparer.Ordinal);
         foreach (var name in file.Names) tensors[name] = (file[name].Shape, file.ReadFloats(name));
         return tensors;

@@ -102,7 +102,8 @@ public sealed class RewardTrainer
         var model = CreateModel(tokenizer, pooling);
         Say($"model {model.Config} ({model.ParameterCount:N0} parameters), {o.Loss} loss");
         var parameters = model.Parameters;
-        var adam = CreateOptimizer(parameters, o);
+        using var pool = new WorkerPool(o.Threads);
+        var adam = CreateOptimizer(parameters, o, pool);
         var dropoutRng = new Rng(o.Seed ^ 0x5DEECE66DUL);
         var state = new TrainingState { TrainDataSha256 = train.Sha256, OptionsYaml = o.ToYaml() };
         float[]? best = null;
@@ -138,7 +139,6 @@ public sealed class RewardTrainer
             + $"{totalSteps} steps, warm-up {warmup}, {o.Schedule} decay");
 
         // ---- loop ---------------------------------------------------------------------------------------------
-        using var pool = new WorkerPool(o.Threads);
         var tape = new Tape(pool);
         var evalTape = new Tape(pool) { RecordsGradients = false };
         var metricsPath = Path.Combine(outputDirectory, MetricsFileName);
@@ -202,7 +202,7 @@ public sealed class RewardTrainer
 
             double lr = schedule.At(state.Step);
             adam.LearningRate = lr;
-            double gradNorm = ClipGradients(parameters, o);
+            double gradNorm = ClipGradients(parameters, o, pool);
             if (!double.IsFinite(gradNorm)) throw Diverged("gradient norm", gradNorm);
             adam.Step();
             state.Step++;
@@ -305,13 +305,19 @@ public sealed class RewardTrainer
             state.Step + 1, lastCheckpoint);
     }
 
-    /// <summary>The run's optimiser: AdamW at the options' learning rate and weight decay (none on biases and LayerNorm weights).</summary>
-    internal static AdamW CreateOptimizer(ParameterSet parameters, RewardTrainingOptions o) => new(parameters, o.LearningRate, weightDecay: o.WeightDecay);
+    /// <summary>
+    /// The run's optimiser: AdamW at the options' learning rate and weight decay (none on biases and LayerNorm weights),
+    /// its update spread over <paramref name="pool"/> (bit-identical for any thread count).
+    /// </summary>
+    internal static AdamW CreateOptimizer(ParameterSet parameters, RewardTrainingOptions o, WorkerPool? pool = null) =>
+        new(parameters, o.LearningRate, weightDecay: o.WeightDecay, pool: pool);
 
-    /// <summary>Global-norm clipping at max_grad_norm (as torch.nn.utils.clip_grad_norm_; 0 = off); returns the norm before clipping.</summary>
-    internal static double ClipGradients(ParameterSet parameters, RewardTrainingOptions o) => o.MaxGradNorm > 0
-        ? GradientClipping.ClipGlobalNorm(parameters, o.MaxGradNorm)
-        : Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(parameters.Gradients));
+    /// <summary>
+    /// Global-norm clipping at max_grad_norm (as torch.nn.utils.clip_grad_norm_; 0 = off); returns the norm before clipping,
+    /// summed in the engine's fixed order, so the same for any thread count.
+    /// </summary>
+    internal static double ClipGradients(ParameterSet parameters, RewardTrainingOptions o, WorkerPool? pool = null) =>
+        GradientClipping.ClipGlobalNorm(parameters, o.MaxGradNorm > 0 ? o.MaxGradNorm : double.PositiveInfinity, pool);
 
     void Say(string message) => Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
 
