@@ -149,6 +149,7 @@ public static class HtmlReport
             ("Spearman(reward, length)", Number(r.LengthBias.SpearmanRewardLength)),
             ("accuracy when chosen is longer / not longer", $"{Number(r.LengthBias.AccuracyChosenLonger)} / {Number(r.LengthBias.AccuracyChosenNotLonger)}"),
         };
+        if (r.ResponseOnlyBaselineAccuracy is { } ro) rows.Insert(rows.FindIndex(row => row.Item1 == "length-only baseline accuracy") + 1, ("response-only baseline accuracy (bag of words, no prompt)", Number(ro)));
         if (r.PTrueError is { } pe) rows.Add(("error vs p_true (MAE / RMSE)", $"{Number(pe.MeanAbsoluteError)} / {Number(pe.Rmse)}"));
         if (r.GoldSpearman is { } g) rows.Add(("Spearman with gold reward", Number(g)));
         sb.Append("<h2>Summary</h2>\n<table class=\"numbers\" id=\"summary\">\n<thead><tr><th>metric</th><th>value</th></tr></thead>\n<tbody>\n");

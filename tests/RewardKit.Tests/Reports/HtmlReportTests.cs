@@ -113,6 +113,19 @@ public class HtmlReportTests
     }
 
     [Fact]
+    public void The_response_only_baseline_appears_beside_the_length_only_one_when_it_was_run()
+    {
+        var (report, pairs) = Evaluate();
+        Assert.DoesNotContain("response-only baseline", HtmlReport.Render(report, pairs, null));
+        report.ResponseOnlyBaselineAccuracy = 0.6125;
+        var html = HtmlReport.Render(report, pairs, null);
+        int length = html.IndexOf("length-only baseline accuracy", StringComparison.Ordinal);
+        int response = html.IndexOf("response-only baseline accuracy", StringComparison.Ordinal);
+        Assert.True(length >= 0 && response > length, "the response-only row follows the length-only row");
+        Assert.Contains(MarkupText.Number(0.6125), html);
+    }
+
+    [Fact]
     public void Rendering_is_deterministic()
     {
         var dir = OutputDir("determinism");
