@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace RewardKit.Cli.Tests;
 
 /// <summary>The <c>data</c> verbs through <see cref="CliApp.Run"/>, on temporary folders. One class, so its console captures do not interleave.</summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class DataCommandTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("rk-cli-data-").FullName;

@@ -7,6 +7,7 @@ using RewardKit.Text;
 
 namespace RewardKit.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public sealed class QuantizeCommandTests : IDisposable
 {
     readonly string _dir = Path.Combine(Path.GetTempPath(), "rk-quantize-cli-" + Guid.NewGuid().ToString("N")[..8]);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RewardKit.Data;
 using RewardKit.Evaluation;
 using RewardKit.Inference;
 using Spectre.Console;
@@ -16,15 +17,18 @@ public static class EvalCommand
         var bins = new Option<int>("--bins") { Description = "Calibration bins (equal-mass). Default 10.", DefaultValueFactory = _ => 10 };
         var probes = new Option<int>("--probe-pairs") { Description = "Pairs of the first file used by the adversarial and invariance probes (0 = none). Default 200.", DefaultValueFactory = _ => 200 };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (counted and listed) instead of stopping at the first." };
+        var baselineTrain = new Option<FileInfo?>("--baseline-train") { Description = "Training pairs to fit the response-only baseline (bag of words on the response, no prompt) on; its accuracy on the first --data file is reported beside the length-only one." };
         var command = new Command("eval", "Evaluate a reward model: accuracy with CIs, calibration (ECE), length bias, probes; writes report.json, report.md, report.html.")
         {
-            model, data, outDir, bins, probes, skipInvalid,
+            model, data, outDir, bins, probes, skipInvalid, baselineTrain,
         };
         command.SetAction(parse =>
         {
             var files = parse.GetValue(data)!;
             foreach (var f in files)
                 if (!f.Exists) throw new FileNotFoundException($"{f.FullName}: --data file not found.", f.FullName);
+            var baselineFile = parse.GetValue(baselineTrain);
+            if (baselineFile is { Exists: false }) throw new FileNotFoundException($"{baselineFile.FullName}: --baseline-train file not found.", baselineFile.FullName);
             var modelDir = parse.GetValue(model)!.FullName;
             using var loaded = ScoringCli.Load(modelDir);
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = 32 });
@@ -34,6 +38,14 @@ public static class EvalCommand
                 ProbePairs = parse.GetValue(probes),
                 SkipInvalid = parse.GetValue(skipInvalid),
             }, new Progress<string>(m => Console.Error.WriteLine(m)));
+            if (baselineFile is not null)
+            {
+                var readerOptions = new ReaderOptions { SkipInvalid = parse.GetValue(skipInvalid) };
+                var (trainPairs, _) = PreferenceReader.ReadAllPairs(baselineFile.FullName, readerOptions);
+                var (evalPairs, _) = PreferenceReader.ReadAllPairs(files[0].FullName, readerOptions);
+                var baseline = ResponseOnlyBaseline.Fit(trainPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
+                result.Report.ResponseOnlyBaselineAccuracy = baseline.Accuracy(evalPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
+            }
             var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
             PrintSummary(result);
             foreach (var path in written) Console.WriteLine($"wrote {path}");
@@ -55,6 +67,7 @@ public static class EvalCommand
         Row("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
         Row("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
         Row("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
+        if (r.ResponseOnlyBaselineAccuracy is { } ro) Row("response-only baseline", $"{ro:F4}");
         if (r.PTrueError is { } pe) Row("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
         foreach (var (name, est) in r.Datasets) Row($"accuracy on {name}", $"{est.Value:F4}");
         AnsiConsole.Write(table);
