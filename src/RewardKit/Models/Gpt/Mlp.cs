@@ -33,7 +33,7 @@ public sealed class Mlp
     /// <returns>(B, T, C).</returns>
     public Tensor Forward(Tape tape, Tensor x)
     {
-        var hidden = tape.Gelu(tape.Conv1D(x, FcWeight, FcBias));        // (B, T, 4C)
+        var hidden = tape.Conv1DGelu(x, FcWeight, FcBias);               // (B, T, 4C) gelu_new(c_fc(x)), bias and GELU fused
         return tape.Conv1D(hidden, ProjectionWeight, ProjectionBias);     // (B, T, C)
     }
 }
