@@ -17,8 +17,10 @@ public sealed class ElementwiseTests : IDisposable
     static readonly (int Rows, int Columns)[] TestShapes =
     [
         .. from r in new[] { 1, 3, 7, 17, 31, 33, 64, 67, 129 } from c in new[] { 1, 3, 7, 17, 33, 67 } select (r, c),
-        (129, 129), (17, 1031), (1, 16421), (16411, 1), (67, 257), (33, 515), (2, 16400),
+        (129, T / 129 + 3), (17, T / 17 + 1), (1, T + 5), (T + 3, 1), (3, T / 3 + 7),
     ];
+
+    const int T = Elementwise.ParallelThreshold;
 
     IEnumerable<WorkerPool> Pools() => [WorkerPool.Single, _two, _three];
 
@@ -27,9 +29,10 @@ public sealed class ElementwiseTests : IDisposable
     [Fact]
     public void The_parallel_threshold_is_crossed_by_the_large_test_shapes()
     {
-        Assert.Equal(1, Elementwise.ThreadsFor(_two, Elementwise.ParallelThreshold - 1, 1000));
-        Assert.Equal(2, Elementwise.ThreadsFor(_two, 129 * 129, 129));
-        Assert.Equal(1, Elementwise.ThreadsFor(_two, 16411, 1)); // one column: nothing to split
+        Assert.Equal(1, Elementwise.ThreadsFor(_two, T - 1, 1000));
+        Assert.Equal(2, Elementwise.ThreadsFor(_two, 129L * (T / 129 + 3), 129));
+        Assert.Equal(3, Elementwise.ThreadsFor(_three, 3L * (T / 3 + 7), 3));
+        Assert.Equal(1, Elementwise.ThreadsFor(_two, T + 3, 1)); // one column: nothing to split
     }
 
     [Fact]

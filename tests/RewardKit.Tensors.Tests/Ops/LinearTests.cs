@@ -85,7 +85,7 @@ public class LinearTests
     [InlineData(1, 3, 7)]
     [InlineData(17, 31, 33)]
     [InlineData(67, 64, 129)]   // 8643 outputs: one thread
-    [InlineData(129, 33, 257)]  // 33153 outputs: split across the pool
+    [InlineData(1031, 7, 1031)] // 1.06M outputs, above Elementwise.ParallelThreshold: split across the pool
     public void Conv1DGelu_equals_Gelu_of_Conv1D_in_values_and_gradients(int rows, int inF, int outF)
     {
         using var two = new WorkerPool(2);
@@ -106,8 +106,8 @@ public class LinearTests
         using var two = new WorkerPool(2);
         foreach (var f in new Func<Tape, Tensor, Tensor, Tensor, Tensor>[] { (t, x, w, b) => t.Conv1DGelu(x, w, b), (t, x, w, b) => t.Conv1D(x, w, b) })
         {
-            var one = ValuesAndGradients(WorkerPool.Single, 129, 33, 257, f);
-            var many = ValuesAndGradients(two, 129, 33, 257, f);
+            var one = ValuesAndGradients(WorkerPool.Single, 1031, 7, 1031, f);
+            var many = ValuesAndGradients(two, 1031, 7, 1031, f);
             Assert.Equal(one[0], many[0]);
             Assert.Equal(one[3], many[3]); // bias gradients: column sums in row order whatever the thread count
         }
