@@ -56,6 +56,90 @@ public static class Activations
         Binary<GeluBackwardOp>(x, dy, dx, width);
     }
 
+    /// <summary>
+    /// Bias + GELU of one row, one pass: <paramref name="pre"/>[i] += <paramref name="bias"/>[i] (kept for the backward),
+    /// then y[i] = gelu_new(pre[i]). All three have the same length.
+    /// </summary>
+    public static void BiasGeluForward(Span<float> pre, ReadOnlySpan<float> bias, Span<float> y, Width width)
+    {
+        if (bias.Length != pre.Length || y.Length != pre.Length)
+            throw new ArgumentException($"BiasGeluForward: pre, bias and y must have one length, got {pre.Length}, {bias.Length} and {y.Length}.");
+        ref float pr = ref MemoryMarshal.GetReference(pre);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int n = pre.Length, i = 0;
+        if (width == Width.Vector512 && Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var z = Vector512.LoadUnsafe(ref pr, (nuint)i) + Vector512.LoadUnsafe(ref br, (nuint)i);
+                z.StoreUnsafe(ref pr, (nuint)i);
+                GeluForwardOp.Invoke(z).StoreUnsafe(ref yr, (nuint)i);
+            }
+        if (width >= Width.Vector256 && Vector256.IsHardwareAccelerated)
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var z = Vector256.LoadUnsafe(ref pr, (nuint)i) + Vector256.LoadUnsafe(ref br, (nuint)i);
+                z.StoreUnsafe(ref pr, (nuint)i);
+                GeluForwardOp.Invoke(z).StoreUnsafe(ref yr, (nuint)i);
+            }
+        for (; i < n; i++)
+        {
+            float z = Unsafe.Add(ref pr, i) + Unsafe.Add(ref br, i);
+            Unsafe.Add(ref pr, i) = z;
+            Unsafe.Add(ref yr, i) = GeluForwardOp.Invoke(z);
+        }
+    }
+
+    /// <summary>
+    /// The backward of <see cref="BiasGeluForward"/> for one row, one pass: dpre[i] = dy[i]·gelu_new′(pre[i]) (written, not
+    /// added: the pre-activation has no other reader) and dbias[i] += dpre[i]. All five spans have the same length.
+    /// </summary>
+    public static void BiasGeluBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dpre, Span<float> dbias, Width width)
+    {
+        if (dy.Length != pre.Length || dpre.Length != pre.Length || dbias.Length != pre.Length)
+            throw new ArgumentException($"BiasGeluBackward: pre, dy, dpre and dbias must have one length, got {pre.Length}, {dy.Length}, {dpre.Length} and {dbias.Length}.");
+        ref float pr = ref MemoryMarshal.GetReference(pre);
+        ref float gr = ref MemoryMarshal.GetReference(dy);
+        ref float dr = ref MemoryMarshal.GetReference(dpre);
+        ref float br = ref MemoryMarshal.GetReference(dbias);
+        int n = pre.Length, i = 0;
+        if (width == Width.Vector512 && Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var d = Vector512.LoadUnsafe(ref gr, (nuint)i) * GeluDerivative(Vector512.LoadUnsafe(ref pr, (nuint)i));
+                d.StoreUnsafe(ref dr, (nuint)i);
+                (Vector512.LoadUnsafe(ref br, (nuint)i) + d).StoreUnsafe(ref br, (nuint)i);
+            }
+        if (width >= Width.Vector256 && Vector256.IsHardwareAccelerated)
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var d = Vector256.LoadUnsafe(ref gr, (nuint)i) * GeluDerivative(Vector256.LoadUnsafe(ref pr, (nuint)i));
+                d.StoreUnsafe(ref dr, (nuint)i);
+                (Vector256.LoadUnsafe(ref br, (nuint)i) + d).StoreUnsafe(ref br, (nuint)i);
+            }
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref gr, i) * GeluDerivative(Unsafe.Add(ref pr, i));
+            Unsafe.Add(ref dr, i) = d;
+            Unsafe.Add(ref br, i) += d;
+        }
+    }
+
+    /// <summary>The naive reference of <see cref="BiasGeluForward"/>: pre += bias, y = gelu_new(pre) in double.</summary>
+    public static void BiasGeluForwardReference(Span<float> pre, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        for (int i = 0; i < pre.Length; i++) pre[i] += bias[i];
+        GeluForwardReference(pre, y);
+    }
+
+    /// <summary>The naive reference of <see cref="BiasGeluBackward"/>: dpre = dy·gelu_new′(pre), dbias += dpre in double.</summary>
+    public static void BiasGeluBackwardReference(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dpre, Span<float> dbias)
+    {
+        dpre.Clear();
+        GeluBackwardReference(pre, dy, dpre);
+        for (int i = 0; i < pre.Length; i++) dbias[i] += dpre[i];
+    }
+
     /// <summary>The naive reference: y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) in double.</summary>
     public static void GeluForwardReference(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -179,30 +263,40 @@ public static class Activations
 
     readonly struct GeluBackwardOp : IBinaryOp
     {
-        public static float Invoke(float x, float dy, float dx)
-        {
-            float x2 = x * x;
-            float s = 1f / (1f + MathF.Exp(-2f * Sqrt2OverPi * (x + Coefficient * x2 * x)));
-            float du = Sqrt2OverPi * (1f + 3f * Coefficient * x2);
-            return dx + dy * (s + 2f * x * s * (1f - s) * du);
-        }
+        public static float Invoke(float x, float dy, float dx) => dx + dy * GeluDerivative(x);
 
-        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> dx)
-        {
-            var one = Vector256<float>.One;
-            var x2 = x * x;
-            var s = one / (one + Vector256.Exp(Vector256.Create(-2f * Sqrt2OverPi) * (x + Vector256.Create(Coefficient) * x2 * x)));
-            var du = Vector256.Create(Sqrt2OverPi) * (one + Vector256.Create(3f * Coefficient) * x2);
-            return dx + dy * (s + Vector256.Create(2f) * x * s * (one - s) * du);
-        }
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> dx) => dx + dy * GeluDerivative(x);
 
-        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy, Vector512<float> dx)
-        {
-            var one = Vector512<float>.One;
-            var x2 = x * x;
-            var s = one / (one + Vector512.Exp(Vector512.Create(-2f * Sqrt2OverPi) * (x + Vector512.Create(Coefficient) * x2 * x)));
-            var du = Vector512.Create(Sqrt2OverPi) * (one + Vector512.Create(3f * Coefficient) * x2);
-            return dx + dy * (s + Vector512.Create(2f) * x * s * (one - s) * du);
-        }
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy, Vector512<float> dx) => dx + dy * GeluDerivative(x);
+    }
+
+    // gelu_new′(x) = s + 2·x·s·(1 − s)·u′, s = σ(2u), u′ = √(2/π)·(1 + 3·0.044715·x²).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float GeluDerivative(float x)
+    {
+        float x2 = x * x;
+        float s = 1f / (1f + MathF.Exp(-2f * Sqrt2OverPi * (x + Coefficient * x2 * x)));
+        float du = Sqrt2OverPi * (1f + 3f * Coefficient * x2);
+        return s + 2f * x * s * (1f - s) * du;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> GeluDerivative(Vector256<float> x)
+    {
+        var one = Vector256<float>.One;
+        var x2 = x * x;
+        var s = one / (one + Vector256.Exp(Vector256.Create(-2f * Sqrt2OverPi) * (x + Vector256.Create(Coefficient) * x2 * x)));
+        var du = Vector256.Create(Sqrt2OverPi) * (one + Vector256.Create(3f * Coefficient) * x2);
+        return s + Vector256.Create(2f) * x * s * (one - s) * du;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> GeluDerivative(Vector512<float> x)
+    {
+        var one = Vector512<float>.One;
+        var x2 = x * x;
+        var s = one / (one + Vector512.Exp(Vector512.Create(-2f * Sqrt2OverPi) * (x + Vector512.Create(Coefficient) * x2 * x)));
+        var du = Vector512.Create(Sqrt2OverPi) * (one + Vector512.Create(3f * Coefficient) * x2);
+        return s + Vector512.Create(2f) * x * s * (one - s) * du;
     }
 }

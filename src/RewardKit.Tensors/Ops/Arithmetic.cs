@@ -12,6 +12,7 @@ public static class ArithmeticOp
     /// <summary>a + b, broadcast. da = Σ dy, db = Σ dy (each summed over its broadcast axes).</summary>
     public static Tensor Add(this Tape tape, Tensor a, Tensor b)
     {
+        if (Shapes.Equal(a.Shape, b.Shape)) return AddSameShape(tape, a, b);
         var (y, plan) = Forward<AddRow>(tape, "Add", a, b);
         tape.Record(y, () =>
         {
@@ -25,6 +26,21 @@ public static class ArithmeticOp
                 if (a.RequiresGrad) AccumulateRow(a.Grad, off[0], plan.InnerStride[0], g, 1f);
                 if (b.RequiresGrad) AccumulateRow(b.Grad, off[1], plan.InnerStride[1], g, 1f);
             }
+        });
+        return y;
+    }
+
+    /// <summary>a + b of one shape (residual connections): one flat pass each way, split across the tape's pool.</summary>
+    static Tensor AddSameShape(Tape tape, Tensor a, Tensor b)
+    {
+        var y = tape.Output(a.Shape, tape.NeedsGrad(a, b));
+        var pool = tape.Pool;
+        Kernels.Elementwise.Add(a.Data, b.Data, y.Data, pool);
+        tape.Record(y, () =>
+        {
+            var dy = y.Grad;
+            if (a.RequiresGrad) { var da = a.Grad; Kernels.Elementwise.Add(da, dy, da, pool); }
+            if (b.RequiresGrad) { var db = b.Grad; Kernels.Elementwise.Add(db, dy, db, pool); }
         });
         return y;
     }

@@ -3,7 +3,7 @@ using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Tensors;
 
-/// <summary>Fused layer normalisation over the last axis (forward caches mean and rstd).</summary>
+/// <summary>Fused layer normalisation over the last axis (forward caches mean and rstd; row kernels in <see cref="Normalization"/>).</summary>
 public static unsafe class LayerNormOp
 {
     /// <summary>(x − mean) · rstd · weight + bias. x (..., C), weight (C), bias (C).</summary>
@@ -21,7 +21,7 @@ public static unsafe class LayerNormOp
         var mean = tape.Empty([rows]);
         var rstd = tape.Empty([rows]);
         var pool = tape.Pool;
-        int threads = Math.Max(1, Math.Min(pool.Threads, rows));
+        int threads = Elementwise.ThreadsFor(pool, (long)rows * c, rows); // small tensors (the B final rows) stay on the caller
         fixed (float* px = x.Data, py = y.Data, pw = weight.Data, pb = bias.Data, pm = mean.Data, pr = rstd.Data)
         {
             var work = new Forward { X = px, Y = py, W = pw, B = pb, Mean = pm, Rstd = pr, Rows = rows, C = c, Eps = eps };
@@ -31,7 +31,7 @@ public static unsafe class LayerNormOp
         tape.Record(y, () =>
         {
             // Per-thread partial sums of dweight and dbias, reduced in thread order (deterministic for a thread count).
-            var partial = tape.Zeros([threads, 4 * c]); // per thread: dweight, dbias, then norm/dnorm scratch
+            var partial = tape.Zeros([threads, 2 * c]); // per thread: dweight, dbias
             var dxSpan = x.RequiresGrad ? x.Grad : Span<float>.Empty;
             fixed (float* px = x.Data, pdy = y.Grad, pw = weight.Data, pm = mean.Data, pr = rstd.Data, pp = partial.Data, pdx = dxSpan)
             {
@@ -44,9 +44,9 @@ public static unsafe class LayerNormOp
             }
             var p = partial.Data;
             if (weight.RequiresGrad)
-                for (int t = 0; t < threads; t++) TensorPrimitives.Add(weight.Grad, p.Slice(t * 4 * c, c), weight.Grad);
+                for (int t = 0; t < threads; t++) TensorPrimitives.Add(weight.Grad, p.Slice(t * 2 * c, c), weight.Grad);
             if (bias.RequiresGrad)
-                for (int t = 0; t < threads; t++) TensorPrimitives.Add(bias.Grad, p.Slice(t * 4 * c + c, c), bias.Grad);
+                for (int t = 0; t < threads; t++) TensorPrimitives.Add(bias.Grad, p.Slice(t * 2 * c + c, c), bias.Grad);
         });
         return y;
     }
@@ -64,15 +64,8 @@ public static unsafe class LayerNormOp
             var b = new ReadOnlySpan<float>(B, C);
             for (int r = start; r < end; r++)
             {
-                var x = new ReadOnlySpan<float>(X + (long)r * C, C);
-                var y = new Span<float>(Y + (long)r * C, C);
-                float m = TensorPrimitives.Sum(x) / C;
-                // Two-pass variance: y temporarily holds x − mean.
-                TensorPrimitives.Subtract(x, m, y);
-                float v = TensorPrimitives.Dot(y, y) / C;
-                float s = 1f / MathF.Sqrt(v + Eps);
-                TensorPrimitives.Multiply(y, s, y);
-                TensorPrimitives.MultiplyAdd(y, w, b, y);
+                var (m, s) = Normalization.LayerNormForward(new ReadOnlySpan<float>(X + (long)r * C, C), w, b,
+                    new Span<float>(Y + (long)r * C, C), Eps, Activations.Best);
                 Mean[r] = m;
                 Rstd[r] = s;
             }
@@ -88,31 +81,14 @@ public static unsafe class LayerNormOp
         {
             int start = (int)((long)thread * Rows / threads), end = (int)((long)(thread + 1) * Rows / threads);
             var w = new ReadOnlySpan<float>(W, C);
-            float* mine = Partial + (long)thread * 4 * C;
+            float* mine = Partial + (long)thread * 2 * C;
             var dw = new Span<float>(mine, C);
             var db = new Span<float>(mine + C, C);
-            var norm = new Span<float>(mine + 2 * C, C);
-            var dnorm = new Span<float>(mine + 3 * C, C);
             for (int r = start; r < end; r++)
             {
-                var x = new ReadOnlySpan<float>(X + (long)r * C, C);
-                var dy = new ReadOnlySpan<float>(Dy + (long)r * C, C);
-                float rs = Rstd[r];
-                TensorPrimitives.Subtract(x, Mean[r], norm);
-                TensorPrimitives.Multiply(norm, rs, norm);
-                TensorPrimitives.Multiply(w, dy, dnorm);
-                float dnormMean = TensorPrimitives.Sum(dnorm) / C;
-                float dnormNormMean = TensorPrimitives.Dot(dnorm, norm) / C;
-                TensorPrimitives.MultiplyAdd(norm, dy, dw, dw);
-                TensorPrimitives.Add(db, dy, db);
-                if (Dx != null)
-                {
-                    var dx = new Span<float>(Dx + (long)r * C, C);
-                    // dx += (dnorm − mean(dnorm) − norm · mean(dnorm · norm)) · rstd
-                    TensorPrimitives.MultiplyAdd(norm, -dnormNormMean, dnorm, dnorm);
-                    TensorPrimitives.Subtract(dnorm, dnormMean, dnorm);
-                    TensorPrimitives.MultiplyAdd(dnorm, rs, dx, dx);
-                }
+                var dx = Dx != null ? new Span<float>(Dx + (long)r * C, C) : Span<float>.Empty;
+                Normalization.LayerNormBackward(new ReadOnlySpan<float>(X + (long)r * C, C), new ReadOnlySpan<float>(Dy + (long)r * C, C),
+                    w, Mean[r], Rstd[r], dx, dw, db, Activations.Best);
             }
         }
     }

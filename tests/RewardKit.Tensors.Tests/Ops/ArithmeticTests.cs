@@ -87,6 +87,29 @@ public class ArithmeticTests
     }
 
     [Fact]
+    public void Same_shape_add_on_two_threads_equals_the_definition_with_both_gradients()
+    {
+        // 1031 × 1031 elements: above the parallel threshold, so the residual path is split across the pool.
+        using var pool = new RewardKit.Tensors.Kernels.WorkerPool(2);
+        var a = GradCheck.Random(1, 1031, 1031);
+        var b = GradCheck.Random(2, 1031, 1031);
+        var dy = GradCheck.Random(3, 1031, 1031).Data;
+        var tape = new Tape(pool);
+        var y = tape.Add(a, b);
+        tape.Backward(y, dy);
+        for (int i = 0; i < y.Length; i++)
+        {
+            Assert.Equal(a[i] + b[i], y[i]);
+            Assert.Equal(dy[i], a.Grad[i]);
+            Assert.Equal(dy[i], b.Grad[i]);
+        }
+        var self = GradCheck.Random(4, 1031, 1031);
+        var t2 = new Tape(pool);
+        t2.Backward(t2.Add(self, self), dy);
+        for (int i = 0; i < self.Length; i++) Assert.Equal(2 * dy[i], self.Grad[i]);
+    }
+
+    [Fact]
     public void Only_inputs_that_require_a_gradient_receive_one()
     {
         var a = GradCheck.Random(1, 2, 3);

@@ -34,7 +34,10 @@ public sealed class Mlp
     /// <returns>(B, T, C).</returns>
     public Tensor Forward(Tape tape, Tensor x, IConv1DKernel? conv1D = null)
     {
-        var hidden = tape.Gelu(Conv1DDispatch.Apply(tape, conv1D, x, FcWeight, FcBias));       // (B, T, 4C)
-        return Conv1DDispatch.Apply(tape, conv1D, hidden, ProjectionWeight, ProjectionBias);    // (B, T, C)
+        // The float path fuses bias and GELU into c_fc; a quantised kernel keeps them separate.
+        var hidden = conv1D is null
+            ? tape.Conv1DGelu(x, FcWeight, FcBias)                                          // (B, T, 4C) gelu_new(c_fc(x))
+            : tape.Gelu(Conv1DDispatch.Apply(tape, conv1D, x, FcWeight, FcBias));
+        return Conv1DDispatch.Apply(tape, conv1D, hidden, ProjectionWeight, ProjectionBias);   // (B, T, C)
     }
 }
