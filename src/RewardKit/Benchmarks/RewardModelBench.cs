@@ -58,7 +58,7 @@ public static class RewardModelBench
         for (int i = 0; i < batches.Length; i++) batches[i] = SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab);
 
         var tape = new Tape(pool);
-        var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay);
+        var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
         int capacity = options.Warmup + options.Repeats * options.Steps;
         var losses = new List<double>(capacity);
         var phase = new StepPhases(capacity);
@@ -74,7 +74,7 @@ public static class RewardModelBench
             long t1 = Stopwatch.GetTimestamp();
             tape.Backward(loss);
             long t2 = Stopwatch.GetTimestamp();
-            GradientClipping.ClipGlobalNorm(model.Parameters, RewardModelBenchOptions.MaxGradNorm);
+            GradientClipping.ClipGlobalNorm(model.Parameters, RewardModelBenchOptions.MaxGradNorm, pool);
             long t3 = Stopwatch.GetTimestamp();
             optimizer.Step();
             tape.Reset();
