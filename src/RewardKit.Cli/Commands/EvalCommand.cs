@@ -67,7 +67,7 @@ public static class EvalCommand
         Row("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
         Row("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
         Row("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
-        if (r.ResponseOnlyBaselineAccuracy is { } ro) Row("response-only baseline", $"{ro:F4}");
+        if (r.ResponseOnlyBaselineAccuracy is { } ro) Row(r.Datasets.Count > 1 ? "response-only baseline (first --data file)" : "response-only baseline", $"{ro:F4}");
         if (r.PTrueError is { } pe) Row("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
         foreach (var (name, est) in r.Datasets) Row($"accuracy on {name}", $"{est.Value:F4}");
         AnsiConsole.Write(table);
