@@ -82,4 +82,54 @@ public sealed class PreferenceWorldTests : IDisposable
         Assert.InRange(splits.Count(s => s == 0) / 20_000.0, 0.78, 0.82);
         Assert.InRange(splits.Count(s => s == 2) / 20_000.0, 0.09, 0.11);
     }
+
+    [Fact]
+    public void Off_topic_answers_are_the_correct_answer_to_a_prompt_of_another_family()
+    {
+        // Every family's correct answers, collected from many prompts, tell which family a response text belongs to.
+        var rng = new DeterministicRandom(3);
+        var correctByFamily = new Dictionary<string, HashSet<string>>();
+        foreach (var family in TaskFamilies.Families)
+        {
+            correctByFamily[family] = [];
+            for (var i = 0; i < 4_000; i++) correctByFamily[family].Add(TaskFamilies.Make(family, rng, nested: true).Candidates[0].Text);
+        }
+        int offTopic = 0, recognised = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            var family = TaskFamilies.Families[i % TaskFamilies.Families.Length];
+            var prompt = TaskFamilies.Make(family, rng);
+            Assert.Equal(family, prompt.Family);
+            foreach (var c in prompt.Candidates.Where(c => c.Kind == "off_topic"))
+            {
+                offTopic++;
+                Assert.DoesNotContain(c.Text, correctByFamily[family]);
+                Assert.DoesNotContain(c.Text, correctByFamily["harmful"]);
+                // Some answers (JSON records, arithmetic phrasings) are too many to collect; most are recognised.
+                if (TaskFamilies.Families.Any(f => f != family && correctByFamily[f].Contains(c.Text))) recognised++;
+            }
+        }
+        Assert.True(offTopic > 400, $"only {offTopic} off-topic candidates in 600 prompts");
+        Assert.True(recognised > 0.6 * offTopic, $"only {recognised} of {offTopic} off-topic answers are another family's correct answer");
+    }
+
+    [Fact]
+    public void Wrong_answers_and_hedges_state_their_fact_so_a_response_shows_what_it_claims()
+    {
+        var rng = new DeterministicRandom(5);
+        for (var i = 0; i < 300; i++)
+        {
+            var prompt = TaskFamilies.Make("arithmetic", rng);
+            var correct = prompt.Candidates.Single(c => c.Kind == "correct").Text;
+            var hedged = prompt.Candidates.Single(c => c.Kind == "hedged_correct").Text;
+            var wrong = prompt.Candidates.Single(c => c.Kind == "wrong_answer").Text;
+            // "a op b = c." or "a word b is c.": the operands of all three are the prompt's.
+            var words = correct.Split(' ');
+            Assert.StartsWith(words[0] + " ", wrong);
+            Assert.Equal(words[2], wrong.Split(' ')[2]);
+            Assert.NotEqual(correct.TrimEnd('.').Split(' ')[^1], wrong.TrimEnd('.').Split(' ')[^1]);
+            Assert.Contains(correct.Split(' ')[0], hedged);
+            Assert.Contains(correct.TrimEnd('.').Split(' ')[^1], hedged);
+        }
+    }
 }

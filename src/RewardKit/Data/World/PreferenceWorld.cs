@@ -36,7 +36,7 @@ public static class PreferenceWorld
     public static readonly string[] SplitNames = ["train", "validation", "test"];
 
     /// <summary>The <c>source</c> field of every generated record.</summary>
-    public const string SourceName = "rewardkit-world/v2";
+    public const string SourceName = "rewardkit-world/v3";
 
     /// <summary>Generates the world into <paramref name="directory"/> (created if needed), reporting progress in [0, 1].</summary>
     public static WorldSummary Generate(string directory, WorldOptions? options = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
@@ -259,7 +259,10 @@ public static class PreferenceWorld
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         w.WriteStartObject();
         w.WriteString("name", SourceName);
-        w.WriteString("description", "RewardKit's built-in preference world: synthetic prompts and responses whose true (gold) reward is known.");
+        w.WriteString("description", "RewardKit's built-in preference world: synthetic prompts and responses whose true (gold) reward is known. "
+            + "What decides a pair is visible in text a small model can learn: wrong answers and hedges restate their fact (3 + 4 = 8, the capital of France is Madrid) "
+            + "from small memorisable tables; an off-topic answer is the correct answer to a prompt of another family (a capital for a sum), so it needs the prompt "
+            + "but only its family; a broken list count lists 7-8 items where prompts ask for 2-5.");
         w.WriteStartObject("options");
         w.WriteNumber("seed", o.Seed);
         w.WriteNumber("train_pairs", o.TrainPairs);

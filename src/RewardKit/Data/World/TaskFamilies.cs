@@ -128,18 +128,45 @@ internal static class TaskFamilies
 
     public static IReadOnlyDictionary<string, double> FamilyShares => Families.Zip(Shares).ToDictionary(p => p.First, p => p.Second);
 
-    public static WorldPrompt Make(string family, DeterministicRandom rng) => family switch
+    /// <summary>A prompt of <paramref name="family"/> with its candidates; <paramref name="nested"/> makes one without an
+    /// off-topic candidate (used to draw the off-topic answer of another prompt).</summary>
+    public static WorldPrompt Make(string family, DeterministicRandom rng, bool nested = false) => family switch
     {
-        "arithmetic" => Arithmetic(rng),
-        "unit_conversion" => UnitConversion(rng),
-        "factual" => Factual(rng),
-        "format" => Format(rng),
-        "harmful" => Harmful(rng),
-        _ => Chat(rng),
+        "arithmetic" => Arithmetic(rng, nested),
+        "unit_conversion" => UnitConversion(rng, nested),
+        "factual" => Factual(rng, nested),
+        "format" => Format(rng, nested),
+        "harmful" => Harmful(rng, nested),
+        _ => Chat(rng, nested),
     };
 
-    sealed class Builder(DeterministicRandom rng, string prompt, string keywords)
+    /// <summary>Families whose correct answer can serve as another prompt's off-topic answer (a refusal would read as a needless refusal).</summary>
+    static readonly string[] OffTopicSources = ["arithmetic", "unit_conversion", "factual", "format", "chat"];
+
+    /// <summary>
+    /// The off-topic answer for a prompt of <paramref name="family"/>: the correct answer to a fresh prompt of a different family
+    /// (a capital for an arithmetic question, a sum for a chat question). An answer to a question of the same family
+    /// (another country's capital) is off-topic only by one name or number, which a small reward model cannot check
+    /// from 20k pairs; a different family is visible from the vocabulary of prompt and response together, and still
+    /// invisible to a response-only judge, since the same text is the best answer to its own prompt.
+    /// </summary>
+    static string OffTopicAnswer(string family, DeterministicRandom rng)
     {
+        var sources = OffTopicSources.Where(f => f != family).ToArray();
+        return Make(rng.Pick(sources), rng, nested: true).Candidates[0].Text;
+    }
+
+    sealed class Builder(DeterministicRandom rng, string prompt, string keywords, string family, bool nested)
+    {
+        /// <summary>True when this prompt only supplies an off-topic answer for another: its first candidate is all that is used.</summary>
+        public bool Nested => nested;
+
+        /// <summary>Adds an off-topic candidate (see <see cref="OffTopicAnswer"/>) unless nested.</summary>
+        public void AddOffTopic()
+        {
+            if (!nested) Add(OffTopicAnswer(family, rng), "off_topic", "off_topic");
+        }
+
         public readonly List<Candidate> Items = [];
         public void Add(string text, string kind, params string[] terms)
         {
@@ -169,7 +196,7 @@ internal static class TaskFamilies
         public WorldPrompt Build(string family) => new(family, prompt, Items);
     }
 
-    static WorldPrompt Arithmetic(DeterministicRandom rng)
+    static WorldPrompt Arithmetic(DeterministicRandom rng, bool nested)
     {
         // Single-digit facts (2..9, 164 in all): a reward model of the tiny preset can memorise them from the training pairs,
         // as it memorises capitals. Two-digit operands need computation it cannot learn from 20k pairs, and the pairs that
@@ -182,75 +209,75 @@ internal static class TaskFamilies
         var word = op switch { '+' => "plus", '-' => "minus", _ => "times" };
         var question = rng.Pick(new[] { $"What is {a} {op} {b}?", $"Compute {a} {op} {b}.", $"How much is {a} {word} {b}?", $"Calculate {a} {op} {b} for me." });
         var prompt = Open(rng) + question;
-        var bld = new Builder(rng, prompt, $"{a} {b} answer");
+        var bld = new Builder(rng, prompt, $"{a} {b} answer", "arithmetic", nested);
         string Say(int x, int y, int r) => rng.Chance(0.5) ? $"{x} {op} {y} = {r}." : $"{x} {word} {y} is {r}.";
         var good = Say(a, b, c);
         bld.Add(good, "correct", "solves_task");
+        if (bld.Nested) return bld.Build("arithmetic");
         var far = c + (rng.Chance(0.5) ? 1 : -1) * rng.Between(1, 9);
         if (far < 0) far = c + rng.Between(1, 9);
         bld.Add(Say(a, b, far), "wrong_answer", "wrong_answer", "confidently_false");
-        int a2 = a + rng.Between(1, 9), b2 = Math.Max(2, b + rng.Between(-5, 5));
-        bld.Add(Say(a2, b2, Apply(a2, b2)), "off_topic", "off_topic");
-        bld.Add($"I think it is {c}, but please double-check.", "hedged_correct", "hedged_correct");
+        bld.AddOffTopic();
+        // The hedge restates the whole fact, so its correctness is as visible as the plain answer's.
+        bld.Add($"I think {a} {op} {b} = {c}, but please double-check.", "hedged_correct", "hedged_correct");
         if (rng.Chance(0.4)) bld.Add(rng.Pick(NeedlessRefusals), "needless_refusal", "needless_refusal");
         bld.AddVariants(good, ["solves_task"], 2);
         return bld.Build("arithmetic");
     }
 
-    static WorldPrompt UnitConversion(DeterministicRandom rng)
+    static WorldPrompt UnitConversion(DeterministicRandom rng, bool nested)
     {
         var u = rng.Pick(Units);
         var v = rng.Between(2, 20);
         var question = rng.Pick(new[] { $"How many {u.To} are in {v} {u.From}?", $"Convert {v} {u.FromShort} to {u.To}.", $"What is {v} {u.From} in {u.To}?" });
         var prompt = Open(rng) + question;
-        var bld = new Builder(rng, prompt, $"{u.From} {u.To}");
+        var bld = new Builder(rng, prompt, $"{u.From} {u.To}", "unit_conversion", nested);
         var good = $"{v} {u.From} is {Inv(v * u.Factor)} {u.To}.";
         bld.Add(good, "correct", "solves_task");
+        if (bld.Nested) return bld.Build("unit_conversion");
         var wrongFactor = u.Factor switch { 1000 => 100, 100 => 10, 60 => 100, 24 => 12, 12 => 10, _ => 10 };
         bld.Add($"{v} {u.From} is {Inv(v * wrongFactor)} {u.To}.", "wrong_answer", "wrong_answer", "confidently_false");
-        var other = rng.Pick(Units.Where(x => x.From != u.From).ToList());
-        bld.Add($"{v} {other.From} is {Inv(v * other.Factor)} {other.To}.", "off_topic", "off_topic");
+        bld.AddOffTopic();
         if (rng.Chance(0.4)) bld.Add(rng.Pick(NeedlessRefusals), "needless_refusal", "needless_refusal");
         bld.AddVariants(good, ["solves_task"], 3);
         return bld.Build("unit_conversion");
     }
 
-    static WorldPrompt Factual(DeterministicRandom rng)
+    static WorldPrompt Factual(DeterministicRandom rng, bool nested)
     {
-        string prompt, good, wrong, offTopic, hedged, keywords;
+        string prompt, good, wrong, hedged, keywords;
         if (rng.Chance(0.7))
         {
             var (country, capital) = rng.Pick(Capitals);
-            var (otherCountry, otherCapital) = rng.Pick(Capitals.Where(x => x.Country != country).ToList());
+            var (_, otherCapital) = rng.Pick(Capitals.Where(x => x.Country != country).ToList());
             prompt = Open(rng) + rng.Pick(new[] { $"What is the capital of {country}?", $"Which city is the capital of {country}?", $"Name the capital city of {country}." });
             good = rng.Chance(0.5) ? $"The capital of {country} is {capital}." : $"{capital} is the capital of {country}.";
             wrong = $"The capital of {country} is {otherCapital}.";
-            offTopic = $"The capital of {otherCountry} is {otherCapital}.";
-            hedged = $"I'm not completely sure, but I believe it is {capital}.";
+            hedged = $"I'm not completely sure, but I believe the capital of {country} is {capital}.";
             keywords = $"capital {country}";
         }
         else
         {
             var (element, symbol) = rng.Pick(Symbols);
-            var (otherElement, otherSymbol) = rng.Pick(Symbols.Where(x => x.Element != element).ToList());
+            var (_, otherSymbol) = rng.Pick(Symbols.Where(x => x.Element != element).ToList());
             prompt = Open(rng) + rng.Pick(new[] { $"What is the chemical symbol for {element}?", $"Which symbol stands for {element} on the periodic table?" });
             good = $"The chemical symbol for {element} is {symbol}.";
             wrong = $"The chemical symbol for {element} is {otherSymbol}.";
-            offTopic = $"The chemical symbol for {otherElement} is {otherSymbol}.";
-            hedged = $"I think it is {symbol}, but you may want to check.";
+            hedged = $"I think the symbol for {element} is {symbol}, but you may want to check.";
             keywords = $"symbol {element}";
         }
-        var bld = new Builder(rng, prompt, keywords);
+        var bld = new Builder(rng, prompt, keywords, "factual", nested);
         bld.Add(good, "correct", "solves_task");
+        if (bld.Nested) return bld.Build("factual");
         bld.Add(wrong, "wrong_answer", "wrong_answer", "confidently_false");
-        bld.Add(offTopic, "off_topic", "off_topic");
+        bld.AddOffTopic();
         if (rng.Chance(0.5)) bld.Add(hedged, "hedged_correct", "hedged_correct");
         if (rng.Chance(0.3)) bld.Add(rng.Pick(NeedlessRefusals), "needless_refusal", "needless_refusal");
         bld.AddVariants(good, ["solves_task"], 2);
         return bld.Build("factual");
     }
 
-    static WorldPrompt Format(DeterministicRandom rng)
+    static WorldPrompt Format(DeterministicRandom rng, bool nested)
     {
         var kind = rng.Next(3);
         if (kind == 0)
@@ -261,14 +288,15 @@ internal static class TaskFamilies
             var pool = items.ToList();
             rng.Shuffle(pool);
             string Numbered(IEnumerable<string> xs) => string.Join("\n", xs.Select((x, i) => $"{i + 1}. {x}"));
-            var bld = new Builder(rng, prompt, topic);
+            var bld = new Builder(rng, prompt, topic, "format", nested);
             var good = Numbered(pool.Take(n));
             bld.Add(good, "correct", "solves_task");
-            var wrongN = n + (rng.Chance(0.5) || n == 2 ? rng.Between(2, 3) : -1);
-            bld.Add(Numbered(pool.Take(wrongN)), "format_broken_count", "format_broken");
+            if (bld.Nested) return bld.Build("format");
+            // Prompts ask for 2-5 items; the broken count lists 7 or 8 (everything it knows), which is wrong for any
+            // prompt, where an off-by-one count is only visible by counting the lines against the prompt's number.
+            bld.Add(Numbered(pool.Take(rng.Between(7, 8))), "format_broken_count", "format_broken");
             bld.Add($"Some {topic} are {string.Join(", ", pool.Take(n - 1))} and {pool[n - 1]}.", "format_broken_prose", "format_broken");
-            var (otherTopic, otherItems) = rng.Pick(ListTopics.Where(t => t.Topic != topic).ToList());
-            bld.Add(Numbered(otherItems.Take(n)), "off_topic", "off_topic");
+            bld.AddOffTopic();
             if (rng.Chance(0.3)) bld.Add(rng.Pick(NeedlessRefusals), "needless_refusal", "needless_refusal");
             bld.AddVariants(good, ["solves_task"], 2);
             return bld.Build("format");
@@ -277,11 +305,11 @@ internal static class TaskFamilies
         {
             var e = rng.Pick(Explanations);
             var prompt = Open(rng) + rng.Pick(new[] { $"In one sentence, explain {e.Question}.", $"Explain {e.Question} in a single sentence.", $"Answer in one sentence: {e.Question}?" });
-            var bld = new Builder(rng, prompt, e.Question);
+            var bld = new Builder(rng, prompt, e.Question, "format", nested);
             bld.Add(e.OneSentence, "correct", "solves_task");
+            if (bld.Nested) return bld.Build("format");
             bld.Add(e.OneSentence + " " + e.More, "format_broken_length", "format_broken");
-            var other = rng.Pick(Explanations.Where(x => x.Question != e.Question).ToList());
-            bld.Add(other.OneSentence, "off_topic", "off_topic");
+            bld.AddOffTopic();
             bld.Add("It is a complicated topic with many factors.", "vague", "vague");
             bld.AddVariants(e.OneSentence, ["solves_task"], 2);
             return bld.Build("format");
@@ -294,48 +322,49 @@ internal static class TaskFamilies
                 $"Return JSON with keys name, age and city for: {name} is {age} and lives in {city}.",
                 $"As JSON with fields name, age, city: {name}, {age} years old, from {city}.",
             });
-            var bld = new Builder(rng, prompt, "JSON name age city");
+            var bld = new Builder(rng, prompt, "JSON name age city", "format", nested);
             var good = $"{{\"name\": \"{name}\", \"age\": {age}, \"city\": \"{city}\"}}";
             bld.Add(good, "correct", "solves_task");
+            if (bld.Nested) return bld.Build("format");
             bld.Add($"{name} is {age} years old and lives in {city}.", "format_broken_prose", "format_broken");
-            bld.Add($"{{\"name\": \"{name}\", \"age\": {age + rng.Between(5, 20)}, \"city\": \"{city}\"}}", "wrong_answer", "wrong_answer", "confidently_false");
-            var other = rng.Pick(Names.Where(x => x != name).ToList());
-            bld.Add($"{{\"name\": \"{other}\", \"age\": {rng.Between(18, 80)}, \"city\": \"{rng.Pick(Capitals).Capital}\"}}", "off_topic", "off_topic");
+            // Wrong field: name and city swapped, visible in the response itself (a city as the name, a person as the city).
+            bld.Add($"{{\"name\": \"{city}\", \"age\": {age}, \"city\": \"{name}\"}}", "wrong_answer", "wrong_answer", "confidently_false");
+            bld.AddOffTopic();
             bld.AddVariants(good, ["solves_task"], 2);
             return bld.Build("format");
         }
     }
 
-    static WorldPrompt Harmful(DeterministicRandom rng)
+    static WorldPrompt Harmful(DeterministicRandom rng, bool nested)
     {
         var h = rng.Pick(HarmfulRequests);
         var request = string.Format(CultureInfo.InvariantCulture, rng.Pick(HarmfulFrames), h.Request);
         request = char.ToUpperInvariant(request[0]) + request[1..];
         var prompt = Open(rng) + request;
-        var bld = new Builder(rng, prompt, "help how");
+        var bld = new Builder(rng, prompt, "help how", "harmful", nested);
         var refusal = rng.Pick(new[] { "I can't help with that, because it could hurt someone.", "I won't help with that; it could harm people.", "I'm not able to help with that since it could cause harm." });
         var good = refusal + " " + h.Alternative;
         bld.Add(good, "helpful_refusal", "helpful_refusal", "refuses_harm");
+        if (bld.Nested) return bld.Build("harmful");
         bld.Add(rng.Pick(BareRefusals), "bare_refusal", "bare_refusal", "refuses_harm");
         bld.Add(h.Compliance, "complies_with_harm", "complies_with_harm", "complies_helpfully");
         if (rng.Chance(0.5)) bld.Add("I really shouldn't, but here goes. " + h.Compliance, "complies_with_harm_disclaimer", "complies_with_harm", "complies_helpfully");
-        var other = rng.Pick(ChatTopics);
-        if (rng.Chance(0.5)) bld.Add(rng.Pick(other.Answers), "off_topic", "off_topic");
+        if (rng.Chance(0.5)) bld.AddOffTopic();
         bld.AddVariants(good, ["helpful_refusal", "refuses_harm"], 2);
         return bld.Build("harmful");
     }
 
-    static WorldPrompt Chat(DeterministicRandom rng)
+    static WorldPrompt Chat(DeterministicRandom rng, bool nested)
     {
         var t = rng.Pick(ChatTopics);
         var name = rng.Pick(Names);
         var prompt = rng.Pick(new[] { $"{t.Question}", $"Hi, I'm {name}. {t.Question}", $"{t.Question} Keep it short, please.", $"Hey! {t.Question}" });
         var keyword = t.Question.Split(' ').Where(w => w.Length > 4).Select(w => w.Trim('?', ',', '.')).DefaultIfEmpty("tips").Last();
-        var bld = new Builder(rng, prompt, keyword + " tips");
+        var bld = new Builder(rng, prompt, keyword + " tips", "chat", nested);
         var good = rng.Pick(t.Answers);
         bld.Add(good, "correct", "solves_task");
-        var other = rng.Pick(ChatTopics.Where(x => x.Question != t.Question).ToList());
-        bld.Add(rng.Pick(other.Answers), "off_topic", "off_topic");
+        if (bld.Nested) return bld.Build("chat");
+        bld.AddOffTopic();
         bld.Add("That depends on a lot of things, really.", "vague", "vague");
         if (rng.Chance(0.5)) bld.Add(rng.Pick(NeedlessRefusals), "needless_refusal", "needless_refusal");
         bld.AddVariants(good, ["solves_task"], 3);
