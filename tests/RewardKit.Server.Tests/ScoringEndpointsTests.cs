@@ -128,9 +128,11 @@ public class ScoringEndpointsTests
     [Fact]
     public async Task A_full_queue_answers_429_with_Retry_After()
     {
+        // One request holds the forward pass (gated), the queue holds one more; of the others sent at once, every one
+        // but the queued one must be refused at once. No request waits on another, so no ordering race can stall it.
         using var gate = new ManualResetEventSlim(false);
         using var server = new TestServer(new() { ["RewardKit:QueueCapacity"] = "1", ["RewardKit:MicroBatching"] = "false", ["RewardKit:CacheEntries"] = "0" },
-            onLoad: m => m.OnForward = _ => gate.Wait(TimeSpan.FromSeconds(10)));
+            onLoad: m => m.OnForward = _ => gate.Wait(TimeSpan.FromSeconds(60)));
         await server.WaitReadyAsync();
         var running = server.ScoreAsync(("p", "first"));
         var forwardBy = DateTime.UtcNow.AddSeconds(30);
@@ -139,16 +141,25 @@ public class ScoringEndpointsTests
             Assert.True(DateTime.UtcNow < forwardBy, $"the first request never reached the model's forward pass (it is {running.Status})");
             await Task.Delay(1);
         }
-        var queued = server.ScoreAsync(("p", "second"));
-        HttpResponseMessage refused;
-        var spins = 0;
-        do { refused = await server.ScoreAsync(("p", $"third {spins}")); } while (refused.StatusCode == HttpStatusCode.OK && ++spins < 100);
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
-        Assert.Contains("queue is full", await refused.Content.ReadAsStringAsync());
+        var others = Enumerable.Range(0, 4).Select(i => server.ScoreAsync(("p", $"other {i}"))).ToList();
+        // Three of the four are refused without waiting for the gate.
+        var refusedBy = DateTime.UtcNow.AddSeconds(30);
+        while (others.Count(t => t.IsCompleted) < 3)
+        {
+            Assert.True(DateTime.UtcNow < refusedBy, $"only {others.Count(t => t.IsCompleted)} of 4 requests were answered while the queue was full");
+            await Task.Delay(5);
+        }
+        foreach (var refused in others.Where(t => t.IsCompleted).Select(t => t.Result))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+            Assert.Contains("queue is full", await refused.Content.ReadAsStringAsync());
+        }
         gate.Set();
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await queued).StatusCode);
+        var statuses = (await Task.WhenAll(others)).Select(r => r.StatusCode).ToList();
+        Assert.Equal(1, statuses.Count(c => c == HttpStatusCode.OK));
+        Assert.Equal(3, statuses.Count(c => c == HttpStatusCode.TooManyRequests));
     }
 
     [Fact]
