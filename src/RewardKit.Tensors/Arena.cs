@@ -45,6 +45,22 @@ public sealed class Arena
         }
     }
 
+    /// <summary>The arena's current fill, to hand back with <see cref="Release"/>.</summary>
+    public ArenaMark Mark() => new(_block, _used, _inUse);
+
+    /// <summary>
+    /// Frees everything handed out since <paramref name="mark"/> (stack order): tensors allocated after it must no
+    /// longer be used. Lets an inference pass return each layer's temporaries before the next layer runs.
+    /// </summary>
+    public void Release(ArenaMark mark)
+    {
+        if (mark.Block > _block || (mark.Block == _block && mark.Used > _used) || mark.InUse > _inUse)
+            throw new InvalidOperationException($"Arena.Release: the mark (block {mark.Block}, offset {mark.Used}) lies beyond the current fill (block {_block}, offset {_used}); it was taken before a Reset or an earlier Release.");
+        _block = mark.Block;
+        _used = mark.Used;
+        _inUse = mark.InUse;
+    }
+
     /// <summary>
     /// Frees everything handed out. The blocks are kept: a step that repeats the previous step's allocations reuses
     /// exactly the same memory, so resident memory stays flat (merging blocks into a new one left the old ones resident).
@@ -56,3 +72,9 @@ public sealed class Arena
         _inUse = 0;
     }
 }
+
+/// <summary>A position in an <see cref="Arena"/> (from <see cref="Arena.Mark"/>).</summary>
+/// <param name="Block">Index of the block in use.</param>
+/// <param name="Used">Floats used in that block.</param>
+/// <param name="InUse">Floats handed out in all.</param>
+public readonly record struct ArenaMark(int Block, int Used, long InUse);

@@ -103,4 +103,22 @@ public class GptParityTests
             optimizer.Step();
         }
     }
+
+    [Fact]
+    public void Inference_returns_each_blocks_temporaries_to_the_arena_and_scores_exactly_as_a_recording_pass()
+    {
+        var config = new GptConfig { Layers = 4, EmbeddingSize = 32, Heads = 2, Positions = 16, VocabSize = 50, EosTokenId = 49 }.WithoutDropout();
+        var model = GptRewardModel.Create(config, seed: 3);
+        int[] lengths = [16, 9, 4];
+        var ids = new int[lengths.Length * 16];
+        for (int i = 0; i < ids.Length; i++) ids[i] = (i * 7 + 3) % 50;
+        var batch = new TokenBatch(ids, lengths.Length, 16, lengths);
+        var recording = new Tape();
+        var expected = model.Forward(recording, batch).ToArray();
+        var inference = new Tape { RecordsGradients = false };
+        var actual = model.Forward(inference, batch).ToArray();
+        Assert.Equal(expected, actual);
+        // Four blocks recorded vs one block's temporaries plus two residual buffers.
+        Assert.True(inference.Arena.HighWater * 2 < recording.Arena.HighWater, $"inference high water {inference.Arena.HighWater} floats vs recording {recording.Arena.HighWater}");
+    }
 }

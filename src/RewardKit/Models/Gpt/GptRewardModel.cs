@@ -157,7 +157,23 @@ public sealed class GptRewardModel
         var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
         var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
         var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
-        foreach (var block in Blocks) h = block.Forward(tape, h, keyMask, dropout, Conv1DKernel); // (B, T, C)
+        if (tape.RecordsGradients)
+            foreach (var block in Blocks) h = block.Forward(tape, h, keyMask, dropout, Conv1DKernel); // (B, T, C)
+        else
+        {
+            // Inference keeps only the residual stream between blocks: each block's output is copied into one of two
+            // buffers and its temporaries go back to the arena, so memory is one block's worth, not n_layer's.
+            var next = tape.Empty([B, T, C]);
+            var spare = tape.Empty([B, T, C]);
+            foreach (var block in Blocks)
+            {
+                var mark = tape.Arena.Mark();
+                block.Forward(tape, h, keyMask, dropout, Conv1DKernel).Data.CopyTo(next.Data);
+                tape.Arena.Release(mark);
+                h = next;
+                (next, spare) = (spare, next);
+            }
+        }
 
         float eps = Config.LayerNormEpsilon;
         if (Pooling == RewardPooling.LastToken)
