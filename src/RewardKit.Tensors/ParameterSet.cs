@@ -45,6 +45,19 @@ public sealed class ParameterSet
     /// <summary>The parameters in declaration order.</summary>
     public IReadOnlyList<Entry> Entries => _entries;
 
+    /// <summary>Runs of consecutive entries with the same weight-decay flag, as (offset, length, decay).</summary>
+    internal (int Offset, int Length, bool Decay)[] DecayGroups()
+    {
+        var groups = new List<(int Offset, int Length, bool Decay)>();
+        foreach (var e in _entries)
+        {
+            if (groups.Count > 0 && groups[^1].Decay == e.WeightDecay && groups[^1].Offset + groups[^1].Length == e.Offset)
+                groups[^1] = (groups[^1].Offset, groups[^1].Length + e.Length, e.WeightDecay);
+            else groups.Add((e.Offset, e.Length, e.WeightDecay));
+        }
+        return [.. groups];
+    }
+
     /// <summary>The parameter called <paramref name="name"/>.</summary>
     public Tensor this[string name] => TryGet(name) ?? throw new KeyNotFoundException($"no parameter named '{name}'.");
 

@@ -36,7 +36,7 @@ internal sealed unsafe class AdamState
         _m = GC.AllocateArray<float>(parameters.Count, pinned: true);
         _v = GC.AllocateArray<float>(parameters.Count, pinned: true);
         var pieces = new List<(int, int, bool)>();
-        foreach (var (offset, length, decay) in AdamW.Groups(parameters))
+        foreach (var (offset, length, decay) in parameters.DecayGroups())
             for (int start = offset; start < offset + length; start += ChunkLength)
                 pieces.Add((start, Math.Min(ChunkLength, offset + length - start), decay));
         _pieces = [.. pieces];

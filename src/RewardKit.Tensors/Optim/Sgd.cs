@@ -18,7 +18,7 @@ public sealed class Sgd : IOptimizer
         _parameters = parameters;
         LearningRate = learningRate; Momentum = momentum; Nesterov = nesterov; WeightDecay = weightDecay;
         _buffer = new float[parameters.Count];
-        _groups = AdamW.Groups(parameters);
+        _groups = parameters.DecayGroups();
     }
 
     /// <inheritdoc />
