@@ -1,3 +1,4 @@
+using RewardKit.Inference.Registry;
 using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.Inference;
@@ -49,10 +50,7 @@ public static class RewardModelFolder
             meta.Extra ??= [];
             meta.Extra["pooling"] = JsonSerializer.SerializeToElement(model.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response");
             meta.Save(temp);
-            string? old = null;
-            if (Directory.Exists(full)) { old = temp + ".old"; Directory.Move(full, old); }
-            Directory.Move(temp, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
+            AtomicFile.ReplaceDirectory(temp, full);
             return meta;
         }
         catch

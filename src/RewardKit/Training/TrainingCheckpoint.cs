@@ -1,3 +1,4 @@
+using RewardKit.Inference.Registry;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RewardKit.Models;
@@ -64,10 +65,7 @@ internal static class TrainingCheckpoint
             tokenizer.Save(tokenizerDir);
             foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories)) Fsync(file);
             beforeRename?.Invoke();
-            string? old = null;
-            if (Directory.Exists(full)) { old = temp + ".old"; Directory.Move(full, old); }
-            Directory.Move(temp, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
+            AtomicFile.ReplaceDirectory(temp, full);
         }
         catch
         {

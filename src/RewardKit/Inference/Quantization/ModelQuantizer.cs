@@ -1,3 +1,4 @@
+using RewardKit.Inference.Registry;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RewardKit.Data;
@@ -143,10 +144,7 @@ public static class ModelQuantizer
             record["cost"] = report.ToJson();
             staged.Extra[QuantizedModelFolder.MetadataKey] = System.Text.Json.JsonSerializer.SerializeToElement(record);
             staged.Save(staging);
-            string? old = null;
-            if (Directory.Exists(full)) { old = staging + ".old"; Directory.Move(full, old); }
-            Directory.Move(staging, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
+            AtomicFile.ReplaceDirectory(staging, full);
             return report;
         }
         finally

@@ -115,4 +115,16 @@ public static class AtomicFile
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// Puts the finished folder <paramref name="staged"/> in place of <paramref name="target"/>: the old folder is moved
+    /// aside, the staged one renamed in, then the old one deleted, so <paramref name="target"/> is never a mix of both.
+    /// </summary>
+    public static void ReplaceDirectory(string staged, string target)
+    {
+        string? old = null;
+        if (Directory.Exists(target)) { old = staged + ".old"; Directory.Move(target, old); }
+        Directory.Move(staged, target);
+        if (old is not null) Directory.Delete(old, recursive: true);
+    }
 }
