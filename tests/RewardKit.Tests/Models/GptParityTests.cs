@@ -121,4 +121,37 @@ public class GptParityTests
         // Four blocks recorded vs one block's temporaries plus two residual buffers.
         Assert.True(inference.Arena.HighWater * 2 < recording.Arena.HighWater, $"inference high water {inference.Arena.HighWater} floats vs recording {recording.Arena.HighWater}");
     }
+    [Fact]
+    public void Last_block_on_the_reward_rows_only_gives_the_full_computations_rewards_and_gradients()
+    {
+        var config = new GptConfig { Layers = 3, EmbeddingSize = 32, Heads = 2, Positions = 16, VocabSize = 50, EosTokenId = 49 }.WithoutDropout();
+        int[] lengths = [16, 9, 4, 12];
+        var ids = new int[lengths.Length * 16];
+        for (int i = 0; i < ids.Length; i++) ids[i] = (i * 7 + 3) % 50;
+        var batch = new TokenBatch(ids, lengths.Length, 16, lengths);
+
+        (float[] Rewards, float[] Grads, long HighWater) Run(bool rowsOnly, bool recording)
+        {
+            var model = GptRewardModel.Create(config, seed: 5);
+            model.ComputeLastBlockOnRewardRowsOnly = rowsOnly;
+            var tape = new Tape { RecordsGradients = recording };
+            var rewards = model.Forward(tape, batch);
+            var r = rewards.ToArray();
+            if (!recording) return (r, [], tape.Arena.HighWater);
+            var loss = BradleyTerry.Loss(tape, rewards.Slice(0, 2), rewards.Slice(2, 2));
+            model.Parameters.ZeroGrad();
+            tape.Backward(loss);
+            return (r, model.Parameters.Gradients.ToArray(), tape.Arena.HighWater);
+        }
+
+        var full = Run(rowsOnly: false, recording: true);
+        var rows = Run(rowsOnly: true, recording: true);
+        Assert.Equal(full.Rewards, rows.Rewards);                                   // the same arithmetic on the rows read
+        Assert.Equal(full.Rewards, Run(rowsOnly: true, recording: false).Rewards);  // inference too
+        double scale = full.Grads.Max(MathF.Abs);
+        Assert.True(scale > 0);
+        for (int i = 0; i < full.Grads.Length; i++)
+            Assert.True(Math.Abs(full.Grads[i] - rows.Grads[i]) <= 1e-5 * scale, $"gradient entry {i}: {rows.Grads[i]:R} vs full {full.Grads[i]:R}");
+        Assert.True(rows.HighWater < full.HighWater, $"rows-only high water {rows.HighWater} floats vs full {full.HighWater}");
+    }
 }

@@ -39,10 +39,18 @@ public sealed class CausalSelfAttention
     /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
     /// <param name="conv1D">How the Conv1D layers are applied; null is the float op.</param>
     /// <returns>(B, T, C).</returns>
-    public Tensor Forward(Tape tape, Tensor x, Tensor keyMask, IConv1DKernel? conv1D = null)
+    public Tensor Forward(Tape tape, Tensor x, Tensor keyMask, IConv1DKernel? conv1D = null) =>
+        Project(tape, Mix(tape, x, keyMask, conv1D), conv1D);                           // (B, T, C)
+
+    /// <summary>The attention before its output projection: c_attn, then causal softmax attention, heads re-assembled.</summary>
+    /// <returns>(B, T, C).</returns>
+    internal Tensor Mix(Tape tape, Tensor x, Tensor keyMask, IConv1DKernel? conv1D)
     {
         var qkv = Conv1DDispatch.Apply(tape, conv1D, x, QkvWeight, QkvBias);            // (B, T, 3C)
-        var y = tape.CausalSelfAttention(qkv, _heads, keyMask);                         // (B, T, C), heads re-assembled
-        return Conv1DDispatch.Apply(tape, conv1D, y, ProjectionWeight, ProjectionBias); // (B, T, C)
+        return tape.CausalSelfAttention(qkv, _heads, keyMask);                          // (B, T, C)
     }
+
+    /// <summary>The output projection c_proj of (..., C) rows (position-wise, so any subset of rows).</summary>
+    internal Tensor Project(Tape tape, Tensor y, IConv1DKernel? conv1D) =>
+        Conv1DDispatch.Apply(tape, conv1D, y, ProjectionWeight, ProjectionBias);
 }

@@ -53,6 +53,29 @@ public sealed class GptBlock
         var m = Mlp.Forward(tape, tape.LayerNorm(h, Ln2Weight, Ln2Bias, eps), conv1D);           // (B, T, C)
         return tape.Add(h, dropout.Apply(tape, m, _config.ResidualDropout));
     }
+
+    /// <summary>
+    /// The block's output at <paramref name="rows"/> only (rows of h viewed as (B·T, C)), for the last block, whose other rows
+    /// reach no reward: attention still reads every position's keys and values, but c_proj, the residual adds, ln_2 and the
+    /// MLP, which are position-wise, run on those rows alone. Each returned row is bit for bit the row <see cref="Forward"/>
+    /// computes; without residual dropout only (its masks are drawn per element of the full tensor).
+    /// </summary>
+    /// <param name="tape">The tape recording the step.</param>
+    /// <param name="h">(B, T, C) the residual stream.</param>
+    /// <param name="keyMask">(B, T) 1 for a real token, 0 for padding.</param>
+    /// <param name="rows">Indices into the B·T positions.</param>
+    /// <param name="conv1D">How the Conv1D layers are applied; null is the float op.</param>
+    /// <returns>(rows, C).</returns>
+    internal Tensor ForwardRows(Tape tape, Tensor h, Tensor keyMask, int[] rows, IConv1DKernel? conv1D = null)
+    {
+        float eps = _config.LayerNormEpsilon;
+        int b = h.Dim(0), t = h.Dim(1), c = h.Dim(2);
+        var y = Attention.Mix(tape, tape.LayerNorm(h, Ln1Weight, Ln1Bias, eps), keyMask, conv1D);      // (B, T, C)
+        var a = Attention.Project(tape, tape.GatherRows(y.Reshape(b * t, c), rows), conv1D);          // (R, C)
+        var hr = tape.Add(tape.GatherRows(h.Reshape(b * t, c), rows), a);                            // (R, C)
+        var m = Mlp.Forward(tape, tape.LayerNorm(hr, Ln2Weight, Ln2Bias, eps), conv1D);               // (R, C)
+        return tape.Add(hr, m);
+    }
 }
 
 /// <summary>Whether dropout is on (training) and where its masks come from.</summary>
