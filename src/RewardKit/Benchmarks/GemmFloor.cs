@@ -13,7 +13,8 @@ namespace RewardKit.Benchmarks;
 ///   c_proj  (M, d)·(d, d)      c_fc (M, d)·(d, 4d)       c_proj (M, 4d)·(4d, d)
 ///   scores  B·NH × (T, hs)·(hs, T), values B·NH × (T, T)·(T, hs)   backward: dP = dY·Vᵀ, dV = Pᵀ·dY, dQ = dS·K, dK = dSᵀ·Q
 /// </code>
-/// Attention products assume heads already laid out (B, NH, T, hs) contiguously (the best case for the op).
+/// Attention products assume heads already laid out (B, NH, T, hs) contiguously (the best case for the op). Unless
+/// <see cref="RewardModelBenchOptions.FullLastBlock"/>, the last block's c_proj, c_fc and MLP c_proj run on one row per sequence, as the model does.
 /// </summary>
 public static class GemmFloor
 {
@@ -48,6 +49,7 @@ public static class GemmFloor
                 list.Add(new("dQ = dS K", t, hs, t, false, false, bh));
                 list.Add(new("dK = dSt Q", t, hs, t, true, false, bh));
             }
+            if (layer == o.Layers - 1 && !o.FullLastBlock) m = rows;   // the last block's position-wise layers: reward rows only
             Linear("attn.c_proj", d, d);
             Linear("c_fc", d, 4 * d);
             Linear("mlp.c_proj", 4 * d, d);

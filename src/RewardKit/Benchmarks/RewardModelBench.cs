@@ -37,7 +37,9 @@ public static class RewardModelBench
             VocabSize = options.Vocab,
             EosTokenId = options.Vocab - 1,
         }.WithoutDropout();
-        return GptRewardModel.Create(config, (ulong)options.Seed);
+        var model = GptRewardModel.Create(config, (ulong)options.Seed);
+        model.ComputeLastBlockOnRewardRowsOnly = !options.FullLastBlock;
+        return model;
     }
 
     /// <summary>Runs the training benchmark (warm-up, then <c>Repeats</c> rounds of <c>Steps</c> steps).</summary>
@@ -232,6 +234,7 @@ public static class RewardModelBench
             .Set("cpu_capability", Gemm.BestIsa.ToString().ToLowerInvariant())
             .Set("blas", "rewardkit-gemm")
             .Set("params", (long)model.ParameterCount)
+            .Set("last_block_rows_only", model.ComputeLastBlockOnRewardRowsOnly)
             .Set("params_non_embedding", model.ParameterCount - embedding)
             .Set("fwd_gflop_per_token", o.ForwardFlopPerToken / 1e9)
             .Set("train_gflop_per_pair", o.TrainFlopPerPair / 1e9)

@@ -67,6 +67,13 @@ public sealed record RewardModelBenchOptions
     /// <summary>Also time the step's matrix products alone (<see cref="Benchmarks.GemmFloor"/>), a lower bound on the step. Default off.</summary>
     public bool GemmFloor { get; init; }
 
+    /// <summary>
+    /// Compute every row of the last block, as the reference does, instead of only the rows the reward reads
+    /// (<see cref="Models.GptRewardModel.ComputeLastBlockOnRewardRowsOnly"/>): the engine's speed on exactly the reference's
+    /// products. Default off.
+    /// </summary>
+    public bool FullLastBlock { get; init; }
+
     // ---- training hyper-parameters (fixed by the reference) -------------------------------------------------
 
     /// <summary>AdamW learning rate, 1e-4.</summary>
