@@ -5,6 +5,7 @@
 #   bench/compare.sh --gpt2              # also gpt2 (slow: ~1 min per PyTorch run)
 #   PRESETS="tiny" ROUNDS=5 THREADS=2 bench/compare.sh
 #   EXTRA="--steps 40" bench/compare.sh  # extra flags passed to both sides
+#   FULL=1 bench/compare.sh              # also RewardKit with --full-last-block (every row of the last block, as the reference)
 #
 # Each round runs, in alternating order (PyTorch first in odd rounds, RewardKit first in even ones):
 #   /usr/bin/python3 ../shared/bench/torch_rm_bench.py --preset P --threads N --json    (inference, then training)
@@ -21,13 +22,14 @@ PRESETS="${PRESETS:-tiny small}"
 for arg in "$@"; do
   case "$arg" in
     --gpt2) PRESETS="$PRESETS gpt2" ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument '$arg' (use --gpt2; settings via PRESETS, ROUNDS, THREADS, EXTRA)" >&2; exit 1 ;;
   esac
 done
 ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-2}"
 EXTRA="${EXTRA:-}"
+FULL="${FULL:-0}"
 OUT="${OUT:-${TMPDIR:-/tmp}/rewardkit_compare.jsonl}"
 PY=/usr/bin/python3
 TORCH_BENCH=../shared/bench/torch_rm_bench.py
@@ -54,6 +56,10 @@ for p in $PRESETS; do
     rk_side() {
       run rk_train "$RK" bench train --preset "$p" --threads "$THREADS" --json $EXTRA
       run rk_infer "$RK" bench infer --preset "$p" --threads "$THREADS" --json $EXTRA
+      if [[ $FULL == 1 ]]; then
+        run rk_train_full "$RK" bench train --preset "$p" --threads "$THREADS" --json --full-last-block $EXTRA
+        run rk_infer_full "$RK" bench infer --preset "$p" --threads "$THREADS" --json --full-last-block $EXTRA
+      fi
     }
     if (( r % 2 == 1 )); then torch_side; rk_side; else rk_side; torch_side; fi
     echo "preset $p round $r/$ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
@@ -69,7 +75,10 @@ threads = sys.argv[2]
 METRICS = [("train pairs/s", "rk_train", "train_pairs_per_s_median", "train_pairs_per_s_median", True),
            ("infer seqs/s", "rk_infer", "infer_seqs_per_s_median", "infer_seqs_per_s_median", True),
            ("peak RSS train MB", "rk_train", "peak_rss_mb", "peak_rss_mb", False),
-           ("peak RSS infer MB", "rk_infer", "peak_rss_mb", "peak_rss_mb_after_infer", False)]
+           ("peak RSS infer MB", "rk_infer", "peak_rss_mb", "peak_rss_mb_after_infer", False),
+           # FULL=1: every row of the last block, exactly the reference's products (the default computes only the reward rows)
+           ("train, full last", "rk_train_full", "train_pairs_per_s_median", "train_pairs_per_s_median", True),
+           ("infer, full last", "rk_infer_full", "infer_seqs_per_s_median", "infer_seqs_per_s_median", True)]
 def by(side, preset):
     return {d["round"]: d for d in rows if d["side"] == side and d.get("preset") == preset and not d.get("failed")}
 def fmt(x): return "n/a" if x is None else (f"{x:.1f}" if x >= 100 else f"{x:.2f}" if x >= 10 else f"{x:.3f}")
@@ -85,6 +94,7 @@ for p in presets:
     print(f"  {'metric':18s} {'RewardKit':>10s} {'PyTorch':>10s} {'ratio':>6s}  {'RK range':>15s} {'PyTorch range':>15s} {'per-round ratios':>17s} {'target':>12s}")
     for name, side, rk_field, t_field, higher in METRICS:
         rk = by(side, p)
+        if not rk and side.endswith("_full"): continue
         rk_v = [d[rk_field] for d in rk.values() if d.get(rk_field) is not None]
         t_v = [d[t_field] for d in torch.values() if d.get(t_field) is not None]
         pair = [rk[k][rk_field] / torch[k][t_field] for k in rk if k in torch and rk[k].get(rk_field) and torch[k].get(t_field)]
