@@ -36,6 +36,7 @@ public static class AttentionOp
         {
             var backwardMask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
             AttentionKernel.Backward(qkv.Data, backwardMask, att.Data, y.Grad, qkv.Grad, B, T, C, heads, pool);
+            tape.Release(att);
         });
         return y;
     }

@@ -157,6 +157,7 @@ public sealed class GptRewardModel
         var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
         var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
         var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
+        tape.Release(tokens);                                                            // no backward reads its values
         if (tape.RecordsGradients)
             foreach (var block in Blocks) h = block.Forward(tape, h, keyMask, dropout, Conv1DKernel); // (B, T, C)
         else
