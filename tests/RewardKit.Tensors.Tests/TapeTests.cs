@@ -48,4 +48,15 @@ public class TapeTests
         tape.Backward(tape.Sum(tape.Mul(w, w)));
         Assert.Equal([2f, 4f], w.Grad.ToArray());
     }
+
+    [Fact]
+    public void Reset_collects_generation_0_once_a_step_has_left_more_garbage_than_the_budget()
+    {
+        var tape = new Tape { GarbageBudgetBytes = 1 << 20 };
+        tape.Reset();                                           // takes the baseline
+        int before = GC.CollectionCount(0);
+        GC.KeepAlive(new byte[2 << 20]);                        // a step's garbage, over the budget
+        tape.Reset();
+        Assert.True(GC.CollectionCount(0) > before);
+    }
 }
