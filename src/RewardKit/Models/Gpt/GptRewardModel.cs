@@ -152,7 +152,7 @@ public sealed class GptRewardModel
         var dropout = new DropoutState(training, dropoutRng);
 
         var keyMask = tape.Empty([B, T]);                                                 // (B, T) 1 real, 0 pad
-        batch.AttentionMask().CopyTo(keyMask.Data);
+        batch.AttentionMask(keyMask.Data);
 
         var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
         var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
