@@ -3,13 +3,16 @@ namespace RewardKit.Tensors;
 /// <summary>
 /// A bump allocator of float memory for one step's activations and their gradients. <see cref="Reset"/> frees
 /// everything at once; after the first step the arena holds the blocks a whole step needs, so a training
-/// loop allocates nothing on its hot path and its memory stays flat.
+/// loop allocates nothing on its hot path and its memory stays flat. <see cref="Free"/> hands one allocation back
+/// before the reset (a gradient that backward has consumed); the next allocation of the same rounded size reuses it,
+/// which suits a transformer, whose layers allocate the same sizes in turn.
 /// </summary>
 public sealed class Arena
 {
     const int MinimumBlock = 1 << 20;
     const int Alignment = 16; // floats: 64 bytes
     readonly List<float[]> _blocks = [];
+    readonly Dictionary<int, Stack<(float[] Block, int Offset)>> _free = [];   // by rounded length
     int _block, _used;
     long _highWater, _inUse;
 
@@ -25,7 +28,14 @@ public sealed class Arena
     /// <summary>Hands out <paramref name="length"/> floats (zeroed when <paramref name="clear"/>), 64-byte aligned within the block.</summary>
     public (float[] Block, int Offset) Allocate(int length, bool clear)
     {
-        int rounded = (length + Alignment - 1) / Alignment * Alignment;
+        int rounded = Round(length);
+        if (_free.TryGetValue(rounded, out var freed) && freed.TryPop(out var reused))
+        {
+            _inUse += rounded;
+            if (_inUse > _highWater) _highWater = _inUse;
+            if (clear) reused.Block.AsSpan(reused.Offset, length).Clear();
+            return reused;
+        }
         while (true)
         {
             if (_block < _blocks.Count && _used + rounded <= _blocks[_block].Length)
@@ -45,17 +55,38 @@ public sealed class Arena
         }
     }
 
+    static int Round(int length) => (length + Alignment - 1) / Alignment * Alignment;
+
+    /// <summary>
+    /// Hands back one allocation of <paramref name="length"/> floats made by <see cref="Allocate"/> since the last reset
+    /// (it must not be used after this). A later <see cref="Allocate"/> of the same rounded length reuses it.
+    /// </summary>
+    public void Free(float[] block, int offset, int length)
+    {
+        int rounded = Round(length);
+        if (!_free.TryGetValue(rounded, out var stack)) _free[rounded] = stack = new Stack<(float[], int)>();
+        stack.Push((block, offset));
+        _inUse -= rounded;
+    }
+
+    void ForgetFreed()
+    {
+        foreach (var stack in _free.Values) stack.Clear();   // the stacks keep their capacity: no allocation per step
+    }
+
     /// <summary>The arena's current fill, to hand back with <see cref="Release"/>.</summary>
     public ArenaMark Mark() => new(_block, _used, _inUse);
 
     /// <summary>
     /// Frees everything handed out since <paramref name="mark"/> (stack order): tensors allocated after it must no
     /// longer be used. Lets an inference pass return each layer's temporaries before the next layer runs.
+    /// Allocations handed back with <see cref="Free"/> are forgotten (some may lie beyond the mark) until the next reset.
     /// </summary>
     public void Release(ArenaMark mark)
     {
-        if (mark.Block > _block || (mark.Block == _block && mark.Used > _used) || mark.InUse > _inUse)
+        if (mark.Block > _block || (mark.Block == _block && mark.Used > _used))
             throw new InvalidOperationException($"Arena.Release: the mark (block {mark.Block}, offset {mark.Used}) lies beyond the current fill (block {_block}, offset {_used}); it was taken before a Reset or an earlier Release.");
+        ForgetFreed();
         _block = mark.Block;
         _used = mark.Used;
         _inUse = mark.InUse;
@@ -67,6 +98,7 @@ public sealed class Arena
     /// </summary>
     public void Reset()
     {
+        ForgetFreed();
         _block = 0;
         _used = 0;
         _inUse = 0;

@@ -52,7 +52,12 @@ public sealed class Tensor
         get
         {
             if (!RequiresGrad) throw new InvalidOperationException($"tensor {Describe()} does not require a gradient.");
-            if (_storage.Grad == null) _storage.AllocateGrad();
+            if (_storage.Grad == null)
+            {
+                if (_storage.GradReleased)
+                    throw new InvalidOperationException($"the gradient of the intermediate {Describe()} went back to the arena once backward had used it; set Tape.ReleasesIntermediates = false to read intermediate gradients after Backward.");
+                _storage.AllocateGrad();
+            }
             return _storage.Grad!.AsSpan(_storage.GradOffset + _offset, Length);
         }
     }
@@ -176,6 +181,30 @@ public sealed class Tensor
         return new Tensor(storage, 0, shape, requiresGrad);
     }
 
+    /// <summary>Notes that op output number <paramref name="index"/> of a tape lives in this storage (the first such op is kept).</summary>
+    internal void NoteOutput(int index)
+    {
+        if (_storage.FirstOutput < 0) _storage.FirstOutput = index;
+    }
+
+    /// <summary>
+    /// Hands the arena gradient back when op output <paramref name="index"/> is the first op output in this storage:
+    /// every op that adds into it was recorded later, so its backward has already run.
+    /// </summary>
+    internal void ReleaseGradAfter(int index)
+    {
+        if (_storage.FirstOutput == index) _storage.ReleaseGrad();
+    }
+
+    /// <summary>Hands the values back to the arena they came from (the tensor must own its whole storage); false when not arena memory.</summary>
+    internal bool ReleaseData()
+    {
+        if (_storage.GradArena is null || _offset != 0 || Length != _storage.Length || _storage.DataReleased) return false;
+        _storage.GradArena.Free(_storage.Data, _storage.DataOffset, Length);
+        _storage.DataReleased = true;
+        return true;
+    }
+
     /// <summary>Points this tensor's gradient at external memory (a parameter buffer's slice).</summary>
     internal void BindGrad(float[] grad, int offset) => _storage.BindGrad(grad, offset);
 
@@ -191,16 +220,29 @@ sealed class Storage(float[] data, int dataOffset, int length)
     public readonly int Length = length;
     public float[]? Grad;
     public int GradOffset;
-    public Arena? GradArena;
+    public Arena? GradArena;   // the arena of a tape tensor: its values, and its gradient once allocated, come from it
+    public int FirstOutput = -1;   // index of the first tape op that output into this storage, -1 for none
+    public bool GradReleased, DataReleased;
+    bool _gradFromArena;
 
     public void AllocateGrad()
     {
-        if (GradArena != null) (Grad, GradOffset) = GradArena.Allocate(Length, clear: true);
+        if (GradArena != null) { (Grad, GradOffset) = GradArena.Allocate(Length, clear: true); _gradFromArena = true; }
         else { Grad = new float[Length]; GradOffset = 0; }
+    }
+
+    public void ReleaseGrad()
+    {
+        if (!_gradFromArena || Grad is null) return;
+        GradArena!.Free(Grad, GradOffset, Length);
+        Grad = null;
+        _gradFromArena = false;
+        GradReleased = true;
     }
 
     public void BindGrad(float[] grad, int offset)
     {
+        _gradFromArena = false;
         Grad = grad;
         GradOffset = offset;
     }

@@ -61,11 +61,12 @@ public static unsafe class AttentionKernel
 
     /// <summary>
     /// Backward: adds into <paramref name="dqkv"/> given the output gradient and the probabilities kept by <see cref="Forward"/>
-    /// (with the same <paramref name="mask"/>).
+    /// (with the same <paramref name="mask"/>), or, when <paramref name="att"/> is empty, probabilities recomputed block by
+    /// block from qkv by the forward's own code (the same values bit for bit; one more Q·Kᵀ and softmax, no B·NH·T·T buffer).
     /// </summary>
     /// <param name="qkv">(B, T, 3C).</param>
     /// <param name="mask">(B, T) as given to the forward, or empty.</param>
-    /// <param name="att">(B, NH, T, T) from the forward.</param>
+    /// <param name="att">(B, NH, T, T) from the forward, or empty to recompute them.</param>
     /// <param name="doutput">(B, T, C).</param>
     /// <param name="dqkv">(B, T, 3C), accumulated into.</param>
     /// <param name="batch">B.</param>
@@ -78,18 +79,19 @@ public static unsafe class AttentionKernel
         Span<float> dqkv, int batch, int time, int channels, int heads, WorkerPool pool, GemmIsa isa = GemmIsa.Auto)
     {
         Check(qkv.Length, mask.Length, doutput.Length, batch, time, channels, heads);
-        if (dqkv.Length != qkv.Length || att.Length != (long)batch * heads * time * time)
-            throw new ArgumentException("AttentionKernel: dqkv must match qkv and att must hold B·NH·T·T floats.");
+        if (dqkv.Length != qkv.Length || (!att.IsEmpty && att.Length != (long)batch * heads * time * time))
+            throw new ArgumentException("AttentionKernel: dqkv must match qkv and att must be empty or hold B·NH·T·T floats.");
         CheckIsa(isa);
         if (batch * heads == 0 || time == 0) return;
         fixed (float* pq = qkv, pm = mask, pa = att, pdo = doutput, pdq = dqkv)
         {
             var shape = new Shape(pq, mask.IsEmpty ? null : pm, batch, time, channels, heads);
+            float* kept = att.IsEmpty ? null : pa;
             switch (Resolve(isa))
             {
-                case GemmIsa.Avx512: RunBackward<Avx512Kernel>(shape, pa, pdo, pdq, pool); break;
-                case GemmIsa.Avx2: RunBackward<Avx2Kernel>(shape, pa, pdo, pdq, pool); break;
-                default: RunBackward<ScalarKernel>(shape, pa, pdo, pdq, pool); break;
+                case GemmIsa.Avx512: RunBackward<Avx512Kernel>(shape, kept, pdo, pdq, pool); break;
+                case GemmIsa.Avx2: RunBackward<Avx2Kernel>(shape, kept, pdo, pdq, pool); break;
+                default: RunBackward<ScalarKernel>(shape, kept, pdo, pdq, pool); break;
             }
         }
     }
@@ -276,12 +278,12 @@ public static unsafe class AttentionKernel
             if (start < 0) start = end;
         }
 
-        /// <summary>Scratch floats one thread needs: the GEMM packing buffers, then one block of scores.</summary>
-        public nuint ScratchFloats<TK>(out nuint gemmFloats) where TK : struct, IMicroKernel
+        /// <summary>Scratch floats one thread needs: the GEMM packing buffers, then <paramref name="blocks"/> blocks of scores.</summary>
+        public nuint ScratchFloats<TK>(out nuint gemmFloats, int blocks = 1) where TK : struct, IMicroKernel
         {
             int big = Math.Max(T, HeadSize);
             gemmFloats = (GemmDriver.ScratchFloats<TK>(big, big, big) + 15) & ~(nuint)15;
-            return gemmFloats + (nuint)RowBlock * (nuint)T;
+            return gemmFloats + (nuint)blocks * (nuint)RowBlock * (nuint)T;
         }
     }
 
@@ -329,29 +331,42 @@ public static unsafe class AttentionKernel
                 for (int i0 = low; i0 < T; i0 += RowBlock)
                 {
                     int rows = Math.Min(RowBlock, T - i0), keys = Math.Min(i0 + rows, high) - low;
-                    // S = scale·Q·Kᵀ for queries [i0, i0+rows) and keys [low, low+keys), written where P will live.
                     float* s = attUnit != null ? attUnit + (long)i0 * T + low : block;
                     nint lds = attUnit != null ? T : keys;
-                    Multiply<TK>(q + (long)i0 * c3, c3, false, k + (long)low * c3, c3, true, s, lds, rows, keys, hs, scale, false, gemm);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        int i = i0 + r, visible = Math.Min(i + 1, high) - low;   // ≥ 1: key `low` is real and ≤ i
-                        float* row = s + r * lds;
-                        if (!dense)
-                            for (int j = 0; j < visible; j++)
-                                if (Shape.Mask[(long)b * T + low + j] == 0f) row[j] = float.NegativeInfinity;
-                        Softmax(new Span<float>(row, visible));
-                        new Span<float>(row + visible, keys - visible).Clear();   // the causal upper part of the block
-                        if (attUnit != null)
+                    Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, s, lds, scale, gemm);
+                    if (attUnit != null)
+                        for (int r = 0; r < rows; r++)
                         {
-                            new Span<float>(attUnit + (long)i * T, low).Clear();
-                            new Span<float>(row + keys, T - low - keys).Clear();
+                            new Span<float>(attUnit + (long)(i0 + r) * T, low).Clear();
+                            new Span<float>(s + r * lds + keys, T - low - keys).Clear();
                         }
-                    }
                     // O = P·V.
                     Multiply<TK>(s, lds, false, v + (long)low * c3, c3, false, o + (long)i0 * C, C, rows, hs, keys, 1f, false, gemm);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// P for queries [i0, i0+rows) and keys [low, low+keys) of one (b, h) into s (row stride lds): S = scale·Q·Kᵀ, masked
+    /// keys −∞, softmax over each row's visible keys, zero on the causal upper part. The forward and the recomputing
+    /// backward both call this, so recomputed probabilities equal the forward's bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Probabilities<TK>(in Shape shape, float* q, float* k, int b, int low, int high, bool dense, int i0, int rows, int keys,
+        float* s, nint lds, float scale, float* gemm) where TK : struct, IMicroKernel
+    {
+        int T = shape.T, c3 = 3 * shape.C;
+        Multiply<TK>(q + (long)i0 * c3, c3, false, k + (long)low * c3, c3, true, s, lds, rows, keys, shape.HeadSize, scale, false, gemm);
+        for (int r = 0; r < rows; r++)
+        {
+            int i = i0 + r, visible = Math.Min(i + 1, high) - low;   // ≥ 1: key `low` is real and ≤ i
+            float* row = s + r * lds;
+            if (!dense)
+                for (int j = 0; j < visible; j++)
+                    if (shape.Mask[(long)b * T + low + j] == 0f) row[j] = float.NegativeInfinity;
+            Softmax(new Span<float>(row, visible));
+            new Span<float>(row + visible, keys - visible).Clear();   // the causal upper part of the block
         }
     }
 
@@ -379,27 +394,30 @@ public static unsafe class AttentionKernel
             if (start >= end) return;
             int T = Shape.T, C = Shape.C, NH = Shape.NH, hs = Shape.HeadSize, c3 = 3 * C;
             float scale = 1f / MathF.Sqrt(hs);
-            nuint floats = Shape.ScratchFloats<TK>(out nuint gemmFloats);
+            nuint floats = Shape.ScratchFloats<TK>(out nuint gemmFloats, blocks: Att == null ? 2 : 1);
             float* gemm = (float*)Pool.Scratch(slot, floats * sizeof(float));
             float* dS = gemm + gemmFloats;
+            float* recomputed = dS + (nint)RowBlock * T;   // P of one block when the forward kept none
             for (int unit = start; unit < end; unit++)
             {
                 int b = unit / NH, h = unit % NH;
-                Shape.Keys(b, out int low, out int high, out _);
+                Shape.Keys(b, out int low, out int high, out bool dense);
                 long head = (long)b * T * c3 + h * hs;
                 float* q = Shape.Qkv + head, k = q + C, v = q + 2 * C;
                 float* dq = DQkv + head, dk = dq + C, dv = dq + 2 * C;
                 float* dO = DOut + (long)b * T * C + h * hs;
-                float* attUnit = Att + (long)unit * T * T;
+                float* attUnit = Att == null ? null : Att + (long)unit * T * T;
                 for (int i0 = low; i0 < T; i0 += RowBlock)
                 {
                     int rows = Math.Min(RowBlock, T - i0), keys = Math.Min(i0 + rows, high) - low;
-                    float* p = attUnit + (long)i0 * T + low;
+                    float* p = attUnit != null ? attUnit + (long)i0 * T + low : recomputed;
+                    nint ldp = attUnit != null ? T : keys;
+                    if (attUnit == null) Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, p, ldp, scale, gemm);
                     // dP = dO·Vᵀ, then dS = P ⊙ (dP − Σ P ⊙ dP)·scale row by row (zero where P is).
                     Multiply<TK>(dO + (long)i0 * C, C, false, v + (long)low * c3, c3, true, dS, keys, rows, keys, hs, 1f, false, gemm);
                     for (int r = 0; r < rows; r++)
                     {
-                        var pRow = new ReadOnlySpan<float>(p + (long)r * T, keys);
+                        var pRow = new ReadOnlySpan<float>(p + r * ldp, keys);
                         var dRow = new Span<float>(dS + r * keys, keys);
                         float weighted = TensorPrimitives.Dot(pRow, dRow);
                         TensorPrimitives.Subtract(dRow, weighted, dRow);
@@ -409,7 +427,7 @@ public static unsafe class AttentionKernel
                     // dQ += dS·K;  dK += dSᵀ·Q;  dV += Pᵀ·dO.
                     Multiply<TK>(dS, keys, false, k + (long)low * c3, c3, false, dq + (long)i0 * c3, c3, rows, hs, keys, 1f, true, gemm);
                     Multiply<TK>(dS, keys, true, q + (long)i0 * c3, c3, false, dk + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
-                    Multiply<TK>(p, T, true, dO + (long)i0 * C, C, false, dv + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
+                    Multiply<TK>(p, ldp, true, dO + (long)i0 * C, C, false, dv + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
                 }
             }
         }

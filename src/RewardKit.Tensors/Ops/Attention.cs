@@ -30,12 +30,14 @@ public static class AttentionOp
             AttentionKernel.Forward(qkv.Data, mask, Span<float>.Empty, y.Data, B, T, C, heads, pool);
             return y;
         }
-        var att = tape.Empty([B, heads, T, T]); // probabilities kept for the backward
-        AttentionKernel.Forward(qkv.Data, mask, att.Data, y.Data, B, T, C, heads, pool);
+        // The probabilities (B, NH, T, T), the largest activation of a block, are kept for the backward only when the tape
+        // keeps its intermediates; otherwise the backward recomputes them block by block with the forward's code (same bits).
+        var att = tape.ReleasesIntermediates ? null : tape.Empty([B, heads, T, T]);
+        AttentionKernel.Forward(qkv.Data, mask, att is null ? Span<float>.Empty : att.Data, y.Data, B, T, C, heads, pool);
         tape.Record(y, () =>
         {
             var backwardMask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
-            AttentionKernel.Backward(qkv.Data, backwardMask, att.Data, y.Grad, qkv.Grad, B, T, C, heads, pool);
+            AttentionKernel.Backward(qkv.Data, backwardMask, att is null ? ReadOnlySpan<float>.Empty : att.Data, y.Grad, qkv.Grad, B, T, C, heads, pool);
         });
         return y;
     }

@@ -14,7 +14,11 @@ public static class DropoutOp
         for (int i = 0; i < m.Length; i++) m[i] = rng.NextFloat() < p ? 0f : keep;
         var y = tape.Output(x.Shape, tape.NeedsGrad(x));
         System.Numerics.Tensors.TensorPrimitives.Multiply(x.Data, m, y.Data);
-        tape.Record(y, () => System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(y.Grad, mask.Data, x.Grad, x.Grad));
+        tape.Record(y, () =>
+        {
+            System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(y.Grad, mask.Data, x.Grad, x.Grad);
+            tape.Release(mask);
+        });
         return y;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace RewardKit.Tensors;
 
@@ -28,17 +29,22 @@ public static class EmbeddingOp
         var w = weight.Data;
         var yd = y.Data;
         for (int i = 0; i < n; i++) w.Slice(ids[i] * c, c).CopyTo(yd.Slice(i * c, c));
-        // The backward reads the ids again: keep a copy so a caller reusing its buffer cannot change them.
-        var captured = tape.NeedsGrad(weight) ? (int[])ids.Clone() : ids;
+        if (!tape.NeedsGrad(weight)) return y;
+        // The backward reads the ids again: keep a copy so a caller reusing its buffer cannot change them. The copy's bits
+        // live in the arena (an int in each float slot), so a step leaves no id array behind for the garbage collector.
+        var saved = tape.Empty([n]);
+        ids.AsSpan(0, n).CopyTo(MemoryMarshal.Cast<float, int>(saved.Data));
         tape.Record(y, () =>
         {
             var dw = weight.Grad;
             var dy = y.Grad;
+            ReadOnlySpan<int> captured = MemoryMarshal.Cast<float, int>(saved.Data);
             for (int i = 0; i < n; i++)
             {
                 var row = dw.Slice(captured[i] * c, c);
                 TensorPrimitives.Add(row, dy.Slice(i * c, c), row);
             }
+            tape.Release(saved);
         });
         return y;
     }

@@ -47,6 +47,9 @@ public static unsafe class LayerNormOp
                 for (int t = 0; t < threads; t++) TensorPrimitives.Add(weight.Grad, p.Slice(t * 2 * c, c), weight.Grad);
             if (bias.RequiresGrad)
                 for (int t = 0; t < threads; t++) TensorPrimitives.Add(bias.Grad, p.Slice(t * 2 * c + c, c), bias.Grad);
+            tape.Release(partial);
+            tape.Release(rstd);
+            tape.Release(mean);
         });
         return y;
     }

@@ -61,6 +61,8 @@ public static class LinearOp
             var db = bias.RequiresGrad ? bias.Grad : Span<float>.Empty;
             Elementwise.BiasGeluBackward(pre.Data, y.Grad, dpre.Data, db, rows, outFeatures, pool, Activations.Best);
             BackwardProducts(pool, x, weight, dpre.Data, rows, inFeatures, outFeatures, weightIsOutIn: false);
+            tape.Release(dpre);
+            tape.Release(pre);
         });
         return y;
     }

@@ -59,7 +59,7 @@ public static class RewardModelBench
         var batches = new TokenBatch[4];
         for (int i = 0; i < batches.Length; i++) batches[i] = SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab);
 
-        var tape = new Tape(pool);
+        var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };
         var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
         int capacity = options.Warmup + options.Repeats * options.Steps;
         var losses = new List<double>(capacity);
@@ -97,6 +97,10 @@ public static class RewardModelBench
 
         var rates = new double[options.Repeats];
         var stepMs = new List<double>(options.Repeats * options.Steps);
+        var rssSteps = new List<double>();
+        var rssSamples = new List<double>();   // resident MB after timed steps 1, 10, 100, ...
+        int timed = 0;
+        long nextSample = 1;
         for (int r = 0; r < options.Repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -106,6 +110,12 @@ public static class RewardModelBench
                 long s = Stopwatch.GetTimestamp();
                 losses.Add(Step(i));
                 stepMs.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+                if (++timed == nextSample)
+                {
+                    rssSteps.Add(timed);
+                    rssSamples.Add(ProcessMemory.CurrentRssMb());
+                    nextSample *= 10;
+                }
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             rates[r] = options.Steps * P / seconds;
@@ -133,7 +143,10 @@ public static class RewardModelBench
             .Set("gc_gen2_collections", GC.CollectionCount(2) - gen2Before)
             .Set("arena_high_water_mb", tape.Arena.HighWater * 4.0 / (1 << 20))
             .Set("rss_mb_after_warmup", rssAfterWarmup)
-            .Set("rss_mb_end", ProcessMemory.CurrentRssMb());
+            .Set("rss_mb_end", ProcessMemory.CurrentRssMb())
+            .Set("rss_sample_steps", rssSteps.ToArray())
+            .Set("rss_mb_samples", rssSamples.ToArray())
+            .Set("gc_heap_mb_end", GC.GetGCMemoryInfo().HeapSizeBytes / (double)(1 << 20));
         report.Set("peak_rss_mb", ProcessMemory.PeakRssMb());   // before the GEMM floor's own buffers
         if (options.GemmFloor)
         {

@@ -59,8 +59,16 @@ public sealed record TokenBatch(int[] Ids, int Batch, int Time, int[] Lengths, i
     public float[] AttentionMask()
     {
         var mask = new float[Batch * Time];
-        for (int b = 0; b < Batch; b++) mask.AsSpan(b * Time, Lengths[b]).Fill(1f);
+        AttentionMask(mask);
         return mask;
+    }
+
+    /// <summary>Writes the (B·T) mask of <see cref="AttentionMask()"/> into <paramref name="mask"/> (without allocating).</summary>
+    public void AttentionMask(Span<float> mask)
+    {
+        if (mask.Length != Batch * Time) throw new ArgumentException($"TokenBatch.AttentionMask: {mask.Length} floats for a ({Batch}, {Time}) batch.", nameof(mask));
+        mask.Clear();
+        for (int b = 0; b < Batch; b++) mask.Slice(b * Time, Lengths[b]).Fill(1f);
     }
 
     /// <summary>The flat (B·T) row index of each row's last real token.</summary>

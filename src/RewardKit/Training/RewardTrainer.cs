@@ -139,7 +139,7 @@ public sealed class RewardTrainer
             + $"{totalSteps} steps, warm-up {warmup}, {o.Schedule} decay");
 
         // ---- loop ---------------------------------------------------------------------------------------------
-        var tape = new Tape(pool);
+        var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
         var evalTape = new Tape(pool) { RecordsGradients = false };
         var metricsPath = Path.Combine(outputDirectory, MetricsFileName);
         PrepareMetricsFile(metricsPath, resumed is null ? -1 : state.Step);

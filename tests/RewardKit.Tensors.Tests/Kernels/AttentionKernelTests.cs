@@ -87,8 +87,13 @@ public class AttentionKernelTests
                 var dqkvExpected = Random(new Random(T), qkv.Length);  // both add into the same starting values
                 var dqkv = (float[])dqkvExpected.Clone();
                 AttentionKernel.ReferenceBackward(qkv, mask, dout, dqkvExpected, B, T, C, NH);
+                var dqkvStart = (float[])dqkv.Clone();
                 AttentionKernel.Backward(qkv, mask, att, dout, dqkv, B, T, C, NH, pool, isa);
                 AssertClose(dqkvExpected, dqkv, 1e-4f, $"backward T={T} NH={NH} hs={hs} masked={masked}");
+
+                // Without kept probabilities the backward recomputes them: the same gradient bit for bit.
+                AttentionKernel.Backward(qkv, mask, [], dout, dqkvStart, B, T, C, NH, pool, isa);
+                Assert.True(dqkv.AsSpan().SequenceEqual(dqkvStart), $"recomputing backward differs, T={T} NH={NH} hs={hs} masked={masked}");
             }
     }
 

@@ -121,6 +121,41 @@ public class GptParityTests
         // Four blocks recorded vs one block's temporaries plus two residual buffers.
         Assert.True(inference.Arena.HighWater * 2 < recording.Arena.HighWater, $"inference high water {inference.Arena.HighWater} floats vs recording {recording.Arena.HighWater}");
     }
+
+    [Fact]
+    public void Releasing_intermediates_in_backward_gives_bit_identical_gradients_over_several_steps_with_a_lower_high_water()
+    {
+        // Dropout on (embedding and residual), so the released dropout masks and outputs are exercised too.
+        var config = new GptConfig { Layers = 3, EmbeddingSize = 32, Heads = 2, Positions = 16, VocabSize = 50, EosTokenId = 49, AttentionDropout = 0 };
+        int[] lengths = [16, 9, 12, 4];
+        var ids = new int[lengths.Length * 16];
+        for (int i = 0; i < ids.Length; i++) ids[i] = (i * 7 + 3) % 50;
+        var batch = new TokenBatch(ids, lengths.Length, 16, lengths);
+
+        (List<float[]> Grads, long HighWater) Run(bool releases)
+        {
+            var model = GptRewardModel.Create(config, seed: 5);
+            var dropoutRng = new Rng(11);
+            var tape = new Tape { ReleasesIntermediates = releases };
+            var grads = new List<float[]>();
+            for (int step = 0; step < 3; step++)
+            {
+                model.Parameters.ZeroGrad();
+                var rewards = model.Forward(tape, batch, training: true, dropoutRng);
+                tape.Backward(BradleyTerry.Loss(tape, rewards.Slice(0, 2), rewards.Slice(2, 2)));
+                grads.Add(model.Parameters.Gradients.ToArray());
+                tape.Reset();
+            }
+            return (grads, tape.Arena.HighWater);
+        }
+
+        var (kept, keptHigh) = Run(releases: false);
+        var (released, releasedHigh) = Run(releases: true);
+        for (int step = 0; step < kept.Count; step++) Assert.Equal(kept[step], released[step]);
+        Assert.Contains(kept[0], g => g != 0f);
+        Assert.True(releasedHigh < keptHigh * 3 / 4, $"high water {releasedHigh} floats released vs {keptHigh} kept");
+    }
+
     [Fact]
     public void Last_block_on_the_reward_rows_only_gives_the_full_computations_rewards_and_gradients()
     {

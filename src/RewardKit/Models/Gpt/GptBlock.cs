@@ -49,9 +49,22 @@ public sealed class GptBlock
     {
         float eps = _config.LayerNormEpsilon;
         var a = Attention.Forward(tape, tape.LayerNorm(h, Ln1Weight, Ln1Bias, eps), keyMask, conv1D);   // (B, T, C)
-        h = tape.Add(h, dropout.Apply(tape, a, _config.ResidualDropout));
+        h = Residual(tape, h, a, dropout);
         var m = Mlp.Forward(tape, tape.LayerNorm(h, Ln2Weight, Ln2Bias, eps), conv1D);           // (B, T, C)
-        return tape.Add(h, dropout.Apply(tape, m, _config.ResidualDropout));
+        return Residual(tape, h, m, dropout);
+    }
+
+    /// <summary>
+    /// h + dropout(sublayer). No backward reads the sub-layer's output values (c_proj's and the add's backward use only
+    /// gradients, dropout's its mask), so they go back to the arena at once: two (B, T, C) buffers per block fewer.
+    /// </summary>
+    Tensor Residual(Tape tape, Tensor h, Tensor sublayer, DropoutState dropout)
+    {
+        var dropped = dropout.Apply(tape, sublayer, _config.ResidualDropout);
+        var sum = tape.Add(h, dropped);
+        tape.Release(sublayer);
+        if (!ReferenceEquals(dropped, sublayer)) tape.Release(dropped);
+        return sum;
     }
 
     /// <summary>

@@ -152,11 +152,12 @@ public sealed class GptRewardModel
         var dropout = new DropoutState(training, dropoutRng);
 
         var keyMask = tape.Empty([B, T]);                                                 // (B, T) 1 real, 0 pad
-        batch.AttentionMask().CopyTo(keyMask.Data);
+        batch.AttentionMask(keyMask.Data);
 
         var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
         var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
         var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
+        tape.Release(tokens);                                                            // no backward reads its values
         // The last block runs only on the rows the reward reads when nothing else needs its other rows (see ForwardRows).
         bool lastRowsOnly = ComputeLastBlockOnRewardRowsOnly && Pooling == RewardPooling.LastToken && Blocks.Count > 0
             && !(dropout.Training && Config.ResidualDropout > 0);
