@@ -63,6 +63,14 @@ public sealed class Tape
     /// <summary>The <see cref="GarbageBudgetBytes"/> RewardKit's training loops use: 4 MiB.</summary>
     public const long TrainingGarbageBudgetBytes = 4 << 20;
 
+    /// <summary>
+    /// False (default): attention keeps its probabilities (B, NH, T, T) for the backward. True: the backward recomputes them
+    /// block by block with the forward's code (the same gradients bit for bit), which saves B·NH·T·T floats per layer
+    /// (600 MB at GPT-2 small, batch 16 × 256) for one more Q·Kᵀ and softmax per layer (measured +8% CPU time on the
+    /// bench's small preset). Only in effect while <see cref="ReleasesIntermediates"/> is on.
+    /// </summary>
+    public bool RecomputesAttention { get; set; }
+
     /// <summary>How many backward functions are recorded.</summary>
     public int Count => _backward.Count;
 

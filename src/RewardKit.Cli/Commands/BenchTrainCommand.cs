@@ -38,6 +38,7 @@ sealed class BenchModelFlags
     readonly Option<int?> _threads = new("--threads") { Description = "Threads, the caller included (default 2)." };
     readonly Option<int?> _seed = new("--seed") { Description = "Seed of the model; batches use seed + 1 (default 1234)." };
     readonly Option<bool> _json = new("--json") { Description = "Print exactly one JSON line of results." };
+    readonly Option<bool> _recompute = new("--recompute-attention") { Description = "Training: recompute the attention probabilities in the backward instead of keeping them (less memory, more compute)." };
     readonly Option<bool> _gemmFloor = new("--gemm-floor") { Description = "Also time the step's matrix products alone (a lower bound on the step time)." };
     readonly Option<bool> _fullLastBlock = new("--full-last-block") { Description = "Compute every row of the last block, as the reference does (default: only the rows the reward reads)." };
 
@@ -54,7 +55,7 @@ sealed class BenchModelFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _preset, _layers, _dModel, _heads, _seq, _vocab, _pairs, _inferBatch, _steps, _warmup, _repeats, _threads, _seed, _json, _gemmFloor, _fullLastBlock })
+        foreach (var o in new Option[] { _preset, _layers, _dModel, _heads, _seq, _vocab, _pairs, _inferBatch, _steps, _warmup, _repeats, _threads, _seed, _json, _gemmFloor, _fullLastBlock, _recompute })
             command.Options.Add(o);
     }
 
@@ -77,6 +78,7 @@ sealed class BenchModelFlags
             Seed = parse.GetValue(_seed) ?? o.Seed,
             GemmFloor = parse.GetValue(_gemmFloor),
             FullLastBlock = parse.GetValue(_fullLastBlock),
+            RecomputeAttention = parse.GetValue(_recompute),
         };
         o = _inference
             ? o with { InferSteps = parse.GetValue(_steps) ?? o.InferSteps, InferWarmup = parse.GetValue(_warmup) ?? o.InferWarmup }

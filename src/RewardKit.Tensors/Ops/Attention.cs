@@ -30,14 +30,16 @@ public static class AttentionOp
             AttentionKernel.Forward(qkv.Data, mask, Span<float>.Empty, y.Data, B, T, C, heads, pool);
             return y;
         }
-        // The probabilities (B, NH, T, T), the largest activation of a block, are kept for the backward only when the tape
-        // keeps its intermediates; otherwise the backward recomputes them block by block with the forward's code (same bits).
-        var att = tape.ReleasesIntermediates ? null : tape.Empty([B, heads, T, T]);
+        // The probabilities (B, NH, T, T), the largest activation of a block, are kept for the backward unless the tape asks
+        // for recomputation; then the backward recomputes them block by block with the forward's code (same bits).
+        bool recompute = tape.RecomputesAttention && tape.ReleasesIntermediates;
+        var att = recompute ? null : tape.Empty([B, heads, T, T]);
         AttentionKernel.Forward(qkv.Data, mask, att is null ? Span<float>.Empty : att.Data, y.Data, B, T, C, heads, pool);
         tape.Record(y, () =>
         {
             var backwardMask = keyMask is null ? ReadOnlySpan<float>.Empty : keyMask.Data;
             AttentionKernel.Backward(qkv.Data, backwardMask, att is null ? ReadOnlySpan<float>.Empty : att.Data, y.Grad, qkv.Grad, B, T, C, heads, pool);
+            if (att is not null) tape.Release(att);
         });
         return y;
     }

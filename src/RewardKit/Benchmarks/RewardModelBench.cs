@@ -53,13 +53,13 @@ public static class RewardModelBench
         double loadStart = ProcessMemory.LoadAverage1Min();
         using var pool = new WorkerPool(options.Threads);
         var model = CreateModel(options);
-        var report = Header("train", options, model, pool);
+        var report = Header("train", options, model, pool).Set("recompute_attention", options.RecomputeAttention);
         int P = options.PairsPerBatch;
         var rng = new Rng((ulong)options.Seed + 1);
         var batches = new TokenBatch[4];
         for (int i = 0; i < batches.Length; i++) batches[i] = SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab);
 
-        var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };
+        var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes, RecomputesAttention = options.RecomputeAttention };
         var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
         int capacity = options.Warmup + options.Repeats * options.Steps;
         var losses = new List<double>(capacity);

@@ -64,6 +64,9 @@ public sealed record RewardModelBenchOptions
     /// <summary>Seed of the model initialisation; the synthetic batches use <c>Seed + 1</c>. Default 1234.</summary>
     public int Seed { get; init; } = 1234;
 
+    /// <summary>Training recomputes the attention probabilities in the backward instead of keeping them (<see cref="RewardKit.Tensors.Tape.RecomputesAttention"/>). Default off.</summary>
+    public bool RecomputeAttention { get; init; }
+
     /// <summary>Also time the step's matrix products alone (<see cref="Benchmarks.GemmFloor"/>), a lower bound on the step. Default off.</summary>
     public bool GemmFloor { get; init; }
 

@@ -132,11 +132,11 @@ public class GptParityTests
         for (int i = 0; i < ids.Length; i++) ids[i] = (i * 7 + 3) % 50;
         var batch = new TokenBatch(ids, lengths.Length, 16, lengths);
 
-        (List<float[]> Grads, long HighWater) Run(bool releases)
+        (List<float[]> Grads, long HighWater) Run(bool releases, bool recompute = false)
         {
             var model = GptRewardModel.Create(config, seed: 5);
             var dropoutRng = new Rng(11);
-            var tape = new Tape { ReleasesIntermediates = releases };
+            var tape = new Tape { ReleasesIntermediates = releases, RecomputesAttention = recompute };
             var grads = new List<float[]>();
             for (int step = 0; step < 3; step++)
             {
@@ -151,7 +151,10 @@ public class GptParityTests
 
         var (kept, keptHigh) = Run(releases: false);
         var (released, releasedHigh) = Run(releases: true);
+        var (recomputed, recomputedHigh) = Run(releases: true, recompute: true);
         for (int step = 0; step < kept.Count; step++) Assert.Equal(kept[step], released[step]);
+        for (int step = 0; step < kept.Count; step++) Assert.Equal(kept[step], recomputed[step]);
+        Assert.True(recomputedHigh < releasedHigh, $"high water {recomputedHigh} floats recomputing attention vs {releasedHigh} keeping it");
         Assert.Contains(kept[0], g => g != 0f);
         Assert.True(releasedHigh < keptHigh * 3 / 4, $"high water {releasedHigh} floats released vs {keptHigh} kept");
     }
