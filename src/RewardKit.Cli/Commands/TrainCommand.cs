@@ -21,7 +21,7 @@ public static class TrainCommand
         var loss = new Option<string?>("--loss") { Description = "Objective: bradley-terry (default), contrastive, hinge or focal." };
         loss.AcceptOnlyFromAmong("bradley-terry", "contrastive", "hinge", "focal");
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 1." };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 2." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
         var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate. Default 5e-4." };
         var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens of prompt + response. Default 128." };

@@ -35,6 +35,25 @@ public class GptConfigTests
     }
 
     [Fact]
+    public void Tiny_preset_initialises_its_weights_at_its_own_range_and_records_it_in_config_json()
+    {
+        var config = GptConfig.Tiny(500);
+        Assert.Equal(0.06f, config.InitializerRange);
+        Assert.Equal(0.06f, GptConfig.FromJson(config.ToJson()).InitializerRange);
+        Assert.Equal(0.02f, GptConfig.Base().InitializerRange);
+        var model = GptRewardModel.Create(config, seed: 3);
+        static double Std(ReadOnlySpan<float> x)
+        {
+            double sum = 0, sq = 0;
+            foreach (var v in x) { sum += v; sq += (double)v * v; }
+            return Math.Sqrt(sq / x.Length - sum / x.Length * (sum / x.Length));
+        }
+        Assert.InRange(Std(model.Parameters["transformer.h.0.attn.c_attn.weight"].Data), 0.057, 0.063);
+        Assert.InRange(Std(model.Parameters["transformer.wte.weight"].Data), 0.057, 0.063);
+        Assert.InRange(Std(model.Parameters["transformer.h.1.mlp.c_proj.weight"].Data), 0.0285, 0.0315); // 0.06 / sqrt(2 layers · 2)
+    }
+
+    [Fact]
     public void Base_preset_is_gpt2_124m() =>
         Assert.Equal((12, 768, 12, 1024, 50257), (GptConfig.Base().Layers, GptConfig.Base().EmbeddingSize, GptConfig.Base().Heads, GptConfig.Base().Positions, GptConfig.Base().VocabSize));
 }
