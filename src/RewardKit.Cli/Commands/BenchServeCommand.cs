@@ -40,7 +40,7 @@ public static class BenchServeCommand
             else
             {
                 foreach (var r in results)
-                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  forward {r.ForwardMsPerRequest:0.00} ms/request (worker busy {r.ForwardBusyShare:P0})  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})");
+                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  forward {r.ForwardMsPerRequest:0.00} ms/request (worker busy {r.ForwardBusyShare:P0}), CPU {r.ForwardCpuMsPerRequest:0.00} forward + {r.OtherCpuMsPerRequest:0.00} other ms/request  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})  load {r.LoadAverageStart:0.0}->{r.LoadAverageEnd:0.0}");
                 if (speedup is { } s) Console.WriteLine($"micro-batching speed-up: {s:0.00}x");
             }
             return results.Any(r => r.Errors > 0) ? CliApp.UserError : CliApp.Success;
