@@ -16,8 +16,13 @@ public static class BenchServeCommand
         var mode = new Option<string>("--mode") { Description = "both (default), batched, or single (one request per forward pass).", DefaultValueFactory = _ => "both" };
         var window = new Option<double?>("--batch-window-ms") { Description = "Micro-batching window in ms (default: the service's, 2)." };
         var forward = new Option<int?>("--forward-batch") { Description = "Sequences per forward pass inside a gathered batch (default: the service's, 32)." };
+        var threads = new Option<int>("--forward-threads")
+        {
+            Description = "Threads of each forward pass, the batcher's worker included (default 1: the service's own loader passes no pool). Both modes get the same.",
+            DefaultValueFactory = _ => 1,
+        };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, json };
+        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, threads, json };
         command.SetAction(async (parse, ct) =>
         {
             var modes = parse.GetValue(mode) switch
@@ -27,16 +32,20 @@ public static class BenchServeCommand
                 "single" => [false],
                 var other => throw new UserErrorException($"--mode '{other}' is unknown; use both, batched or single."),
             };
+            var forwardThreads = parse.GetValue(threads);
+            if (forwardThreads is < 1 or > 64) throw new UserErrorException($"--forward-threads is {forwardThreads}; use 1 to 64.");
+            using var pool = forwardThreads > 1 ? new RewardKit.Tensors.Kernels.WorkerPool(forwardThreads) : null;
+            RewardKit.Inference.RewardModelLoader loader = pool is null ? ScoringCli.Load : directory => RewardKit.Models.GptModelLoader.Load(directory, pool);
             var results = new List<ServeBenchmarkResult>();
             foreach (var batching in modes)
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions
                 {
                     Model = parse.GetValue(model)!, Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
                     ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window), ForwardBatchSize = parse.GetValue(forward),
-                }, ScoringCli.Load, ct));
+                }, loader, ct));
             double? speedup = results.Count == 2 ? results[0].RequestsPerSecond / results[1].RequestsPerSecond : null;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { results, micro_batching_speedup = speedup }, ScoringCli.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new { results, forward_threads = forwardThreads, micro_batching_speedup = speedup }, ScoringCli.Json));
             else
             {
                 foreach (var r in results)
