@@ -32,6 +32,12 @@ public sealed record ServeBenchmarkOptions
     /// <summary>Sequences per forward pass inside a gathered batch (null: the service default, <see cref="RewardServerOptions.ForwardBatchSize"/>).</summary>
     public int? ForwardBatchSize { get; init; }
 
+    /// <summary>
+    /// Longest warm-up in seconds (default 60): rounds of requests are sent until the JIT has compiled nothing for 2 s,
+    /// or until this much time has passed; 0 sends one round.
+    /// </summary>
+    public double MaxWarmupSeconds { get; init; } = 60;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
@@ -39,6 +45,7 @@ public sealed record ServeBenchmarkOptions
         if (Concurrency is < 1 or > 1024) throw new ArgumentException($"--concurrency is {Concurrency}; use 1 to 1024.");
         if (ItemsPerRequest is < 1 or > 256) throw new ArgumentException($"--items is {ItemsPerRequest}; use 1 to 256.");
         if (ForwardBatchSize is < 1 or > 1024) throw new ArgumentException($"--forward-batch is {ForwardBatchSize}; use 1 to 1024.");
+        if (MaxWarmupSeconds is < 0 or > 3600) throw new ArgumentException($"the warm-up limit is {MaxWarmupSeconds} s; use 0 to 3600.");
         if (BatchWindowMs is < 0 or > 1000) throw new ArgumentException($"--batch-window-ms is {BatchWindowMs}; use 0 to 1000.");
     }
 }
@@ -56,6 +63,39 @@ public sealed record ServeBenchmarkResult(bool MicroBatching, int Requests, int 
 
     /// <summary>Forward time per request, in ms.</summary>
     public double ForwardMsPerRequest => Requests > 0 ? 1000 * ForwardSeconds / Requests : 0;
+
+    /// <summary>
+    /// CPU time of the worker's forward passes during the measurement (its thread's CPU clock: time spent waiting for a
+    /// core is not counted, unlike <see cref="ForwardSeconds"/>); zero where the clock is unavailable.
+    /// </summary>
+    public double ForwardCpuSeconds { get; init; }
+
+    /// <summary>Forward CPU time per request, in ms: what one request costs the model, independent of other load.</summary>
+    public double ForwardCpuMsPerRequest => Requests > 0 ? 1000 * ForwardCpuSeconds / Requests : 0;
+
+    /// <summary>CPU time of the whole process (service, load client, GC) during the measurement.</summary>
+    public double ProcessCpuSeconds { get; init; }
+
+    /// <summary>Process CPU time per request, in ms.</summary>
+    public double ProcessCpuMsPerRequest => Requests > 0 ? 1000 * ProcessCpuSeconds / Requests : 0;
+
+    /// <summary>
+    /// CPU per request outside the forward passes, in ms: the load client, Kestrel, JSON, tokenisation, batching and GC.
+    /// On a machine with <c>n</c> cores, throughput cannot exceed <c>n / ProcessCpuMsPerRequest</c> requests per ms.
+    /// </summary>
+    public double OtherCpuMsPerRequest => ProcessCpuMsPerRequest - ForwardCpuMsPerRequest;
+
+    /// <summary>1-minute load average when the measurement started and ended (NaN where unavailable): contention from other processes.</summary>
+    public double LoadAverageStart { get; init; }
+
+    /// <inheritdoc cref="LoadAverageStart"/>
+    public double LoadAverageEnd { get; init; }
+
+    /// <summary>Requests sent before the measurement, until the JIT settled.</summary>
+    public int WarmupRequests { get; init; }
+
+    /// <summary>Time the JIT spent compiling during the measurement, in ms (near 0 when the warm-up was long enough).</summary>
+    public double JitMsDuringMeasurement { get; init; }
 
     /// <summary>The batching window used, in ms.</summary>
     public double BatchWindowMs { get; init; }
@@ -99,8 +139,8 @@ public static class ServeBenchmark
         }
         var served = host.Current!;
 
-        // Warm up the connections and the JIT outside the measurement.
-        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(w => Send(client, -1 - w, options.ItemsPerRequest, cancellationToken)));
+        var warmupRequests = await WarmUpAsync(client, options, cancellationToken).ConfigureAwait(false);
+        var jitStart = System.Runtime.JitInfo.GetCompilationTime();
         long forwardTicks = 0;
         void OnBatch(int sequences, TimeSpan elapsed) => Interlocked.Add(ref forwardTicks, elapsed.Ticks);
         served.Batcher.BatchCompleted += OnBatch;
@@ -109,6 +149,9 @@ public static class ServeBenchmark
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         var rssStart = process.WorkingSet64;
+        var cpuStart = process.TotalProcessorTime;
+        var forwardCpuStart = served.Batcher.ForwardCpuTime;
+        var loadStart = RewardKit.Benchmarks.ProcessMemory.LoadAverage1Min();
 
         // RSS sampled twice a second while the requests run (kept to at most 40 evenly spaced samples in the result).
         var rssSamples = new List<double>();
@@ -138,6 +181,11 @@ public static class ServeBenchmark
             }
         })).ConfigureAwait(false);
         clock.Stop();
+        process.Refresh();
+        var cpuEnd = process.TotalProcessorTime;
+        var forwardCpu = served.Batcher.ForwardCpuTime - forwardCpuStart;
+        var loadEnd = RewardKit.Benchmarks.ProcessMemory.LoadAverage1Min();
+        var jitDuring = System.Runtime.JitInfo.GetCompilationTime() - jitStart;
         await sampling.CancelAsync().ConfigureAwait(false);
         await sampler.ConfigureAwait(false);
         process.Refresh();
@@ -154,10 +202,41 @@ public static class ServeBenchmark
             rssStart / mb, process.WorkingSet64 / mb, process.PeakWorkingSet64 / mb, batches, batches == 0 ? 0 : (double)sequences / batches)
         {
             ForwardSeconds = TimeSpan.FromTicks(Interlocked.Read(ref forwardTicks)).TotalSeconds,
+            ForwardCpuSeconds = forwardCpu.TotalSeconds,
+            ProcessCpuSeconds = (cpuEnd - cpuStart).TotalSeconds,
+            LoadAverageStart = loadStart,
+            LoadAverageEnd = loadEnd,
+            WarmupRequests = warmupRequests,
+            JitMsDuringMeasurement = jitDuring.TotalMilliseconds,
             RssSamplesMb = Downsample(rssSamples, 40),
             BatchWindowMs = options.BatchWindowMs ?? new RewardServerOptions().BatchWindowMs,
             ForwardBatchSize = options.ForwardBatchSize ?? new RewardServerOptions().ForwardBatchSize,
         };
+    }
+
+    /// <summary>
+    /// Sends rounds of <see cref="ServeBenchmarkOptions.Concurrency"/> requests until the JIT has settled: tiered
+    /// compilation recompiles the hot methods (the forward pass among them) in the background for some seconds after
+    /// they start running, and on a small machine that compiler thread takes a core from the measurement. Warm-up ends
+    /// when no method was compiled for at least 2 s (or after <see cref="ServeBenchmarkOptions.MaxWarmupSeconds"/>); returns the requests sent.
+    /// </summary>
+    static async Task<int> WarmUpAsync(HttpClient client, ServeBenchmarkOptions options, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        var clock = Stopwatch.StartNew();
+        var lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = clock.Elapsed;
+        var limit = TimeSpan.FromSeconds(options.MaxWarmupSeconds);
+        while (true)
+        {
+            await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(w => Send(client, -1 - w, options.ItemsPerRequest, cancellationToken))).ConfigureAwait(false);
+            sent += options.Concurrency;
+            if (clock.Elapsed >= limit) break;
+            var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (count != lastCount) { lastCount = count; quietSince = clock.Elapsed; }
+            else if (clock.Elapsed - quietSince >= TimeSpan.FromSeconds(2)) break;
+        }
+        return sent;
     }
 
     static double[] Downsample(List<double> samples, int count) =>

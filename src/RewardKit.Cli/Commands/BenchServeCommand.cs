@@ -16,8 +16,13 @@ public static class BenchServeCommand
         var mode = new Option<string>("--mode") { Description = "both (default), batched, or single (one request per forward pass).", DefaultValueFactory = _ => "both" };
         var window = new Option<double?>("--batch-window-ms") { Description = "Micro-batching window in ms (default: the service's, 2)." };
         var forward = new Option<int?>("--forward-batch") { Description = "Sequences per forward pass inside a gathered batch (default: the service's, 32)." };
+        var threads = new Option<int>("--forward-threads")
+        {
+            Description = "Threads of each forward pass, the batcher's worker included (default 1: the service's own loader passes no pool). Both modes get the same.",
+            DefaultValueFactory = _ => 1,
+        };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, json };
+        var command = new Command("serve", "HTTP service throughput and latency on loopback.") { model, requests, concurrency, items, mode, window, forward, threads, json };
         command.SetAction(async (parse, ct) =>
         {
             var modes = parse.GetValue(mode) switch
@@ -27,20 +32,24 @@ public static class BenchServeCommand
                 "single" => [false],
                 var other => throw new UserErrorException($"--mode '{other}' is unknown; use both, batched or single."),
             };
+            var forwardThreads = parse.GetValue(threads);
+            if (forwardThreads is < 1 or > 64) throw new UserErrorException($"--forward-threads is {forwardThreads}; use 1 to 64.");
+            using var pool = forwardThreads > 1 ? new RewardKit.Tensors.Kernels.WorkerPool(forwardThreads) : null;
+            RewardKit.Inference.RewardModelLoader loader = pool is null ? ScoringCli.Load : directory => RewardKit.Models.GptModelLoader.Load(directory, pool);
             var results = new List<ServeBenchmarkResult>();
             foreach (var batching in modes)
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions
                 {
                     Model = parse.GetValue(model)!, Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
                     ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window), ForwardBatchSize = parse.GetValue(forward),
-                }, ScoringCli.Load, ct));
+                }, loader, ct));
             double? speedup = results.Count == 2 ? results[0].RequestsPerSecond / results[1].RequestsPerSecond : null;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { results, micro_batching_speedup = speedup }, ScoringCli.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new { results, forward_threads = forwardThreads, micro_batching_speedup = speedup }, ScoringCli.Json));
             else
             {
                 foreach (var r in results)
-                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  forward {r.ForwardMsPerRequest:0.00} ms/request (worker busy {r.ForwardBusyShare:P0})  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})");
+                    Console.WriteLine($"{(r.MicroBatching ? "micro-batched" : "one per forward"),-16} {r.RequestsPerSecond,8:N0} req/s  p50 {r.P50Ms:0.0} ms  p95 {r.P95Ms:0.0} ms  p99 {r.P99Ms:0.0} ms  errors {r.Errors}  mean batch {r.MeanBatchSequences:0.0}  forward {r.ForwardMsPerRequest:0.00} ms/request (worker busy {r.ForwardBusyShare:P0}), CPU {r.ForwardCpuMsPerRequest:0.00} forward + {r.OtherCpuMsPerRequest:0.00} other ms/request  RSS {r.RssStartMb:0}->{r.RssEndMb:0} MB (peak {r.PeakRssMb:0})  load {r.LoadAverageStart:0.0}->{r.LoadAverageEnd:0.0}");
                 if (speedup is { } s) Console.WriteLine($"micro-batching speed-up: {s:0.00}x");
             }
             return results.Any(r => r.Errors > 0) ? CliApp.UserError : CliApp.Success;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace RewardKit.Inference;
 
@@ -48,6 +47,11 @@ public sealed class QueueFullException(int capacity)
 /// passes. The queue is bounded: a full queue throws <see cref="QueueFullException"/> instead of growing.
 /// Disposing stops taking work, finishes what is queued, then returns.
 /// </summary>
+/// <remarks>
+/// The worker is a dedicated thread that blocks between batches, not an async loop: a forward pass would otherwise
+/// hold a thread-pool thread for its whole length, the pool would add threads to make up for it, and on a small
+/// machine those threads' spin-waiting takes CPU from the forward pass and from the requests' own work.
+/// </remarks>
 public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposable
 {
     sealed class Work(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken)
@@ -58,10 +62,13 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
     }
 
     readonly IRewardModel _model;
-    readonly Channel<Work> _queue;
-    readonly Task _worker;
+    readonly object _gate = new();
+    readonly Queue<Work> _queue = new();
+    readonly Thread _worker;
+    readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    bool _closed, _workerWaiting; // guarded by _gate
     int _waiting;
-    long _batches, _sequences, _rejected;
+    long _batches, _sequences, _rejected, _forwardCpuTicks;
 
     /// <summary>Starts the worker for <paramref name="model"/> (not owned).</summary>
     public MicroBatcher(IRewardModel model, MicroBatcherOptions? options = null)
@@ -70,12 +77,8 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         Options = options ?? new MicroBatcherOptions();
         Options.Validate();
         _model = model;
-        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(Options.QueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _worker = new Thread(Run) { IsBackground = true, Name = "RewardKit micro-batcher" };
+        _worker.Start();
     }
 
     /// <summary>The options in force.</summary>
@@ -93,6 +96,12 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
     /// <summary>Requests refused because the queue was full.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
+    /// <summary>
+    /// CPU time the worker spent in forward passes so far (its thread's CPU clock, so time spent waiting for a core on a
+    /// busy machine is not counted); zero where <see cref="Benchmarks.ThreadCpuTime.IsSupported"/> is false.
+    /// </summary>
+    public TimeSpan ForwardCpuTime => TimeSpan.FromTicks(Interlocked.Read(ref _forwardCpuTicks));
+
     /// <summary>Raised on the worker after each batch with its sequence count and forward time.</summary>
     public event Action<int, TimeSpan>? BatchCompleted;
 
@@ -103,14 +112,17 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         if (sequences.Count == 0) return ValueTask.FromResult(Array.Empty<float>());
         cancellationToken.ThrowIfCancellationRequested();
         var work = new Work(sequences, cancellationToken);
-        Interlocked.Increment(ref _waiting);
-        if (!_queue.Writer.TryWrite(work))
+        lock (_gate)
         {
-            Interlocked.Decrement(ref _waiting);
-            Interlocked.Increment(ref _rejected);
-            if (_queue.Reader.Completion.IsCompleted || IsClosed)
-                throw new ObjectDisposedException(nameof(MicroBatcher), "the model is being unloaded; retry.");
-            throw new QueueFullException(Options.QueueCapacity);
+            if (_closed || _queue.Count >= Options.QueueCapacity)
+            {
+                Interlocked.Increment(ref _rejected);
+                if (_closed) throw new ObjectDisposedException(nameof(MicroBatcher), "the model is being unloaded; retry.");
+                throw new QueueFullException(Options.QueueCapacity);
+            }
+            _queue.Enqueue(work);
+            Volatile.Write(ref _waiting, _queue.Count);
+            if (_workerWaiting) Monitor.Pulse(_gate);
         }
         return new ValueTask<float[]>(WaitAsync(work));
     }
@@ -122,44 +134,54 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         return await work.Result.Task.WaitAsync(work.CancellationToken).ConfigureAwait(false);
     }
 
-    volatile bool _closed;
-    bool IsClosed { get => _closed; set => _closed = value; }
-
-    async Task RunAsync()
+    void Run()
     {
-        var reader = _queue.Reader;
         var batch = new List<Work>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var count = 0;
+        try
         {
-            batch.Clear();
-            var count = 0;
-            if (!reader.TryRead(out var first)) continue;
-            Take(first);
-            if (Options.Enabled)
+            while (true)
             {
-                var deadline = Stopwatch.GetTimestamp() + (long)(Options.Window.TotalSeconds * Stopwatch.Frequency);
-                while (count < Options.MaxBatchSequences)
+                batch.Clear();
+                count = 0;
+                lock (_gate)
                 {
-                    if (reader.TryRead(out var next)) { Take(next); continue; }
-                    var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                    if (remaining <= TimeSpan.Zero) break;
-                    using var timeout = new CancellationTokenSource(remaining);
-                    try
+                    while (_queue.Count == 0)
                     {
-                        if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
+                        if (_closed) return;
+                        Wait(Timeout.InfiniteTimeSpan);
                     }
-                    catch (OperationCanceledException) { break; }
+                    Take(_queue.Dequeue());
+                    if (Options.Enabled)
+                    {
+                        var deadline = Stopwatch.GetTimestamp() + (long)(Options.Window.TotalSeconds * Stopwatch.Frequency);
+                        while (count < Options.MaxBatchSequences)
+                        {
+                            if (_queue.Count > 0) { Take(_queue.Dequeue()); continue; }
+                            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                            if (_closed || remaining <= TimeSpan.Zero) break;
+                            Wait(remaining);
+                        }
+                    }
+                    Volatile.Write(ref _waiting, _queue.Count);
                 }
+                Execute(batch, count);
             }
-            Execute(batch, count);
+        }
+        finally { _stopped.TrySetResult(); }
 
-            void Take(Work w)
-            {
-                Interlocked.Decrement(ref _waiting);
-                if (w.CancellationToken.IsCancellationRequested) { w.Result.TrySetCanceled(w.CancellationToken); return; }
-                batch.Add(w);
-                count += w.Sequences.Count;
-            }
+        void Wait(TimeSpan timeout)
+        {
+            _workerWaiting = true;
+            Monitor.Wait(_gate, timeout);
+            _workerWaiting = false;
+        }
+
+        void Take(Work w)
+        {
+            if (w.CancellationToken.IsCancellationRequested) { w.Result.TrySetCanceled(w.CancellationToken); return; }
+            batch.Add(w);
+            count += w.Sequences.Count;
         }
     }
 
@@ -170,6 +192,7 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         foreach (var w in batch) sequences.AddRange(w.Sequences);
         var rewards = new float[count];
         var started = Stopwatch.GetTimestamp();
+        var cpuStarted = Benchmarks.ThreadCpuTime.Now();
         try
         {
             LengthBuckets.Score(_model, sequences, rewards, Options.ForwardBatchSize);
@@ -180,6 +203,7 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
             return;
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
+        Interlocked.Add(ref _forwardCpuTicks, (Benchmarks.ThreadCpuTime.Now() - cpuStarted).Ticks);
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _sequences, count);
         var offset = 0;
@@ -195,9 +219,12 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
     /// <summary>Stops taking work and waits until every queued request has been scored.</summary>
     public async ValueTask DisposeAsync()
     {
-        IsClosed = true;
-        _queue.Writer.TryComplete();
-        await _worker.ConfigureAwait(false);
+        lock (_gate)
+        {
+            _closed = true;
+            Monitor.PulseAll(_gate);
+        }
+        await _stopped.Task.ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
