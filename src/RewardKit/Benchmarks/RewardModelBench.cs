@@ -85,12 +85,9 @@ public static class RewardModelBench
             return value;
         }
 
-        for (int i = 0; i < options.Warmup; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            losses.Add(Step(i));
-        }
+        int warmupSteps = JitWarmup.Run(i => losses.Add(Step(i)), options.Warmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken);
         phase.Clear();
+        long jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         double rssAfterWarmup = ProcessMemory.CurrentRssMb();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
@@ -123,6 +120,8 @@ public static class RewardModelBench
         }
         int timedSteps = options.Repeats * options.Steps;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        report.Set("warmup_steps_run", warmupSteps)
+            .Set("jit_methods_compiled_while_timed", System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
 
         var (best, median) = Summarize(rates);
         report.Set("train_pairs_per_s_best", best)
@@ -189,8 +188,9 @@ public static class RewardModelBench
             batchMs.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
         }
 
-        for (int i = 0; i < options.InferWarmup; i++) Once(i);
+        int warmupBatches = JitWarmup.Run(Once, options.InferWarmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken);
         batchMs.Clear();
+        long jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         double rssAfterWarmup = ProcessMemory.CurrentRssMb();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var rates = new double[options.Repeats];
@@ -205,6 +205,8 @@ public static class RewardModelBench
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var (best, median) = Summarize(rates);
         double peak = ProcessMemory.PeakRssMb();
+        report.Set("warmup_batches_run", warmupBatches)
+            .Set("jit_methods_compiled_while_timed", System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
         report.Set("infer_seqs_per_s_best", best)
             .Set("infer_seqs_per_s_median", median)
             .Set("infer_seqs_per_s_rounds", rates)
