@@ -222,31 +222,13 @@ internal static unsafe class GemmDriver
         int q = 0;
         for (; q + 8 <= kc; q += 8)
         {
-            var r0 = Avx.LoadVector256(src + q);
-            var r1 = Avx.LoadVector256(src + ld + q);
-            var r2 = Avx.LoadVector256(src + 2 * ld + q);
-            var r3 = Avx.LoadVector256(src + 3 * ld + q);
-            var r4 = Avx.LoadVector256(src + 4 * ld + q);
-            var r5 = Avx.LoadVector256(src + 5 * ld + q);
-            var r6 = Avx.LoadVector256(src + 6 * ld + q);
-            var r7 = Avx.LoadVector256(src + 7 * ld + q);
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Transpose8x8(Avx.LoadVector256(src + q), Avx.LoadVector256(src + ld + q), Avx.LoadVector256(src + 2 * ld + q),
+                Avx.LoadVector256(src + 3 * ld + q), Avx.LoadVector256(src + 4 * ld + q), Avx.LoadVector256(src + 5 * ld + q),
+                Avx.LoadVector256(src + 6 * ld + q), Avx.LoadVector256(src + 7 * ld + q),
+                out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
             float* o = d + q * r;
-            Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(o + r, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(o + 2 * r, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(o + 3 * r, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(o + 4 * r, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(o + 5 * r, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(o + 6 * r, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(o + 7 * r, Avx.Permute2x128(u3, u7, 0x31));
+            Avx.Store(o, o0); Avx.Store(o + r, o1); Avx.Store(o + 2 * r, o2); Avx.Store(o + 3 * r, o3);
+            Avx.Store(o + 4 * r, o4); Avx.Store(o + 5 * r, o5); Avx.Store(o + 6 * r, o6); Avx.Store(o + 7 * r, o7);
         }
         for (; q < kc; q++)
             for (int c = 0; c < 8; c++) d[q * r + c] = src[c * ld + q];
@@ -264,39 +246,44 @@ internal static unsafe class GemmDriver
         var zero = Vector256<float>.Zero;
         for (; q + 8 <= kc; q += 8)
         {
-            var r0 = Avx.LoadVector256(src + q);
-            var r1 = Avx.LoadVector256(src + ld + q);
-            var r2 = Avx.LoadVector256(src + 2 * ld + q);
-            var r3 = Avx.LoadVector256(src + 3 * ld + q);
-            var r4 = Avx.LoadVector256(src + 4 * ld + q);
-            var r5 = Avx.LoadVector256(src + 5 * ld + q);
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, zero, 0x44); var u5 = Avx.Shuffle(t4, zero, 0xEE);
-            var u6 = Avx.Shuffle(t5, zero, 0x44); var u7 = Avx.Shuffle(t5, zero, 0xEE);
-            // u0..u3 hold rows 0-3 of depths (q, q+4), (q+1, q+5), ...; u4..u7 rows 4-5 (and two zeros) of the same.
+            Transpose8x8(Avx.LoadVector256(src + q), Avx.LoadVector256(src + ld + q), Avx.LoadVector256(src + 2 * ld + q),
+                Avx.LoadVector256(src + 3 * ld + q), Avx.LoadVector256(src + 4 * ld + q), Avx.LoadVector256(src + 5 * ld + q), zero, zero,
+                out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
             float* o = d + q * r;
-            Store6(o, u0.GetLower(), u4.GetLower());
-            Store6(o + r, u1.GetLower(), u5.GetLower());
-            Store6(o + 2 * r, u2.GetLower(), u6.GetLower());
-            Store6(o + 3 * r, u3.GetLower(), u7.GetLower());
-            Store6(o + 4 * r, u0.GetUpper(), u4.GetUpper());
-            Store6(o + 5 * r, u1.GetUpper(), u5.GetUpper());
-            Store6(o + 6 * r, u2.GetUpper(), u6.GetUpper());
-            Store6(o + 7 * r, u3.GetUpper(), u7.GetUpper());
+            Store6(o, o0); Store6(o + r, o1); Store6(o + 2 * r, o2); Store6(o + 3 * r, o3);
+            Store6(o + 4 * r, o4); Store6(o + 5 * r, o5); Store6(o + 6 * r, o6); Store6(o + 7 * r, o7);
         }
         for (; q < kc; q++)
             for (int c = 0; c < 6; c++) d[q * r + c] = src[c * ld + q];
     }
 
+    /// <summary>The first six floats of <paramref name="row"/> at <paramref name="o"/> (4 + 2), leaving o[6..7] alone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store6(float* o, Vector128<float> first4, Vector128<float> last2)
+    static void Store6(float* o, Vector256<float> row)
     {
-        Sse.Store(o, first4);
-        Sse.StoreLow(o + 4, last2);
+        Sse.Store(o, row.GetLower());
+        Sse.StoreLow(o + 4, row.GetUpper());
+    }
+
+    /// <summary>In-register 8 x 8 transpose: output k holds element k of each input row, rows 0..7 in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
+        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    {
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20);
+        o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
+        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31);
+        o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>Rows 0..3 of src (stride ld) along depth 0..kc-1 → d[q·r + 0..3].</summary>
