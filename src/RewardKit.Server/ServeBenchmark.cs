@@ -223,18 +223,13 @@ public static class ServeBenchmark
     static async Task<int> WarmUpAsync(HttpClient client, ServeBenchmarkOptions options, CancellationToken cancellationToken)
     {
         var sent = 0;
-        var clock = Stopwatch.StartNew();
-        var lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
-        var quietSince = clock.Elapsed;
+        var watch = new RewardKit.Benchmarks.JitQuietWatch();
         var limit = TimeSpan.FromSeconds(options.MaxWarmupSeconds);
         while (true)
         {
             await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(w => Send(client, -1 - w, options.ItemsPerRequest, cancellationToken))).ConfigureAwait(false);
             sent += options.Concurrency;
-            if (clock.Elapsed >= limit) break;
-            var count = System.Runtime.JitInfo.GetCompiledMethodCount();
-            if (count != lastCount) { lastCount = count; quietSince = clock.Elapsed; }
-            else if (clock.Elapsed - quietSince >= TimeSpan.FromSeconds(2)) break;
+            if (watch.Elapsed >= limit || watch.IsQuietFor(TimeSpan.FromSeconds(2))) break;
         }
         return sent;
     }

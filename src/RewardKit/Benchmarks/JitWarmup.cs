@@ -24,16 +24,41 @@ public static class JitWarmup
             step(i);
         }
         if (settleSeconds <= 0) return i;
-        long lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
-        var quietSince = clock.Elapsed;
+        var watch = new JitQuietWatch();
+        var settle = TimeSpan.FromSeconds(settleSeconds);
         while (clock.Elapsed.TotalSeconds < maxSeconds)
         {
             cancellationToken.ThrowIfCancellationRequested();
             step(i++);
-            long count = System.Runtime.JitInfo.GetCompiledMethodCount();
-            if (count != lastCount) { lastCount = count; quietSince = clock.Elapsed; }
-            else if ((clock.Elapsed - quietSince).TotalSeconds >= settleSeconds) break;
+            if (watch.IsQuietFor(settle)) break;
         }
         return i;
+    }
+}
+
+/// <summary>
+/// Tells, when asked between steps of a warm-up, whether the JIT has compiled nothing for a given time
+/// (<see cref="System.Runtime.JitInfo.GetCompiledMethodCount"/>, process-wide). Starts counting when created.
+/// </summary>
+public sealed class JitQuietWatch
+{
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    long _count = System.Runtime.JitInfo.GetCompiledMethodCount();
+    TimeSpan _quietSince;
+
+    /// <summary>Time since the watch was created.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>True when no method has been compiled since the last call that saw a compilation, for at least <paramref name="quiet"/>.</summary>
+    public bool IsQuietFor(TimeSpan quiet)
+    {
+        long count = System.Runtime.JitInfo.GetCompiledMethodCount();
+        if (count != _count)
+        {
+            _count = count;
+            _quietSince = _clock.Elapsed;
+            return false;
+        }
+        return _clock.Elapsed - _quietSince >= quiet;
     }
 }
