@@ -89,6 +89,13 @@ def gelu_new(x):
 
 def forward(w, ids, lengths, c):
     """ids (B, T) long, lengths (B) -> rewards (B), as HF GPT2ForSequenceClassification computes them."""
+    h = hidden(w, ids, lengths, c)
+    logits = (h @ w["score.weight"].T).squeeze(-1)                                  # (B, T)
+    return logits[torch.arange(B := ids.shape[0]), lengths - 1]                      # (B) last real token
+
+
+def hidden(w, ids, lengths, c):
+    """ids (B, T) long, lengths (B) -> ln_f(h) (B, T, C), GPT2Model's last_hidden_state."""
     B, T_ = ids.shape
     C, NH = c["n_embd"], c["n_head"]
     hs = C // NH
@@ -112,9 +119,7 @@ def forward(w, ids, lengths, c):
         m = F.layer_norm(h, (C,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
         m = gelu_new(m @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
         h = h + (m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"])
-    h = F.layer_norm(h, (C,), w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
-    logits = (h @ w["score.weight"].T).squeeze(-1)                                  # (B, T)
-    return logits[torch.arange(B), lengths - 1]                                      # (B) last real token
+    return F.layer_norm(h, (C,), w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
 
 
 def random_batch(g, pairs):

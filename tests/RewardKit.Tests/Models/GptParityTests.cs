@@ -64,6 +64,39 @@ public class GptParityTests
             Assert.True(worst <= 1e-4, $"{name}: gradient differs from PyTorch by {worst:E2} of its largest entry.");
         }
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Language_model_loss_and_every_gradient_match_gpt2_lm_head_model(bool responseOnly)
+    {
+        var (model, _, _) = Load();
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures, "gpt2_tiny_lm.json"))).RootElement;
+        int time = json.GetProperty("time").GetInt32();
+        int[] Ints(string name) => json.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var lengths = Ints("lengths");
+        var batch = new TokenBatch(Ints("ids"), lengths.Length, time, lengths, Ints("response_start"));
+        var tape = new Tape();
+        model.Parameters.ZeroGrad();
+        var loss = model.LanguageModelLoss(tape, batch, responseOnly);
+        Assert.InRange(loss.ToScalar() - json.GetProperty(responseOnly ? "response_loss" : "loss").GetDouble(), -1e-5, 1e-5);
+        tape.Backward(loss);
+
+        string prefix = responseOnly ? "response/" : "";
+        var expected = SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_lm_grads.safetensors"))
+            .Where(g => g.Key.StartsWith("response/", StringComparison.Ordinal) == responseOnly)
+            .ToDictionary(g => g.Key[prefix.Length..], g => g.Value.Item2);
+        Assert.Equal(model.Parameters.Entries.Count - 1, expected.Count);   // every tensor but score.weight
+        Assert.All(model.Parameters[GptRewardModel.ScoreWeightName].Grad.ToArray(), g => Assert.Equal(0f, g));
+        double floor = 1e-3 * expected.Values.Max(g => g.Max(MathF.Abs));
+        foreach (var (name, grad) in expected)
+        {
+            var actual = model.Parameters[name].Grad;
+            double scale = Math.Max(grad.Max(MathF.Abs), floor), worst = 0;
+            for (int i = 0; i < grad.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - grad[i]) / scale);
+            Assert.True(worst <= 1e-4, $"{name}: language-model gradient differs from PyTorch by {worst:E2} of its largest entry.");
+        }
+    }
+
     [Fact]
     public void Ten_adamw_steps_with_clipping_give_the_pytorch_losses_through_the_trainers_optimiser()
     {

@@ -207,6 +207,57 @@ public sealed class GptRewardModel
     }
 
     /// <summary>
+    /// The causal language-modelling loss of the backbone with the head tied to the token table (GPT2LMHeadModel's
+    /// <c>lm_head</c>): mean over real positions t &lt; length − 1 of −log softmax(ln_f(h_t) · wteᵀ)[id_{t+1}], optionally only
+    /// on positions that predict a response token. Used to warm-start a reward model from scratch on its own training
+    /// texts, as InstructGPT starts its reward model from the SFT model. The score head gets no gradient.
+    /// </summary>
+    /// <param name="tape">Records the step.</param>
+    /// <param name="batch">(B, T) right-padded ids; with <paramref name="responseOnly"/>, ResponseStart is required.</param>
+    /// <param name="responseOnly">Predict only the response tokens (SFT), not the prompt's.</param>
+    /// <param name="training">Turns dropout on.</param>
+    /// <param name="dropoutRng">Where dropout masks come from; required when training with dropout.</param>
+    /// <returns>The scalar loss.</returns>
+    public Tensor LanguageModelLoss(Tape tape, TokenBatch batch, bool responseOnly = false, bool training = false, Rng? dropoutRng = null)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Validate();
+        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
+        if (T > Config.Positions)
+            throw new ArgumentException($"GptRewardModel: sequences of {T} tokens exceed n_positions = {Config.Positions}; truncate them to at most {Config.Positions} tokens.", nameof(batch));
+        if (responseOnly && batch.ResponseStart is null)
+            throw new ArgumentException("GptRewardModel: a response-only language-model loss needs TokenBatch.ResponseStart.", nameof(batch));
+        if (training && Config.AttentionDropout > 0)
+            throw new NotSupportedException($"GptRewardModel: attention dropout (attn_pdrop = {Config.AttentionDropout}) is not implemented by the fused attention; set attn_pdrop to 0.");
+        var dropout = new DropoutState(training, dropoutRng);
+        var keyMask = tape.Empty([B, T]);
+        batch.AttentionMask(keyMask.Data);
+        var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);
+        var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);
+        var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout);
+        tape.Release(tokens);
+        // Only the rows that predict a token reach the loss: the last block's position-wise layers (as in Forward), ln_f and
+        // the (rows, V) logits run on those alone.
+        var rows = new List<int>();
+        var targets = new List<int>();
+        for (int b = 0; b < B; b++)
+        {
+            int first = responseOnly ? Math.Max(0, batch.ResponseStart![b] - 1) : 0;
+            for (int t = first; t < batch.Lengths[b] - 1; t++) { rows.Add(b * T + t); targets.Add(batch.Ids[b * T + t + 1]); }
+        }
+        if (rows.Count == 0) throw new ArgumentException("GptRewardModel: no row of the batch has a next token to predict (every sequence is one token long).", nameof(batch));
+        bool lastRowsOnly = Blocks.Count > 0 && !(dropout.Training && Config.ResidualDropout > 0);
+        for (int i = 0; i < Blocks.Count - (lastRowsOnly ? 1 : 0); i++) h = Blocks[i].Forward(tape, h, keyMask, dropout, Conv1DKernel);
+        var picked = lastRowsOnly
+            ? Blocks[^1].ForwardRows(tape, h, keyMask, [.. rows], Conv1DKernel)                         // (N, C)
+            : tape.GatherRows(h.Reshape(B * T, C), [.. rows]);
+        var normed = tape.LayerNorm(picked, FinalNormWeight, FinalNormBias, Config.LayerNormEpsilon);   // (N, C)
+        var logits = tape.Linear(normed, TokenEmbedding, null);                                         // (N, V)
+        return tape.CrossEntropy(logits, [.. targets]);
+    }
+
+    /// <summary>
     /// How the blocks apply their Conv1D layers: null (default) is the engine's float op; an inference-only kernel such as
     /// the int8 one set by the model loader for a quantised folder. Set it before the model is shared between threads.
     /// </summary>
