@@ -53,7 +53,8 @@ public static class CliApp
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // REWARDKIT_DEBUG=1 prints the stack trace too (for bug reports).
+            Console.Error.WriteLine(Environment.GetEnvironmentVariable("REWARDKIT_DEBUG") == "1" ? $"error: {e}" : $"error: {e.Message}");
             return UserError;
         }
         catch (OperationCanceledException)
