@@ -43,13 +43,13 @@ public static class QuickstartCommand
                 var bayes = world["test"].BayesOptimalAccuracy;
                 Console.WriteLine($"    {world["train"].Pairs} / {world["validation"].Pairs} / {world["test"].Pairs} pairs; Bayes-optimal test accuracy {bayes:F4}");
 
-                Console.WriteLine("2/4 training a tiny reward model");
+                Console.WriteLine("2/4 training a tiny reward model (SFT warm start on the chosen responses, then Bradley-Terry)");
                 var options = new RewardTrainingOptions { Seed = parse.GetValue(seed), MaxSteps = parse.GetValue(maxSteps), Threads = parse.GetValue(threads) };
                 var trainDir = Path.Combine(root, "train");
                 var result = TrainCommand.TrainWithProgress(options, Path.Combine(dataDir, "train.jsonl"), Path.Combine(dataDir, "validation.jsonl"), trainDir, cts.Token);
                 if (result.Cancelled || result.ModelDirectory is null)
                 {
-                    Console.WriteLine($"stopped; checkpoint in {result.CheckpointDirectory}.");
+                    Console.WriteLine(result.CheckpointWritten ? $"stopped; checkpoint in {result.CheckpointDirectory}." : "stopped during the SFT warm start; nothing saved.");
                     return CliApp.UserError;
                 }
 

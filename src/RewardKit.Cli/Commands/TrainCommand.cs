@@ -23,7 +23,8 @@ public static class TrainCommand
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 2." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
-        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate. Default 5e-4." };
+        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate of the reward training. Default 2e-4." };
+        var sftSteps = new Option<int?>("--sft-steps") { Description = "SFT warm-start steps (causal LM on the chosen responses) before reward training; 0 = off. Default 40 % of the reward steps from scratch, 0 with --init." };
         var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens of prompt + response. Default 128." };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (0 = all cores); results are identical for a fixed count." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of initialisation, shuffling and dropout. Default 42." };
@@ -32,7 +33,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a reward model on preference data.")
         {
-            data, evalData, outDir, config, preset, init, tokenizer, loss, maxSteps, epochs, batchSize, lr, maxLength, threads, seed, resume, skipInvalid,
+            data, evalData, outDir, config, preset, init, tokenizer, loss, maxSteps, epochs, batchSize, lr, sftSteps, maxLength, threads, seed, resume, skipInvalid,
         };
         command.SetAction(parse =>
         {
@@ -47,6 +48,7 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs) ?? options.Epochs,
                 BatchSize = parse.GetValue(batchSize) ?? options.BatchSize,
                 LearningRate = parse.GetValue(lr) ?? options.LearningRate,
+                SftSteps = parse.GetValue(sftSteps) ?? options.SftSteps,
                 MaxLength = parse.GetValue(maxLength) ?? options.MaxLength,
                 Threads = parse.GetValue(threads) ?? options.Threads,
                 Seed = parse.GetValue(seed) ?? options.Seed,
@@ -109,7 +111,8 @@ public static class TrainCommand
                         {
                             task.MaxValue = p.TotalSteps;
                             task.Value = p.Step;
-                            task.Description = double.IsNaN(p.Loss) ? $"step {p.Step}/{p.TotalSteps}" : $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
+                            var what = p.Stage == TrainingStage.WarmStart ? "sft step" : "step";
+                            task.Description = double.IsNaN(p.Loss) ? $"{what} {p.Step}/{p.TotalSteps}" : $"{what} {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
                         }
                     });
                     result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
@@ -119,6 +122,11 @@ public static class TrainCommand
 
     static void PrintSummary(TrainingResult result)
     {
+        if (result.Cancelled && !result.CheckpointWritten)
+        {
+            Console.WriteLine("stopped during the SFT warm start, before the first checkpoint; nothing to resume: run the same command again without --resume.");
+            return;
+        }
         if (result.Cancelled)
         {
             Console.WriteLine($"stopped at step {result.Steps}; checkpoint saved in {result.CheckpointDirectory}. Continue with the same command and --resume.");

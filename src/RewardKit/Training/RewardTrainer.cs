@@ -166,6 +166,15 @@ public sealed class RewardTrainer
             Metrics?.Invoke(row);
         }
 
+        // ---- SFT warm start (from scratch only; a resumed run has it in its checkpoint) ----------------------------
+        long sftSteps = resumed is null ? o.SftStepsFor(totalSteps) : 0;
+        if (sftSteps > 0)
+        {
+            if (!WarmStart(tape, model, train, tokenizer, sftSteps, pool, dropoutRng, Emit, cancellationToken))
+                return Result(modelDir: null, cancelled: true) with { CheckpointWritten = false };
+            Checkpoint();   // step 0, after the warm start: --resume from here does not repeat it
+        }
+
         while (state.Step < totalSteps)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -303,6 +312,56 @@ public sealed class RewardTrainer
             + (lastCheckpoint is null ? "No checkpoint was written yet. " : $"The last good checkpoint is {lastCheckpoint} (step {lastCheckpointStep}); continue from it with --resume. ")
             + "Lower learning_rate, keep max_grad_norm on, or check the data.",
             state.Step + 1, lastCheckpoint);
+    }
+
+    /// <summary>
+    /// The SFT warm start: <paramref name="steps"/> AdamW steps (its own optimiser state, peak <see cref="RewardTrainingOptions.SftLearningRate"/>,
+    /// 5 % warm-up then cosine decay, the run's clipping and weight decay) of the causal-LM loss on the response tokens of
+    /// the chosen sequences, in a seeded length-bucketed order. Emits <c>sft_step</c>/<c>sft_loss</c> rows (with <c>step</c> 0).
+    /// Returns false when cancelled (nothing is saved: the run starts again from the beginning).
+    /// </summary>
+    bool WarmStart(Tape tape, GptRewardModel model, EncodedSplit train, ByteLevelBpeTokenizer tokenizer, long steps, WorkerPool pool,
+        Rng dropoutRng, Action<Dictionary<string, double>> emit, CancellationToken ct)
+    {
+        var o = Options;
+        var sequences = train.Pairs.Select(p => p.Chosen).ToArray();
+        var lengths = sequences.Select(s => s.Length).ToArray();
+        BatchPlan PlanFor(int epoch) => LengthBuckets.Plan(lengths, new BatchingOptions
+        {
+            BatchSize = o.SftBatchSize, BucketBatches = BucketBatches, Shuffle = true, Seed = unchecked((int)(o.Seed * 7_919UL) + epoch),
+        });
+        var optimizer = CreateOptimizer(model.Parameters, o, pool);
+        var schedule = LearningRateSchedule.CosineWithWarmup(o.SftLearningRate, (long)Math.Ceiling(0.05 * steps), steps);
+        var plan = PlanFor(0);
+        int epoch = 0, cursor = 0;
+        Say($"SFT warm start: {steps} steps of {o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {o.SftLearningRate:G3}");
+        for (long step = 0; step < steps; step++)
+        {
+            if (ct.IsCancellationRequested) return false;
+            var clock = Stopwatch.StartNew();
+            if (cursor >= plan.Batches.Count) { plan = PlanFor(++epoch); cursor = 0; }
+            var rows = plan.Batches[cursor++];
+            var batch = TokenBatch.FromSequences(rows.Select(i => sequences[i].Ids).ToArray(), Math.Max(0, tokenizer.PadId),
+                rows.Select(i => sequences[i].ResponseStart).ToArray());
+            model.Parameters.ZeroGrad();
+            var loss = model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, dropoutRng);
+            float value = loss.ToScalar();
+            if (!float.IsFinite(value))
+                throw new TrainingDivergedException($"SFT warm-start step {step + 1}: the loss is {value}; lower sft_learning_rate or set sft_steps: 0.", 0, null);
+            tape.Backward(loss);
+            tape.Reset();
+            double lr = schedule.At(step);
+            optimizer.LearningRate = lr;
+            double gradNorm = ClipGradients(model.Parameters, o, pool);
+            optimizer.Step();
+            emit(new Dictionary<string, double>
+            {
+                ["step"] = 0, ["sft_step"] = step + 1, ["sft_loss"] = value, ["grad_norm"] = gradNorm, ["learning_rate"] = lr,
+                ["tokens_per_s"] = Math.Round(batch.Lengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), 1),
+            });
+            Report(TrainingStage.WarmStart, step + 1, steps, value, lr);
+        }
+        return true;
     }
 
     /// <summary>

@@ -5,6 +5,8 @@ public enum TrainingStage
 {
     /// <summary>Reading, tokenizing and checking the data (<see cref="TrainingProgress.Message"/> says what).</summary>
     Preparing,
+    /// <summary>A step of the SFT warm start finished (Step and TotalSteps count its steps; see <see cref="RewardTrainingOptions.SftSteps"/>).</summary>
+    WarmStart,
     /// <summary>An optimiser step finished.</summary>
     Training,
     /// <summary>An evaluation finished.</summary>
@@ -41,8 +43,10 @@ public sealed record TrainingResult
     public required string CheckpointDirectory { get; init; }
     /// <summary>Optimiser steps completed.</summary>
     public long Steps { get; init; }
-    /// <summary>True when cancellation stopped the run (a checkpoint was saved; resume continues it).</summary>
+    /// <summary>True when cancellation stopped the run (a checkpoint was saved, unless <see cref="CheckpointWritten"/> says not).</summary>
     public bool Cancelled { get; init; }
+    /// <summary>False when the run was cancelled during the SFT warm start, before its first checkpoint (start again without --resume).</summary>
+    public bool CheckpointWritten { get; init; } = true;
     /// <summary>True when early stopping ended the run.</summary>
     public bool StoppedEarly { get; init; }
     /// <summary>The start-up checks of the training data, then of the evaluation data.</summary>

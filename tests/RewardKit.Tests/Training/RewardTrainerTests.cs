@@ -89,12 +89,14 @@ public sealed class RewardTrainerTests : IDisposable
         Assert.Equal(evals.First(r => r["eval_accuracy"] == bestAccuracy)["step"], result.BestStep);
     }
 
-    [NeedsOpsFact]
-    public void Resuming_after_a_stop_gives_bit_identical_parameters()
+    [NeedsOpsTheory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Resuming_after_a_stop_gives_bit_identical_parameters(int sftSteps)
     {
         var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
-        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25 };
+        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25, SftSteps = sftSteps };
 
         new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "straight"));
 
@@ -110,7 +112,45 @@ public sealed class RewardTrainerTests : IDisposable
         var b = SafetensorsFile.Read(Path.Combine(dir, "resumed", "checkpoint", "tensors.safetensors"));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var name in a.Keys) Assert.True(a[name].Values.AsSpan().SequenceEqual(b[name].Values), $"{name} differs after resume");
-        Assert.Equal(8, File.ReadAllLines(Path.Combine(dir, "resumed", RewardTrainer.MetricsFileName)).Length);
+        Assert.Equal(8 + sftSteps, File.ReadAllLines(Path.Combine(dir, "resumed", RewardTrainer.MetricsFileName)).Length); // the warm start ran once
+    }
+
+    [NeedsOpsFact]
+    public void The_sft_warm_start_lowers_the_language_model_loss_before_reward_training_and_changes_the_start()
+    {
+        var dir = NewFolder();
+        var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
+        var rows = new List<IReadOnlyDictionary<string, double>>();
+        var stages = new List<TrainingStage>();
+        var options = TrainingTestData.Options(maxSteps: 4) with { SftSteps = 25, SftLearningRate = 1e-2, SftBatchSize = 8 };
+        var withSft = new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny, Metrics = rows.Add, Progress = new Collect(stages) }
+            .Train(data, null, Path.Combine(dir, "sft"));
+        var without = new RewardTrainer(options with { SftSteps = 0 }) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "plain"));
+
+        var sft = rows.Where(r => r.ContainsKey("sft_loss")).ToList();
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => (double)i), sft.Select(r => r["sft_step"]));
+        Assert.All(sft, r => Assert.Equal(0, r["step"]));
+        Assert.True(sft.TakeLast(3).Average(r => r["sft_loss"]) < 0.8 * sft.Take(3).Average(r => r["sft_loss"]),
+            $"SFT loss {sft[0]["sft_loss"]:F3} -> {sft[^1]["sft_loss"]:F3}");
+        Assert.True(rows.IndexOf(sft[^1]) < rows.FindIndex(r => r.ContainsKey("loss")), "SFT rows come before the first reward step");
+        Assert.Equal(25, stages.Count(s => s == TrainingStage.WarmStart));
+        Assert.Equal(4, withSft.Steps);
+        Assert.NotEqual(without.Losses[0], withSft.Losses[0]);   // the reward training starts from the warmed-up backbone
+    }
+
+    [Fact]
+    public void Sft_steps_default_to_forty_percent_of_the_reward_steps_from_scratch_and_to_none_from_a_checkpoint()
+    {
+        Assert.Equal(1000, new RewardTrainingOptions().SftStepsFor(2500));
+        Assert.Equal(0, new RewardTrainingOptions { Init = "gpt2" }.SftStepsFor(2500));
+        Assert.Equal(7, new RewardTrainingOptions { Init = "gpt2", SftSteps = 7 }.SftStepsFor(2500));
+        Assert.Equal(0, new RewardTrainingOptions { SftSteps = 0 }.SftStepsFor(2500));
+        Assert.Contains("sft_steps", Assert.Throws<ArgumentException>(() => new RewardTrainingOptions { SftSteps = -1 }.Validate()).Message);
+    }
+
+    sealed class Collect(List<TrainingStage> stages) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => stages.Add(value.Stage);
     }
 
     [NeedsOpsFact]
