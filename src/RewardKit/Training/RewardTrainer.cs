@@ -272,8 +272,8 @@ public sealed class RewardTrainer
 
         // ---- output -------------------------------------------------------------------------------------------
         if (best is not null) best.CopyTo(parameters.Values);
-        Report(TrainingStage.Saving, state.Step, totalSteps, losses.LastOrDefault(double.NaN), adam.LearningRate, $"scoring the training data for reward statistics");
-        var trainRewards = Score(evalTape, model, train.Pairs, tokenizer, cancellationToken);
+        Report(TrainingStage.Saving, state.Step, totalSteps, losses.LastOrDefault(double.NaN), adam.LearningRate, $"scoring {Math.Min(train.Pairs.Count, StatisticsPairs)} training pairs for the reward statistics");
+        var trainRewards = Score(evalTape, model, StatisticsSample(train.Pairs, o.Seed), tokenizer, cancellationToken);
         double mean = trainRewards.Average();
         double std = Math.Sqrt(trainRewards.Sum(r => (r - mean) * (r - mean)) / trainRewards.Length);
         var metadata = new RewardModelMetadata
@@ -502,6 +502,27 @@ public sealed class RewardTrainer
             ["eval_min_reward"] = Math.Min(chosen.Min(), rejected.Min()),
             ["eval_max_reward"] = Math.Max(chosen.Max(), rejected.Max()),
         };
+    }
+
+    /// <summary>Pairs whose rewards estimate the training mean/std and histogram stored in the model.</summary>
+    public const int StatisticsPairs = 4000;
+
+    /// <summary>
+    /// Every training pair when there are at most <see cref="StatisticsPairs"/>, else that many drawn without replacement with
+    /// the run's seed: the mean and std of 8,000 rewards are within ~1 % of the full set's, and scoring all 20,000 pairs of
+    /// the built-in world took ~25 s of a quickstart on a 2 GHz two-core machine.
+    /// </summary>
+    internal static IReadOnlyList<EncodedPair> StatisticsSample(IReadOnlyList<EncodedPair> pairs, ulong seed)
+    {
+        if (pairs.Count <= StatisticsPairs) return pairs;
+        var order = Enumerable.Range(0, pairs.Count).ToArray();
+        var rng = new Rng(seed ^ 0x9E3779B97F4A7C15UL);
+        for (int i = 0; i < StatisticsPairs; i++)   // partial Fisher-Yates: the first StatisticsPairs entries are the sample
+        {
+            int j = i + rng.NextInt(order.Length - i);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return [.. order.Take(StatisticsPairs).Order().Select(i => pairs[i])];
     }
 
     /// <summary>Every reward (chosen and rejected) of <paramref name="pairs"/>.</summary>

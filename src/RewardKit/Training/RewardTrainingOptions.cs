@@ -156,16 +156,16 @@ public sealed record RewardTrainingOptions
     /// <summary>Peak AdamW learning rate of the SFT warm start (5 % warm-up, cosine decay). Default 1e-3.</summary>
     public double SftLearningRate { get; init; } = 1e-3;
 
-    /// <summary>Chosen sequences per SFT step. Default 32.</summary>
-    public int SftBatchSize { get; init; } = 32;
+    /// <summary>Chosen sequences per SFT step. Default 16 (on the built-in world as good as 32 at half the time per step).</summary>
+    public int SftBatchSize { get; init; } = 16;
 
     /// <summary>The SFT steps this run takes for <paramref name="rewardSteps"/> reward steps (see <see cref="SftSteps"/>).</summary>
     public long SftStepsFor(long rewardSteps) => SftSteps ?? (Init is null ? (long)Math.Ceiling(0.4 * rewardSteps) : 0);
 
     // ---- evaluation and checkpoints ---------------------------------------------------------------------------
 
-    /// <summary>Evaluate on the validation data every N steps (0 = only at the end). Default 200.</summary>
-    public int EvalEvery { get; init; } = 200;
+    /// <summary>Evaluate on the validation data every N steps (0 = only at the end). Default 500.</summary>
+    public int EvalEvery { get; init; } = 500;
 
     /// <summary>Metric that decides the best checkpoint and early stopping: "accuracy" (higher is better) or "loss". Default accuracy.</summary>
     public string BestMetric { get; init; } = "accuracy";

@@ -148,6 +148,22 @@ public sealed class RewardTrainerTests : IDisposable
         Assert.Contains("sft_steps", Assert.Throws<ArgumentException>(() => new RewardTrainingOptions { SftSteps = -1 }.Validate()).Message);
     }
 
+    [Fact]
+    public void Reward_statistics_use_every_pair_of_a_small_set_and_a_seeded_sample_of_a_large_one()
+    {
+        var sequence = new RewardKit.Text.EncodedSequence([1, 2, 3], 1, new RewardKit.Text.TruncationRecord(0, 0));
+        var pairs = Enumerable.Range(0, 10_000).Select(i => new EncodedPair(sequence, sequence, i, 1)).ToArray();
+        var small = pairs[..100];
+        Assert.Same(small, RewardTrainer.StatisticsSample(small, 7));
+        var a = RewardTrainer.StatisticsSample(pairs, 7);
+        Assert.Equal(RewardTrainer.StatisticsPairs, a.Count);
+        Assert.Equal(a.Count, a.Select(p => p.Margin).Distinct().Count());                   // without replacement
+        Assert.Equal(a.Select(p => p.Margin).Order(), a.Select(p => p.Margin));              // in file order
+        Assert.Equal(a, RewardTrainer.StatisticsSample(pairs, 7));                          // same seed, same sample
+        Assert.NotEqual(a, RewardTrainer.StatisticsSample(pairs, 8));
+        Assert.InRange(a.Average(p => p.Margin), 4_500, 5_500);                              // spread over the whole file
+    }
+
     sealed class Collect(List<TrainingStage> stages) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => stages.Add(value.Stage);
