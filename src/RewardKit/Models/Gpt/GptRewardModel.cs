@@ -136,28 +136,11 @@ public sealed class GptRewardModel
     /// <returns>(B) rewards.</returns>
     public Tensor Forward(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null)
     {
-        ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(batch);
-        batch.Validate();
-        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
-        if (T > Config.Positions)
-            throw new ArgumentException($"GptRewardModel: sequences of {T} tokens exceed n_positions = {Config.Positions}; truncate them to at most {Config.Positions} tokens.", nameof(batch));
         if (Pooling == RewardPooling.MeanResponse && batch.ResponseStart is null)
             throw new ArgumentException("GptRewardModel: mean pooling over the response needs TokenBatch.ResponseStart (the first response token of each row).", nameof(batch));
-        bool dropoutOn = training && (Config.EmbeddingDropout > 0 || Config.ResidualDropout > 0 || Config.AttentionDropout > 0);
-        if (dropoutOn && Config.AttentionDropout > 0)
-            throw new NotSupportedException($"GptRewardModel: attention dropout (attn_pdrop = {Config.AttentionDropout}) is not implemented by the fused attention; set attn_pdrop to 0 or train without dropout.");
-        if (dropoutOn && dropoutRng is null)
-            throw new ArgumentException("GptRewardModel: training with dropout needs a dropout Rng.", nameof(dropoutRng));
-        var dropout = new DropoutState(training, dropoutRng);
-
-        var keyMask = tape.Empty([B, T]);                                                 // (B, T) 1 real, 0 pad
-        batch.AttentionMask(keyMask.Data);
-
-        var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
-        var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
-        var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
-        tape.Release(tokens);                                                            // no backward reads its values
+        var (h, keyMask, dropout) = Embed(tape, batch, training, dropoutRng);            // (B, T, C)
+        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
         // The last block runs only on the rows the reward reads when nothing else needs its other rows (see ForwardRows).
         bool lastRowsOnly = ComputeLastBlockOnRewardRowsOnly && Pooling == RewardPooling.LastToken && Blocks.Count > 0
             && !(dropout.Training && Config.ResidualDropout > 0);
@@ -207,6 +190,33 @@ public sealed class GptRewardModel
     }
 
     /// <summary>
+    /// Checks the batch and the dropout settings, then returns dropout(wte[ids] + wpe[0..T)) (B, T, C), the (B, T) key mask
+    /// (1 real, 0 pad) and the dropout state: the start shared by <see cref="Forward"/> and <see cref="LanguageModelLoss"/>.
+    /// </summary>
+    (Tensor H, Tensor KeyMask, DropoutState Dropout) Embed(Tape tape, TokenBatch batch, bool training, Rng? dropoutRng)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Validate();
+        int B = batch.Batch, T = batch.Time;
+        if (T > Config.Positions)
+            throw new ArgumentException($"GptRewardModel: sequences of {T} tokens exceed n_positions = {Config.Positions}; truncate them to at most {Config.Positions} tokens.", nameof(batch));
+        bool dropoutOn = training && (Config.EmbeddingDropout > 0 || Config.ResidualDropout > 0 || Config.AttentionDropout > 0);
+        if (dropoutOn && Config.AttentionDropout > 0)
+            throw new NotSupportedException($"GptRewardModel: attention dropout (attn_pdrop = {Config.AttentionDropout}) is not implemented by the fused attention; set attn_pdrop to 0 or train without dropout.");
+        if (dropoutOn && dropoutRng is null)
+            throw new ArgumentException("GptRewardModel: training with dropout needs a dropout Rng.", nameof(dropoutRng));
+        var dropout = new DropoutState(training, dropoutRng);
+        var keyMask = tape.Empty([B, T]);                                                 // (B, T) 1 real, 0 pad
+        batch.AttentionMask(keyMask.Data);
+        var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
+        var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
+        var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
+        tape.Release(tokens);                                                            // no backward reads its values
+        return (h, keyMask, dropout);
+    }
+
+    /// <summary>
     /// The causal language-modelling loss of the backbone with the head tied to the token table (GPT2LMHeadModel's
     /// <c>lm_head</c>): mean over real positions t &lt; length − 1 of −log softmax(ln_f(h_t) · wteᵀ)[id_{t+1}], optionally only
     /// on positions that predict a response token. Used to warm-start a reward model from scratch on its own training
@@ -220,23 +230,11 @@ public sealed class GptRewardModel
     /// <returns>The scalar loss.</returns>
     public Tensor LanguageModelLoss(Tape tape, TokenBatch batch, bool responseOnly = false, bool training = false, Rng? dropoutRng = null)
     {
-        ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(batch);
-        batch.Validate();
-        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
-        if (T > Config.Positions)
-            throw new ArgumentException($"GptRewardModel: sequences of {T} tokens exceed n_positions = {Config.Positions}; truncate them to at most {Config.Positions} tokens.", nameof(batch));
         if (responseOnly && batch.ResponseStart is null)
             throw new ArgumentException("GptRewardModel: a response-only language-model loss needs TokenBatch.ResponseStart.", nameof(batch));
-        if (training && Config.AttentionDropout > 0)
-            throw new NotSupportedException($"GptRewardModel: attention dropout (attn_pdrop = {Config.AttentionDropout}) is not implemented by the fused attention; set attn_pdrop to 0.");
-        var dropout = new DropoutState(training, dropoutRng);
-        var keyMask = tape.Empty([B, T]);
-        batch.AttentionMask(keyMask.Data);
-        var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);
-        var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);
-        var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout);
-        tape.Release(tokens);
+        var (h, keyMask, dropout) = Embed(tape, batch, training, dropoutRng);            // (B, T, C)
+        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
         // Only the rows that predict a token reach the loss: the last block's position-wise layers (as in Forward), ln_f and
         // the (rows, V) logits run on those alone.
         var rows = new List<int>();
