@@ -290,6 +290,7 @@ public sealed class RewardTrainer
                 ["train_data_sha256"] = JsonSerializer.SerializeToElement(train.Sha256),
                 ["eval_data_sha256"] = JsonSerializer.SerializeToElement(eval?.Sha256),
                 ["steps"] = JsonSerializer.SerializeToElement(state.Step),
+                ["sft_steps"] = JsonSerializer.SerializeToElement(o.SftStepsFor(totalSteps)),
                 ["best_step"] = JsonSerializer.SerializeToElement(best is null ? state.Step : state.BestStep),
                 ["final_train_metrics"] = JsonSerializer.SerializeToElement(lastTrain),
                 ["final_eval_metrics"] = JsonSerializer.SerializeToElement(bestEval),
@@ -353,6 +354,8 @@ public sealed class RewardTrainer
             double lr = schedule.At(step);
             optimizer.LearningRate = lr;
             double gradNorm = ClipGradients(model.Parameters, o, pool);
+            if (!double.IsFinite(gradNorm))
+                throw new TrainingDivergedException($"SFT warm-start step {step + 1}: the gradient norm is {gradNorm}; lower sft_learning_rate or set sft_steps: 0.", 0, null);
             optimizer.Step();
             emit(new Dictionary<string, double>
             {
@@ -509,8 +512,8 @@ public sealed class RewardTrainer
 
     /// <summary>
     /// Every training pair when there are at most <see cref="StatisticsPairs"/>, else that many drawn without replacement with
-    /// the run's seed: the mean and std of 8,000 rewards are within ~1 % of the full set's, and scoring all 20,000 pairs of
-    /// the built-in world took ~25 s of a quickstart on a 2 GHz two-core machine.
+    /// the run's seed: 8,000 rewards put the mean within a standard error of σ/√8000 ≈ 0.011σ, while scoring all 20,000 pairs
+    /// of the built-in world took ~25 s of a quickstart on a 2 GHz two-core machine.
     /// </summary>
     internal static IReadOnlyList<EncodedPair> StatisticsSample(IReadOnlyList<EncodedPair> pairs, ulong seed)
     {

@@ -136,6 +136,7 @@ public sealed class RewardTrainerTests : IDisposable
         Assert.Equal(25, stages.Count(s => s == TrainingStage.WarmStart));
         Assert.Equal(4, withSft.Steps);
         Assert.NotEqual(without.Losses[0], withSft.Losses[0]);   // the reward training starts from the warmed-up backbone
+        Assert.Equal(25, RewardModelFolder.Load(withSft.ModelDirectory!).Metadata.Extra!["sft_steps"].GetInt64());
     }
 
     [Fact]
