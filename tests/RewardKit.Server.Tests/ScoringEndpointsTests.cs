@@ -166,7 +166,9 @@ public class ScoringEndpointsTests
     public async Task A_request_slower_than_the_timeout_gets_503_and_the_service_keeps_working()
     {
         using var gate = new ManualResetEventSlim(false);
-        using var server = new TestServer(new() { ["RewardKit:RequestTimeoutSeconds"] = "0.2" },
+        // 1 s, not less: the follow-up request below must finish inside the same timeout, behind the released batch, on a
+        // 2-core CI machine running other test classes in parallel (0.2 s failed there once).
+        using var server = new TestServer(new() { ["RewardKit:RequestTimeoutSeconds"] = "1" },
             onLoad: m => m.OnForward = batch => { if (batch.Count == 3) gate.Wait(TimeSpan.FromSeconds(10)); });
         await server.WaitReadyAsync();
         var slow = await server.ScoreAsync(("p", "a"), ("p", "b"), ("p", "c"));
