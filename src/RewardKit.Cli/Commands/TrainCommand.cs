@@ -10,7 +10,12 @@ public static class TrainCommand
     /// <summary>The <c>train</c> verb: binds flags (over an optional YAML config) to <see cref="RewardTrainingOptions"/> and runs <see cref="RewardTrainer"/>.</summary>
     public static Command Create()
     {
-        var data = new Option<FileInfo>("--data") { Description = "Training pairs (JSONL or CSV).", Required = true };
+        var data = new Option<FileInfo[]>("--data")
+        {
+            Description = "Training data (JSONL or CSV): pairs, rankings (every two different ranks make a pair) or ratings (two ratings of one prompt make a pair). Repeat --data to train on several files together.",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
         var evalData = new Option<FileInfo?>("--eval-data") { Description = "Validation pairs, evaluated every eval_every steps and at the end; the best model is kept." };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: model/, checkpoint/, metrics.jsonl.", Required = true };
         var config = new Option<FileInfo?>("--config") { Description = "Training options as YAML (snake_case keys, e.g. learning_rate: 0.001); flags override it." };
@@ -55,7 +60,7 @@ public static class TrainCommand
                 Resume = parse.GetValue(resume) || options.Resume,
                 SkipInvalid = parse.GetValue(skipInvalid) || options.SkipInvalid,
             };
-            return Run(options, parse.GetValue(data)!.FullName, parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
+            return Run(options, [.. parse.GetValue(data)!.Select(f => f.FullName)], parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
         });
         return command;
     }
@@ -68,7 +73,7 @@ public static class TrainCommand
         _ => RewardLossKind.BradleyTerry,
     };
 
-    static int Run(RewardTrainingOptions options, string data, string? evalData, string outDir)
+    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -95,7 +100,7 @@ public static class TrainCommand
     }
 
     /// <summary>Runs <see cref="RewardTrainer"/> under a Spectre progress bar with ETA, printing start-up checks and evaluations as they come.</summary>
-    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, string data, string? evalData, string outDir, CancellationToken cancellationToken)
+    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken)
     {
             TrainingResult? result = null;
             AnsiConsole.Progress()

@@ -68,7 +68,21 @@ public sealed class RewardTrainer
     public TrainingResult Train(string trainPath, string? evalPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(trainPath);
+        return Train([trainPath], evalPath, outputDirectory, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on the pairs of every file of <paramref name="trainPaths"/> together, in that order (each file may hold pairs,
+    /// rankings or ratings, as <see cref="Data.PreferenceReader.ReadPairs"/> reads them); otherwise as
+    /// <see cref="Train(string, string?, string, CancellationToken)"/>. A resumed run needs the same files in the same order.
+    /// </summary>
+    public TrainingResult Train(IReadOnlyList<string> trainPaths, string? evalPath, string outputDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainPaths);
+        if (trainPaths.Count == 0) throw new ArgumentException("Train: give at least one training file.", nameof(trainPaths));
+        foreach (var path in trainPaths) ArgumentException.ThrowIfNullOrEmpty(path, nameof(trainPaths));
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        string trainPath = string.Join(", ", trainPaths);
         var o = Options;
         Directory.CreateDirectory(outputDirectory);
         var checkpointDir = Path.Combine(outputDirectory, "checkpoint");
@@ -77,25 +91,32 @@ public sealed class RewardTrainer
         if (o.Resume) resumed = TrainingCheckpoint.Load(checkpointDir);
 
         // ---- data ---------------------------------------------------------------------------------------------
-        Say($"reading {trainPath}");
-        var (trainPairs, trainReport) = TrainingData.Read(trainPath, o, cancellationToken);
+        var trainFiles = new List<ReadFile>();
+        foreach (var path in trainPaths)
+        {
+            Say($"reading {path}");
+            var (pairs, report) = TrainingData.Read(path, o, cancellationToken);
+            trainFiles.Add(new ReadFile(path, pairs, report));
+        }
+        var trainPairs = trainFiles.SelectMany(f => f.Pairs).ToList();
         var templateName = TrainingData.ChooseTemplate(o, trainPairs);
         var template = PromptTemplate.FromName(templateName);
         var tokenizer = LoadOrTrainTokenizer(trainPairs, template, resumed is null ? null : Path.Combine(checkpointDir, TrainingCheckpoint.TokenizerFolder), cancellationToken);
         var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = o.MaxLength, OnOverflow = (OverflowPolicy)o.OnOverflow }, template);
-        var train = TrainingData.Encode("train", trainPath, trainPairs, trainReport, encoder, cancellationToken);
+        var train = TrainingData.Encode("train", trainFiles, encoder, cancellationToken);
         EncodedSplit? eval = null;
         if (evalPath is not null)
         {
             var (evalPairs, evalReport) = TrainingData.Read(evalPath, o, cancellationToken);
-            eval = TrainingData.Encode("eval", evalPath, evalPairs, evalReport, encoder, cancellationToken);
+            eval = TrainingData.Encode("eval", [new ReadFile(evalPath, evalPairs, evalReport)], encoder, cancellationToken);
         }
         if (resumed is not null && resumed.State.TrainDataSha256 != train.Sha256)
-            throw new InvalidDataException($"{trainPath}: the training data changed since the checkpoint in {checkpointDir} (sha256 {train.Sha256[..12]}… vs {resumed.State.TrainDataSha256[..Math.Min(12, resumed.State.TrainDataSha256.Length)]}…); resume with the same file, or train without --resume.");
+            throw new InvalidDataException($"{trainPath}: the training data changed since the checkpoint in {checkpointDir} (sha256 {train.Sha256[..12]}… vs {resumed.State.TrainDataSha256[..Math.Min(12, resumed.State.TrainDataSha256.Length)]}…); resume with the same files in the same order, or train without --resume.");
         Say($"template {templateName}; tokenizer {tokenizer.VocabSize} tokens, pad id {tokenizer.PadId}, end-of-text id {tokenizer.EndOfTextId}"
             + (tokenizer.PadId >= 0 && tokenizer.PadId == tokenizer.EndOfTextId ? " (pad == EOS: harmless here, the reward is read at each row's length, not by searching for pad)" : " (pad != EOS)"));
         foreach (var split in eval is null ? new[] { train } : [train, eval])
-            foreach (var line in split.Checks.Lines()) Say(line);
+            foreach (var checks in split.Checks)
+                foreach (var line in checks.Lines()) Say(line);
 
         // ---- model --------------------------------------------------------------------------------------------
         var pooling = o.Pooling == RewardPooling.MeanResponse ? Models.RewardPooling.MeanResponse : Models.RewardPooling.LastToken;
@@ -288,6 +309,7 @@ public sealed class RewardTrainer
             {
                 ["training_options"] = JsonSerializer.SerializeToElement(o.ToYaml()),
                 ["train_data_sha256"] = JsonSerializer.SerializeToElement(train.Sha256),
+                ["train_data_files"] = JsonSerializer.SerializeToElement(trainPaths.Select(Path.GetFileName).ToArray()),
                 ["eval_data_sha256"] = JsonSerializer.SerializeToElement(eval?.Sha256),
                 ["steps"] = JsonSerializer.SerializeToElement(state.Step),
                 ["sft_steps"] = JsonSerializer.SerializeToElement(o.SftStepsFor(totalSteps)),
@@ -304,7 +326,7 @@ public sealed class RewardTrainer
         TrainingResult Result(string? modelDir, bool cancelled) => new()
         {
             ModelDirectory = modelDir, CheckpointDirectory = checkpointDir, Steps = state.Step, Cancelled = cancelled, StoppedEarly = stoppedEarly,
-            Checks = eval is null ? [train.Checks] : [train.Checks, eval.Checks], FinalTrainMetrics = lastTrain, BestEvalMetrics = bestEval,
+            Checks = eval is null ? train.Checks : [.. train.Checks, .. eval.Checks], FinalTrainMetrics = lastTrain, BestEvalMetrics = bestEval,
             BestStep = best is null ? state.Step : state.BestStep, Losses = losses,
         };
 

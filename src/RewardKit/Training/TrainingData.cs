@@ -58,8 +58,11 @@ public sealed record StartupChecks
     }
 }
 
-/// <summary>A split encoded for training: the pairs, the checks and the file's sha256.</summary>
-internal sealed record EncodedSplit(IReadOnlyList<EncodedPair> Pairs, StartupChecks Checks, string Sha256, IReadOnlyList<PreferencePair> Source);
+/// <summary>A split encoded for training: the pairs, the checks of each file and the data's sha256 (see <see cref="TrainingData.Sha256(IReadOnlyList{string})"/>).</summary>
+internal sealed record EncodedSplit(IReadOnlyList<EncodedPair> Pairs, IReadOnlyList<StartupChecks> Checks, string Sha256);
+
+/// <summary>One file of a split as read: its path, its pairs and the reader's report.</summary>
+internal sealed record ReadFile(string Path, List<PreferencePair> Pairs, ReadReport Report);
 
 /// <summary>Reading, template choice and encoding of preference files.</summary>
 internal static class TrainingData
@@ -85,15 +88,28 @@ internal static class TrainingData
         }
     }
 
-    public static EncodedSplit Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder, CancellationToken ct)
+    /// <summary>
+    /// Encodes the files of a split, in order, into one list of pairs, with start-up checks per file; a pair repeated in a
+    /// later file counts as a duplicate there (kept, as within a file).
+    /// </summary>
+    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, SequenceEncoder encoder, CancellationToken ct)
+    {
+        var seen = new HashSet<(string, string, string)>();
+        var kept = new List<EncodedPair>(files.Sum(f => f.Pairs.Count));
+        var checks = files.Select(f => Encode(split, f.Path, f.Pairs, f.Report, encoder, seen, kept, ct)).ToArray();
+        if (kept.Count == 0)
+            throw new InvalidDataException($"{string.Join(", ", files.Select(f => f.Path))}: no usable pairs ({string.Join("; ", checks.SelectMany(c => c.Lines()))}); check the files and max_length.");
+        return new EncodedSplit(kept, checks, Sha256(files.Select(f => f.Path).ToArray()));
+    }
+
+    static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder,
+        HashSet<(string, string, string)> seen, List<EncodedPair> kept, CancellationToken ct)
     {
         var truncation = new TruncationReport();
         var dropped = new Dictionary<string, long>();
         void Drop(string reason) => dropped[reason] = dropped.GetValueOrDefault(reason) + 1;
-        var seen = new HashSet<(string, string, string)>();
         long duplicates = 0, identical = 0, pooledInside = 0;
-        int longest = 0;
-        var kept = new List<EncodedPair>(pairs.Count);
+        int longest = 0, before = kept.Count;
         foreach (var p in pairs)
         {
             ct.ThrowIfCancellationRequested();
@@ -112,21 +128,28 @@ internal static class TrainingData
             longest = Math.Max(longest, Math.Max(c.Length, r.Length));
             kept.Add(new EncodedPair(c, r, (float)(p.Margin ?? 0), (float)(p.Weight ?? 1)));
         }
-        var checks = new StartupChecks
+        return new StartupChecks
         {
-            Split = split, File = path, PairsRead = pairs.Count, RecordsSkipped = report.SkippedCount, PairsKept = kept.Count,
+            Split = split, File = path, PairsRead = pairs.Count, RecordsSkipped = report.SkippedCount, PairsKept = kept.Count - before,
             PromptsTruncated = truncation.PromptTruncated, ResponsesTruncated = truncation.ResponseTruncated,
             Dropped = dropped, Duplicates = duplicates, ChosenEqualsRejected = identical, PooledInsideResponse = pooledInside,
             LongestSequence = longest,
         };
-        if (kept.Count == 0)
-            throw new InvalidDataException($"{path}: no usable pairs ({string.Join("; ", checks.Lines())}); check the file and max_length.");
-        return new EncodedSplit(kept, checks, Sha256(path), pairs);
     }
 
-    public static string Sha256(string path)
+    /// <summary>
+    /// The sha256 of the data: of the file itself when there is one; of several, the sha256 of their digests in order (hex,
+    /// one per line), so the same files in the same order give the same value and any change in any file changes it.
+    /// </summary>
+    public static string Sha256(IReadOnlyList<string> paths)
     {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        static string Of(string path)
+        {
+            using var stream = File.OpenRead(path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        if (paths.Count == 1) return Of(paths[0]);
+        var digests = string.Join("\n", paths.Select(Of));
+        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(digests)));
     }
 }

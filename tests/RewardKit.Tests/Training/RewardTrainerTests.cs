@@ -269,9 +269,9 @@ public sealed class RewardTrainerTests : IDisposable
         var (tokenizer, encoder) = Encoder(pairs, maxLength: 80, OverflowPolicy.Truncate);
         int longSequences = pairs.Sum(p => (Fits(tokenizer, p.Prompt, p.Chosen, 80) ? 0 : 1) + (Fits(tokenizer, p.Prompt, p.Rejected, 80) ? 0 : 1));
 
-        var split = TrainingData.Encode("train", path, pairs, report, encoder, default);
+        var split = TrainingData.Encode("train", [new ReadFile(path, pairs, report)], encoder, default);
 
-        var checks = split.Checks;
+        var checks = Assert.Single(split.Checks);
         Assert.Equal(12, checks.PairsRead);
         Assert.Equal(1, checks.Duplicates);
         Assert.Equal(1, checks.ChosenEqualsRejected);
@@ -292,12 +292,13 @@ public sealed class RewardTrainerTests : IDisposable
         var (tokenizer, encoder) = Encoder(pairs, maxLength: 80, OverflowPolicy.Drop);
         int longPairs = pairs.Count(p => !Fits(tokenizer, p.Prompt, p.Chosen, 80) || !Fits(tokenizer, p.Prompt, p.Rejected, 80));
 
-        var split = TrainingData.Encode("train", path, pairs, report, encoder, default);
+        var split = TrainingData.Encode("train", [new ReadFile(path, pairs, report)], encoder, default);
 
-        var dropped = Assert.Single(split.Checks.Dropped);
+        var checks = Assert.Single(split.Checks);
+        var dropped = Assert.Single(checks.Dropped);
         Assert.Contains("max_length", dropped.Key);
         Assert.Equal(longPairs, dropped.Value);
-        Assert.Equal(10 - longPairs, split.Checks.PairsKept);
+        Assert.Equal(10 - longPairs, checks.PairsKept);
     }
 
     static (ByteLevelBpeTokenizer, SequenceEncoder) Encoder(IReadOnlyList<Data.PreferencePair> pairs, int maxLength, OverflowPolicy overflow)
@@ -333,5 +334,63 @@ public sealed class RewardTrainerTests : IDisposable
         var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions { SkipInvalid = true }, default);
         Assert.Equal(4, pairs.Count);
         Assert.Equal(1, report.SkippedCount);
+    }
+
+    [Fact]
+    public void Several_files_encode_in_order_with_checks_per_file_and_cross_file_duplicates()
+    {
+        var dir = NewFolder();
+        var first = TrainingTestData.WritePairs(dir, "pairs.jsonl", 6);
+        var second = Path.Combine(dir, "rankings.jsonl");
+        var repeated = System.Text.Json.JsonDocument.Parse(File.ReadLines(first).First()).RootElement;
+        File.WriteAllLines(second,
+        [
+            """{"prompt": "Tell me about tea.", "responses": ["Tea is a drink made from leaves.", "No.", "Whatever."], "ranks": [0, 2, 1]}""",
+            System.Text.Json.JsonSerializer.Serialize(new                                  // implies the first file's first pair again
+            {
+                prompt = repeated.GetProperty("prompt").GetString(),
+                responses = new[] { repeated.GetProperty("rejected").GetString(), repeated.GetProperty("chosen").GetString() },
+                ranks = new[] { 1, 0 },
+            }),
+        ]);
+        var files = new[] { first, second }.Select(path =>
+        {
+            var (pairs, report) = TrainingData.Read(path, new RewardTrainingOptions(), default);
+            return new ReadFile(path, pairs, report);
+        }).ToArray();
+        var (_, encoder) = Encoder([.. files.SelectMany(f => f.Pairs)], maxLength: 80, OverflowPolicy.Truncate);
+
+        var split = TrainingData.Encode("train", files, encoder, default);
+
+        Assert.Equal(2, split.Checks.Count);
+        Assert.Equal((first, 6L, 6L, 0L), (split.Checks[0].File, split.Checks[0].PairsRead, split.Checks[0].PairsKept, split.Checks[0].Duplicates));
+        Assert.Equal((second, 4L, 4L, 1L), (split.Checks[1].File, split.Checks[1].PairsRead, split.Checks[1].PairsKept, split.Checks[1].Duplicates)); // 3 ranking pairs + the repeat
+        Assert.Equal(10, split.Pairs.Count);
+        Assert.Equal(split.Pairs[0].Chosen.Ids, split.Pairs[^1].Chosen.Ids);   // file order kept: the repeat comes last
+        Assert.Equal(split.Sha256, TrainingData.Sha256([first, second]));
+        Assert.NotEqual(TrainingData.Sha256([first, second]), TrainingData.Sha256([second, first]));
+        Assert.NotEqual(TrainingData.Sha256([first]), TrainingData.Sha256([first, second]));
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        Assert.Equal(Convert.ToHexStringLower(sha.ComputeHash(File.ReadAllBytes(first))), TrainingData.Sha256([first]));   // one file: its own digest, as before
+    }
+
+    [NeedsOpsFact]
+    public void Training_on_several_files_records_them_and_a_resume_needs_the_same_files()
+    {
+        var dir = NewFolder();
+        var pairs = TrainingTestData.WritePairs(dir, "pairs.jsonl", 16);
+        var more = TrainingTestData.WritePairs(dir, "more.jsonl", 16, seed: 2);
+        var options = TrainingTestData.Options(maxSteps: 4);
+
+        var result = new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny }.Train([pairs, more], null, Path.Combine(dir, "out"));
+
+        Assert.Equal(2, result.Checks.Count);
+        Assert.Equal(32, result.Checks.Sum(c => c.PairsKept));
+        var (_, metadata) = RewardModelFolder.Load(result.ModelDirectory!);
+        Assert.Equal(["pairs.jsonl", "more.jsonl"], metadata.Extra!["train_data_files"].EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(TrainingData.Sha256([pairs, more]), metadata.Extra["train_data_sha256"].GetString());
+        var e = Assert.Throws<InvalidDataException>(() =>
+            new RewardTrainer(options with { Resume = true }) { ConfigureModel = TrainingTestData.Tiny }.Train([more, pairs], null, Path.Combine(dir, "out")));
+        Assert.Contains("same files in the same order", e.Message);
     }
 }
