@@ -16,6 +16,10 @@ public static class GptModelLoader
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
         var (model, metadata) = RewardModelFolder.Load(modelDirectory);
+        if (model.Pooling != RewardPooling.LastToken)
+            throw new InvalidDataException($"{modelDirectory}: this model reads its reward as the mean over the response tokens (pooling: mean_response), "
+                + "which scoring, evaluation and serving do not support (they pass token ids without the response start); "
+                + "use the validation metrics of its training run, or train it again with the default last-token pooling.");
         ByteLevelBpeTokenizer tokenizer;
         try { tokenizer = ByteLevelBpeTokenizer.FromDirectory(modelDirectory); }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
