@@ -26,7 +26,7 @@ public static class TrainCommand
         var loss = new Option<string?>("--loss") { Description = "Objective: bradley-terry (default), contrastive, hinge or focal." };
         loss.AcceptOnlyFromAmong("bradley-terry", "contrastive", "hinge", "focal");
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 2." };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 3." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
         var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate of the reward training. Default 2e-4." };
         var sftSteps = new Option<int?>("--sft-steps") { Description = "SFT warm-start steps (causal LM on the chosen responses) before reward training; 0 = off. Default 40 % of the reward steps from scratch, 0 with --init." };

@@ -24,20 +24,20 @@ public sealed class RewardTrainerTests : IDisposable
     }
 
     [NeedsOpsFact]
-    public void Without_max_steps_training_runs_the_default_two_epochs()
+    public void Without_max_steps_training_runs_the_default_three_epochs()
     {
         var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
         var options = TrainingTestData.Options(maxSteps: 0);
-        Assert.Equal(2, new RewardTrainingOptions().Epochs);
-        Assert.Equal(2, options.Epochs);
+        Assert.Equal(3, new RewardTrainingOptions().Epochs);
+        Assert.Equal(3, options.Epochs);
         var epochs = new List<double>();
         var trainer = new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny, Metrics = row => { if (row.TryGetValue("epoch", out var e)) epochs.Add(e); } };
 
         var result = trainer.Train(data, null, Path.Combine(dir, "out"));
 
-        Assert.Equal(2.0, epochs[^1], 6);
-        Assert.True(epochs.Count(e => e <= 1.0) * 2 == result.Steps, $"{result.Steps} steps, {epochs.Count(e => e <= 1.0)} in the first epoch");
+        Assert.Equal(3.0, epochs[^1], 6);
+        Assert.True(epochs.Count(e => e <= 1.0) * 3 == result.Steps, $"{result.Steps} steps, {epochs.Count(e => e <= 1.0)} in the first epoch");
     }
 
     [NeedsOpsFact]
