@@ -12,8 +12,7 @@ public sealed class GptModelLoaderTests : IDisposable
     [Fact]
     public void A_mean_pooled_model_is_refused_for_scoring_with_a_message_naming_the_folder_and_the_fix()
     {
-        var model = new GptRewardModel(Config, RewardPooling.MeanResponse);
-        model.Initialize(new RewardKit.Tensors.Rng(1));
+        var model = GptRewardModel.Create(Config, seed: 1, RewardPooling.MeanResponse);
         var folder = Path.Combine(_dir, "mean");
         RewardModelFolder.Save(model, folder);
         Assert.Equal(RewardPooling.MeanResponse, RewardModelFolder.Load(folder).Model.Pooling);   // the folder keeps its pooling
