@@ -29,6 +29,21 @@ public sealed record TrainingState
     [JsonPropertyName("train_data_sha256")] public string TrainDataSha256 { get; set; } = "";
     /// <summary>The options YAML of the run, for the record.</summary>
     [JsonPropertyName("options_yaml")] public string OptionsYaml { get; set; } = "";
+    /// <summary>While the SFT warm start runs, where it is (its optimiser state is the checkpoint's); null once it has finished or without one.</summary>
+    [JsonPropertyName("warm_start")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WarmStartState? WarmStart { get; set; }
+}
+
+/// <summary>Where the SFT warm start is (see <see cref="TrainingState.WarmStart"/>).</summary>
+public sealed record WarmStartState
+{
+    /// <summary>SFT steps completed.</summary>
+    [JsonPropertyName("step")] public long Step { get; set; }
+    /// <summary>The epoch the SFT data cursor is in (0-based).</summary>
+    [JsonPropertyName("epoch")] public int Epoch { get; set; }
+    /// <summary>Index of the next batch of the SFT epoch's batch plan.</summary>
+    [JsonPropertyName("batch_cursor")] public int BatchCursor { get; set; }
 }
 
 /// <summary>

@@ -1,0 +1,465 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RewardKit.Inference;
+using RewardKit.Models;
+using RewardKit.Tensors;
+using RewardKit.Tensors.Kernels;
+using RewardKit.Tensors.Optim;
+using RewardKit.Text;
+using RewardKit.Training.Losses;
+
+namespace RewardKit.Training;
+
+/// <summary>
+/// One reward-model training run with its state in fields: data, tokenizer and model; optimiser, schedule and data
+/// cursor (<see cref="TrainingState"/>); metrics log; best parameters and early-stopping counters; checkpoints.
+/// The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
+/// <see cref="WarmStart"/>, <see cref="TrainRewardModel"/> and <see cref="SaveModel"/>.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    /// <summary>Batches per length bucket (see <see cref="Text.LengthBuckets"/>).</summary>
+    internal const int BucketBatches = 8;
+
+    readonly RewardTrainer _trainer;
+    readonly RewardTrainingOptions _o;
+    readonly IReadOnlyList<string> _trainPaths;
+    readonly string _outputDirectory, _checkpointDirectory, _modelDirectory;
+    readonly CancellationToken _ct;
+    readonly TrainingCheckpoint.Contents? _resumed;
+    readonly EncodedSplit _train;
+    readonly EncodedSplit? _eval;
+    readonly string _templateName;
+    readonly ByteLevelBpeTokenizer _tokenizer;
+    readonly GptRewardModel _model;
+    readonly WorkerPool _pool;
+    readonly AdamW _optimizer;
+    readonly Rng _dropoutRng;
+    readonly TrainingState _state;
+    readonly int[] _pairLengths;
+    readonly long _totalSteps;
+    readonly Tape _tape, _evalTape;
+    readonly TrainingStep _step;
+    readonly GptRewardScorer _scorer;
+    readonly MetricsLog _metrics;
+    readonly List<double> _losses = [];
+    BatchPlan _plan;
+    float[]? _best;
+    Dictionary<string, double> _lastTrain = [], _bestEval = [];
+    string? _lastCheckpoint;
+    long _lastCheckpointStep;
+    bool _stoppedEarly;
+
+    /// <summary>Reads and encodes the data, builds the model and optimiser (or restores them from the checkpoint) and opens the metrics log.</summary>
+    public TrainingRun(RewardTrainer trainer, IReadOnlyList<string> trainPaths, string? evalPath, string outputDirectory, CancellationToken cancellationToken)
+    {
+        _trainer = trainer;
+        _o = trainer.Options;
+        _trainPaths = trainPaths;
+        _outputDirectory = outputDirectory;
+        _ct = cancellationToken;
+        Directory.CreateDirectory(outputDirectory);
+        _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
+        _modelDirectory = Path.Combine(outputDirectory, "model");
+        if (_o.Resume) _resumed = TrainingCheckpoint.Load(_checkpointDirectory);
+        (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
+        _model = CreateModel();
+        Say($"model {_model.Config} ({_model.ParameterCount:N0} parameters), {_o.Loss} loss");
+        _pool = new WorkerPool(_o.Threads);
+        _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
+        _dropoutRng = new Rng(_o.Seed ^ 0x5DEECE66DUL);
+        _state = Restore();
+        _pairLengths = [.. _train.Pairs.Select(p => p.MaxLength)];
+        _plan = PlanFor(_state.Epoch);
+        _totalSteps = _o.MaxSteps > 0 ? _o.MaxSteps : (long)Math.Ceiling(_o.Epochs * (double)_plan.Batches.Count / _o.GradientAccumulationSteps);
+        long warmup = (long)Math.Ceiling(_o.WarmupRatio * _totalSteps);
+        Say($"{_train.Pairs.Count} pairs, {_plan.Batches.Count} batches of {_o.BatchSize} pairs per epoch ({_plan.PaddingFraction:P1} padding), "
+            + $"{_totalSteps} steps, warm-up {warmup}, {_o.Schedule} decay");
+        _tape = new Tape(_pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
+        _evalTape = new Tape(_pool) { RecordsGradients = false };
+        _step = new TrainingStep(_model.Parameters, _optimizer, _tape, Schedule(warmup), _o.MaxGradNorm, _pool) { OnDiverged = Diverged };
+        int scoringBatch = 2 * Math.Max(_o.BatchSize, 16);
+        _scorer = new GptRewardScorer(_model, new RewardModelMetadata { Name = "training", Template = _templateName, MaxLength = _o.MaxLength },
+            (_, _) => throw new InvalidOperationException("the trainer scores encoded pairs"), _pool, scoringBatch);
+        _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName),
+            _resumed is null ? null : row => row.TryGetValue("step", out var s) && s <= _state.Step, trainer.Metrics);
+    }
+
+    /// <summary>The SFT warm start (from scratch only; a resumed run has it in its checkpoint). False when cancelled (nothing saved).</summary>
+    public bool WarmStart()
+    {
+        long steps = _resumed is null ? _o.SftStepsFor(_totalSteps) : 0;
+        if (steps == 0) return true;
+        var warmStart = new SftWarmStart(_o, _model, _train.Pairs, Math.Max(0, _tokenizer.PadId), _tape, _pool, _dropoutRng, steps, new WarmStartState());
+        Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}");
+        while (!warmStart.Done)
+        {
+            if (_ct.IsCancellationRequested) return false;
+            var (row, result) = warmStart.Next();
+            _metrics.Write(row);
+            Report(TrainingStage.WarmStart, warmStart.Position.Step, steps, result.Loss, result.LearningRate);
+        }
+        Checkpoint();   // step 0, after the warm start: --resume from here does not repeat it
+        return true;
+    }
+
+    /// <summary>Reward steps to the last one or early stopping, evaluating and checkpointing on cadence. False when cancelled (after a checkpoint).</summary>
+    public bool TrainRewardModel()
+    {
+        while (_state.Step < _totalSteps)
+        {
+            if (_ct.IsCancellationRequested)
+            {
+                Checkpoint();
+                return false;
+            }
+            TakeStep();
+            bool last = _state.Step == _totalSteps;
+            if (_eval is not null && ((_o.EvalEvery > 0 && _state.Step % _o.EvalEvery == 0) || last))
+            {
+                if (EvaluateForBest(_eval)) break;
+                if (!last) Checkpoint();
+            }
+            else if (_o.CheckpointEvery > 0 && _state.Step % _o.CheckpointEvery == 0 && !last) Checkpoint();
+        }
+        Checkpoint();
+        return true;
+    }
+
+    /// <summary>One reward step: <see cref="RewardTrainingOptions.GradientAccumulationSteps"/> micro-batches from the data cursor, then its metrics row.</summary>
+    void TakeStep()
+    {
+        var chosenRewards = new List<float>();
+        var rejectedRewards = new List<float>();
+        var result = _step.Run(_state.Step, _o.GradientAccumulationSteps, (tape, _) =>
+        {
+            if (_state.BatchCursor >= _plan.Batches.Count)
+            {
+                _state.Epoch++;
+                _state.BatchCursor = 0;
+                _plan = PlanFor(_state.Epoch);
+            }
+            var batch = _plan.Batches[_state.BatchCursor++].Select(i => _train.Pairs[i]).ToArray();
+            var (chosen, rejected, tokens) = Forward(tape, batch);
+            var loss = Loss(tape, chosen, rejected, batch, withL2: true);
+            chosenRewards.AddRange(chosen.ToArray());
+            rejectedRewards.AddRange(rejected.ToArray());
+            return new MicroBatchLoss(loss, tokens.Lengths.Sum());
+        });
+        _state.Step++;
+        _losses.Add(result.Loss);
+        var m = PreferenceMetrics.Compute([.. chosenRewards], [.. rejectedRewards]);
+        _lastTrain = new Dictionary<string, double>
+        {
+            ["step"] = _state.Step,
+            ["epoch"] = Math.Round(_state.Epoch + (double)_state.BatchCursor / _plan.Batches.Count, 4),
+            ["loss"] = result.Loss,
+            ["accuracy"] = m.Accuracy,
+            ["margin"] = m.Margin,
+            ["mean_reward"] = m.MeanReward,
+            ["grad_norm"] = result.GradNorm,
+            ["learning_rate"] = result.LearningRate,
+            ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+        };
+        _metrics.Write(_lastTrain);
+        Report(TrainingStage.Training, _state.Step, _totalSteps, result.Loss, result.LearningRate);
+        _trainer.AfterStep?.Invoke(_state.Step, _model);
+    }
+
+    /// <summary>Evaluates, keeps the parameters when the best metric improved, and returns true when patience ran out.</summary>
+    bool EvaluateForBest(EncodedSplit eval)
+    {
+        // Not cancellable: a Ctrl+C during evaluation lets it finish, then the next step boundary saves the checkpoint.
+        var row = Evaluate(eval.Pairs, CancellationToken.None);
+        _metrics.Write(row);
+        double score = _o.BestMetric == "loss" ? -row["eval_loss"] : row["eval_accuracy"];
+        bool improved = _state.BestMetric is null || score > _state.BestMetric.Value;
+        if (improved)
+        {
+            _state.BestMetric = score;
+            _state.BestStep = _state.Step;
+            _state.EvaluationsWithoutImprovement = 0;
+            _best = _model.Parameters.Values.ToArray();
+            _bestEval = row;
+        }
+        else _state.EvaluationsWithoutImprovement++;
+        double loss = _losses.LastOrDefault(double.NaN), lr = _optimizer.LearningRate;
+        Report(TrainingStage.Evaluating, _state.Step, _totalSteps, loss, lr,
+            $"step {_state.Step}: eval_loss {row["eval_loss"]:F4}, eval_accuracy {row["eval_accuracy"]:F4}, eval_margin {row["eval_margin"]:F3}"
+            + (improved ? " (best)" : $" (best {_o.BestMetric} at step {_state.BestStep})"));
+        if (_o.Patience == 0 || _state.EvaluationsWithoutImprovement < _o.Patience) return false;
+        _stoppedEarly = true;
+        Report(TrainingStage.Evaluating, _state.Step, _totalSteps, loss, lr,
+            $"early stopping: no better {_o.BestMetric} in {_o.Patience} evaluations; keeping step {_state.BestStep}");
+        return true;
+    }
+
+    /// <summary>Writes the kept (best) model with its reward statistics and the run's record to <c>OUT/model</c>.</summary>
+    public TrainingResult SaveModel()
+    {
+        if (_best is not null) _best.CopyTo(_model.Parameters.Values);
+        Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
+            $"scoring {Math.Min(_train.Pairs.Count, RewardTrainer.StatisticsPairs)} training pairs for the reward statistics");
+        var (chosen, rejected) = ScorePairs(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed), _ct);
+        double[] trainRewards = [.. chosen.Select(x => (double)x), .. rejected.Select(x => (double)x)];
+        double mean = trainRewards.Average();
+        double std = Math.Sqrt(trainRewards.Sum(r => (r - mean) * (r - mean)) / trainRewards.Length);
+        long keptStep = _best is null ? _state.Step : _state.BestStep;
+        var metadata = new RewardModelMetadata
+        {
+            Name = Path.GetFileName(Path.GetFullPath(_outputDirectory).TrimEnd(Path.DirectorySeparatorChar)),
+            Template = _templateName,
+            MaxLength = _o.MaxLength,
+            RewardMean = mean,
+            RewardStd = std > 0 ? std : 1,
+            RewardHistogram = RewardTrainer.Histogram(trainRewards, RewardTrainer.HistogramBins),
+            Extra = new Dictionary<string, JsonElement>
+            {
+                ["training_options"] = JsonSerializer.SerializeToElement(_o.ToYaml()),
+                ["train_data_sha256"] = JsonSerializer.SerializeToElement(_train.Sha256),
+                ["train_data_files"] = JsonSerializer.SerializeToElement(_trainPaths.Select(Path.GetFileName).ToArray()),
+                ["eval_data_sha256"] = JsonSerializer.SerializeToElement(_eval?.Sha256),
+                ["steps"] = JsonSerializer.SerializeToElement(_state.Step),
+                ["sft_steps"] = JsonSerializer.SerializeToElement(_o.SftStepsFor(_totalSteps)),
+                ["best_step"] = JsonSerializer.SerializeToElement(keptStep),
+                ["final_train_metrics"] = JsonSerializer.SerializeToElement(_lastTrain),
+                ["final_eval_metrics"] = JsonSerializer.SerializeToElement(_bestEval),
+            },
+        };
+        RewardModelFolder.Save(_model, _modelDirectory, metadata, writeExtra: _tokenizer.Save);
+        Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
+            $"model saved to {_modelDirectory} (step {keptStep}; training rewards mean {mean:F3}, std {std:F3})");
+        return Result(_modelDirectory, cancelled: false);
+    }
+
+    /// <summary>What the run produced so far.</summary>
+    public TrainingResult Result(string? modelDirectory, bool cancelled) => new()
+    {
+        ModelDirectory = modelDirectory, CheckpointDirectory = _checkpointDirectory, Steps = _state.Step, Cancelled = cancelled,
+        StoppedEarly = _stoppedEarly, Checks = _eval is null ? _train.Checks : [.. _train.Checks, .. _eval.Checks],
+        FinalTrainMetrics = _lastTrain, BestEvalMetrics = _bestEval, BestStep = _best is null ? _state.Step : _state.BestStep, Losses = _losses,
+    };
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _scorer.Dispose();
+        _pool.Dispose();
+    }
+
+    // ---- preparation ----------------------------------------------------------------------------------------------
+
+    (EncodedSplit Train, EncodedSplit? Eval, string TemplateName, ByteLevelBpeTokenizer Tokenizer) ReadData(string? evalPath)
+    {
+        var trainFiles = new List<ReadFile>();
+        foreach (var path in _trainPaths)
+        {
+            Say($"reading {path}");
+            var (pairs, report) = TrainingData.Read(path, _o, _ct);
+            trainFiles.Add(new ReadFile(path, pairs, report));
+        }
+        var trainPairs = trainFiles.SelectMany(f => f.Pairs).ToList();
+        var templateName = TrainingData.ChooseTemplate(_o, trainPairs);
+        var template = PromptTemplate.FromName(templateName);
+        var tokenizer = LoadOrTrainTokenizer(trainPairs, template);
+        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = (OverflowPolicy)_o.OnOverflow }, template);
+        var train = TrainingData.Encode("train", trainFiles, encoder, _ct);
+        EncodedSplit? eval = null;
+        if (evalPath is not null)
+        {
+            var (evalPairs, evalReport) = TrainingData.Read(evalPath, _o, _ct);
+            eval = TrainingData.Encode("eval", [new ReadFile(evalPath, evalPairs, evalReport)], encoder, _ct);
+        }
+        if (_resumed is not null && _resumed.State.TrainDataSha256 != train.Sha256)
+        {
+            string saved = _resumed.State.TrainDataSha256;
+            throw new InvalidDataException($"{string.Join(", ", _trainPaths)}: the training data changed since the checkpoint in {_checkpointDirectory} "
+                + $"(sha256 {train.Sha256[..12]}… vs {saved[..Math.Min(12, saved.Length)]}…); resume with the same files in the same order, or train without --resume.");
+        }
+        Say($"template {templateName}; tokenizer {tokenizer.VocabSize} tokens, pad id {tokenizer.PadId}, end-of-text id {tokenizer.EndOfTextId}"
+            + (tokenizer.PadId >= 0 && tokenizer.PadId == tokenizer.EndOfTextId ? " (pad == EOS: harmless here, the reward is read at each row's length, not by searching for pad)" : " (pad != EOS)"));
+        foreach (var split in eval is null ? new[] { train } : [train, eval])
+            foreach (var checks in split.Checks)
+                foreach (var line in checks.Lines()) Say(line);
+        return (train, eval, templateName, tokenizer);
+    }
+
+    ByteLevelBpeTokenizer LoadOrTrainTokenizer(IReadOnlyList<Data.PreferencePair> pairs, PromptTemplate template)
+    {
+        if (_resumed is not null) return ByteLevelBpeTokenizer.FromDirectory(Path.Combine(_checkpointDirectory, TrainingCheckpoint.TokenizerFolder));
+        if (_o.Tokenizer is not null) { Say($"tokenizer from {_o.Tokenizer}"); return ByteLevelBpeTokenizer.FromDirectory(_o.Tokenizer); }
+        if (_o.Init is not null) { Say($"tokenizer from {_o.Init}"); return ByteLevelBpeTokenizer.FromDirectory(_o.Init); }
+        var clock = Stopwatch.StartNew();
+        var tokenizer = BpeTrainer.Train(TrainingData.Texts(pairs, template), new BpeTrainerOptions { VocabSize = _o.VocabSize, Threads = _o.Threads }, _ct);
+        Say($"trained a BPE tokenizer of {tokenizer.VocabSize} tokens on the training texts in {clock.Elapsed.TotalSeconds:F1} s");
+        return tokenizer;
+    }
+
+    GptRewardModel CreateModel()
+    {
+        var pooling = _o.Pooling == RewardPooling.MeanResponse ? Models.RewardPooling.MeanResponse : Models.RewardPooling.LastToken;
+        if (_o.Init is null)
+        {
+            var model = new GptRewardModel(_trainer.ConfigFor(_tokenizer), pooling);
+            model.Initialize(new Rng(_o.Seed));
+            return model;
+        }
+        var (loaded, report) = RewardModelFolder.InitializeFrom(_o.Init, _o.Seed, pooling);
+        Say($"init from {_o.Init}: {report.Loaded.Count} tensors loaded, missing (initialised) [{string.Join(", ", report.Missing)}], {report.Unexpected.Count} unused");
+        if (loaded.Config.VocabSize < _tokenizer.VocabSize)
+            throw new ArgumentException($"training option 'init': {_o.Init} has vocab_size {loaded.Config.VocabSize} but the tokenizer has {_tokenizer.VocabSize} tokens; use the checkpoint's own tokenizer.");
+        if (loaded.Config.Positions < _o.MaxLength)
+            throw new ArgumentException($"training option 'max_length': {_o.MaxLength} exceeds n_positions = {loaded.Config.Positions} of {_o.Init}; lower max_length.");
+        if (_o.Dropout != 0 || (loaded.Config.EmbeddingDropout == 0 && loaded.Config.ResidualDropout == 0 && loaded.Config.AttentionDropout == 0))
+            return loaded;
+        var copy = new GptRewardModel(loaded.Config.WithoutDropout(), pooling);
+        loaded.Parameters.Values.CopyTo(copy.Parameters.Values);
+        return copy;
+    }
+
+    /// <summary>A fresh state, or the checkpoint's: parameters, optimiser moments, dropout RNG, best parameters.</summary>
+    TrainingState Restore()
+    {
+        if (_resumed is null) return new TrainingState { TrainDataSha256 = _train.Sha256, OptionsYaml = _o.ToYaml() };
+        var parameters = _model.Parameters;
+        if (_resumed.Parameters.Length != parameters.Count)
+            throw new InvalidDataException($"{_checkpointDirectory}: the checkpoint has {_resumed.Parameters.Length} parameters but this model has {parameters.Count}; resume with the options of the original run.");
+        _resumed.Parameters.CopyTo(parameters.Values);
+        _optimizer.LoadState(_resumed.Optimizer);
+        _dropoutRng.SetState(_resumed.State.DropoutRng);
+        _best = _resumed.Best;
+        _lastCheckpoint = _checkpointDirectory;
+        _lastCheckpointStep = _resumed.State.Step;
+        Say($"resumed from {_checkpointDirectory} at step {_resumed.State.Step}");
+        return _resumed.State;
+    }
+
+    BatchPlan PlanFor(int epoch) => Text.LengthBuckets.Plan(_pairLengths, new BatchingOptions
+    {
+        BatchSize = _o.BatchSize, BucketBatches = BucketBatches, Shuffle = true, Seed = unchecked((int)(_o.Seed * 1_000_003UL) + epoch),
+    });
+
+    LearningRateSchedule Schedule(long warmup) => _o.Schedule switch
+    {
+        "linear" => LearningRateSchedule.LinearWithWarmup(_o.LearningRate, warmup, _totalSteps),
+        "constant" => LearningRateSchedule.Constant(_o.LearningRate),
+        _ => LearningRateSchedule.CosineWithWarmup(_o.LearningRate, warmup, _totalSteps),
+    };
+
+    // ---- checkpoints ---------------------------------------------------------------------------------------------
+
+    void Checkpoint()
+    {
+        Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at step {_state.Step}");
+        _state.DropoutRng = _dropoutRng.GetState();
+        var contents = new TrainingCheckpoint.Contents(_state, _model.Parameters.Values.ToArray(), _optimizer.SaveState(), _best);
+        TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);
+        _lastCheckpoint = _checkpointDirectory;
+        _lastCheckpointStep = _state.Step;
+    }
+
+    TrainingDivergedException Diverged(Divergence d) => new(
+        $"step {d.Step}: the {d.Quantity} is {d.Value}; training stopped before applying the update. "
+        + (_lastCheckpoint is null ? "No checkpoint was written yet. " : $"The last good checkpoint is {_lastCheckpoint} (step {_lastCheckpointStep}); continue from it with --resume. ")
+        + "Lower learning_rate, keep max_grad_norm on, or check the data.",
+        d.Step, _lastCheckpoint);
+
+    // ---- forward, loss and scoring ----------------------------------------------------------------------------------
+
+    /// <summary>The rewards of a batch of pairs as 2B rows (chosen rows [0, B), rejected rows [B, 2B)), in training mode.</summary>
+    (Tensor Chosen, Tensor Rejected, TokenBatch Batch) Forward(Tape tape, IReadOnlyList<EncodedPair> batch)
+    {
+        int n = batch.Count;
+        var rows = new int[2 * n][];
+        var starts = new int[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            rows[i] = batch[i].Chosen.Ids; starts[i] = batch[i].Chosen.ResponseStart;            // rows [0, B): chosen
+            rows[n + i] = batch[i].Rejected.Ids; starts[n + i] = batch[i].Rejected.ResponseStart; // rows [B, 2B): rejected
+        }
+        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, _tokenizer.PadId), starts);
+        var rewards = _model.Forward(tape, tokens, training: true, _dropoutRng);                  // (2B)
+        var halves = tape.Split(rewards, [n, n], 0);                                              // (B), (B)
+        return (halves[0], halves[1], tokens);
+    }
+
+    Tensor Loss(Tape tape, Tensor chosen, Tensor rejected, IReadOnlyList<EncodedPair> batch, bool withL2)
+    {
+        Tensor Column(Func<EncodedPair, float> field)
+        {
+            var t = tape.Empty([batch.Count]);
+            for (int i = 0; i < batch.Count; i++) t.Data[i] = field(batch[i]);
+            return t;
+        }
+        var loss = _o.Loss switch
+        {
+            RewardLossKind.Contrastive => Contrastive.Loss(tape, chosen, rejected, (float)_o.Temperature),
+            RewardLossKind.Hinge => Hinge.Loss(tape, chosen, rejected, (float)_o.HingeMargin),
+            RewardLossKind.Focal => Focal.Loss(tape, chosen, rejected, (float)_o.FocalGamma),
+            _ => BradleyTerry.Loss(tape, chosen, rejected,
+                margin: _o.UseMargin ? Column(p => p.Margin) : null,
+                labelSmoothing: (float)_o.LabelSmoothing,
+                weights: _o.UseWeights ? Column(p => p.Weight) : null,
+                centerRewardsCoefficient: (float)_o.CenterRewardsCoefficient),
+        };
+        if (withL2 && _o.L2 > 0)
+            loss = tape.Add(loss, Regression.L2Penalty(tape, _model.Parameters.Entries.Select(e => e.Tensor), (float)_o.L2));
+        return loss;
+    }
+
+    /// <summary>Loss (without L2), accuracy, margin and mean/min/max reward on <paramref name="pairs"/>, in inference mode.</summary>
+    Dictionary<string, double> Evaluate(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
+    {
+        var (chosen, rejected) = ScorePairs(pairs, ct);
+        var c = _evalTape.Empty([pairs.Count]); chosen.CopyTo(c.Data);
+        var r = _evalTape.Empty([pairs.Count]); rejected.CopyTo(r.Data);
+        double loss = Loss(_evalTape, c, r, pairs, withL2: false).ToScalar();
+        _evalTape.Reset();
+        var m = PreferenceMetrics.Compute(chosen, rejected);
+        return new Dictionary<string, double>
+        {
+            ["step"] = _state.Step,
+            ["eval_loss"] = loss,
+            ["eval_accuracy"] = m.Accuracy,
+            ["eval_margin"] = m.Margin,
+            ["eval_mean_reward"] = m.MeanReward,
+            ["eval_min_reward"] = Math.Min(chosen.Min(), rejected.Min()),
+            ["eval_max_reward"] = Math.Max(chosen.Max(), rejected.Max()),
+        };
+    }
+
+    /// <summary>
+    /// The rewards of every pair's chosen and rejected sequence, through the inference scorer: sequences sorted by length
+    /// into batches (<see cref="Inference.LengthBuckets"/>), each scored by <see cref="GptRewardScorer"/> in inference mode.
+    /// The engine's forward pass gives a row the same reward whatever else is in its batch, so this is the reward of
+    /// each sequence alone.
+    /// </summary>
+    (float[] Chosen, float[] Rejected) ScorePairs(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
+    {
+        int n = pairs.Count;
+        var sequences = new int[2 * n][];
+        var starts = new int[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            sequences[i] = pairs[i].Chosen.Ids; starts[i] = pairs[i].Chosen.ResponseStart;
+            sequences[n + i] = pairs[i].Rejected.Ids; starts[n + i] = pairs[i].Rejected.ResponseStart;
+        }
+        var rewards = new float[2 * n];
+        Inference.LengthBuckets.Score(sequences, rewards, _scorer.MaxBatch, (indices, slots) =>
+        {
+            var batch = new int[indices.Length][];
+            var batchStarts = new int[indices.Length];
+            for (int k = 0; k < indices.Length; k++) { batch[k] = sequences[indices[k]]; batchStarts[k] = starts[indices[k]]; }
+            _scorer.ScoreTokens(batch, batchStarts, slots, ct);
+        }, ct);
+        return (rewards[..n], rewards[n..]);
+    }
+
+    // ---- progress ------------------------------------------------------------------------------------------------
+
+    void Say(string message) => _trainer.Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
+
+    void Report(TrainingStage stage, long step, long total, double loss, double lr, string? message = null) =>
+        _trainer.Progress?.Report(new TrainingProgress(stage, step, total, loss, lr, message));
+}
