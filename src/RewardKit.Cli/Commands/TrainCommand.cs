@@ -127,11 +127,6 @@ public static class TrainCommand
 
     static void PrintSummary(TrainingResult result)
     {
-        if (result.Cancelled && !result.CheckpointWritten)
-        {
-            Console.WriteLine("stopped during the SFT warm start, before the first checkpoint; nothing to resume: run the same command again without --resume.");
-            return;
-        }
         if (result.Cancelled)
         {
             Console.WriteLine($"stopped at step {result.Steps}; checkpoint saved in {result.CheckpointDirectory}. Continue with the same command and --resume.");

@@ -59,6 +59,9 @@ public sealed class RewardTrainer
     /// Trains on <paramref name="trainPath"/>, evaluating on <paramref name="evalPath"/> (optional), writing
     /// <c>OUT/model</c>, <c>OUT/checkpoint</c> and <c>OUT/metrics.jsonl</c>. On cancellation a checkpoint is saved and the
     /// result says <see cref="TrainingResult.Cancelled"/>. A NaN/Inf loss throws <see cref="TrainingDivergedException"/>.
+    /// With <see cref="RewardTrainingOptions.Resume"/> the run continues from the checkpoint (or starts from the beginning
+    /// when there is none yet) and ends bit-identical to an uninterrupted run, however the previous one stopped (even
+    /// killed mid-write: temporary folders it left are repaired or removed first).
     /// </summary>
     public TrainingResult Train(string trainPath, string? evalPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
@@ -78,8 +81,7 @@ public sealed class RewardTrainer
         foreach (var path in trainPaths) ArgumentException.ThrowIfNullOrEmpty(path, nameof(trainPaths));
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         using var run = new TrainingRun(this, trainPaths, evalPath, outputDirectory, cancellationToken);
-        if (!run.WarmStart()) return run.Result(modelDirectory: null, cancelled: true) with { CheckpointWritten = false };
-        if (!run.TrainRewardModel()) return run.Result(modelDirectory: null, cancelled: true);
+        if (!run.WarmStart() || !run.TrainRewardModel()) return run.Result(modelDirectory: null, cancelled: true);
         return run.SaveModel();
     }
 

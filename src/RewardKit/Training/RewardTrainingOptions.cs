@@ -174,10 +174,12 @@ public sealed record RewardTrainingOptions
     /// <summary>Stop after this many evaluations without improvement (0 = never). Default 0.</summary>
     public int Patience { get; init; }
 
-    /// <summary>Write a resumable checkpoint every N steps (0 = only at evaluations and the end). Default 0.</summary>
+    /// <summary>Write a resumable checkpoint every N steps (0 = only at evaluations and the end). The SFT warm start checkpoints
+    /// every N of its steps, or every <see cref="EvalEvery"/> when N is 0, and at its end. Default 0.</summary>
     public int CheckpointEvery { get; init; }
 
-    /// <summary>Continue from the checkpoint in the output folder. Default false.</summary>
+    /// <summary>Continue from the checkpoint in the output folder, bit-identically, however the run stopped; with no checkpoint
+    /// yet the run starts from the beginning (so the same command line can simply be repeated). Default false.</summary>
     public bool Resume { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field and the fix.</summary>

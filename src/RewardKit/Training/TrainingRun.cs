@@ -44,6 +44,7 @@ internal sealed class TrainingRun : IDisposable
     readonly MetricsLog _metrics;
     readonly List<double> _losses = [];
     BatchPlan _plan;
+    SftWarmStart? _warmStart;
     float[]? _best;
     Dictionary<string, double> _lastTrain = [], _bestEval = [];
     string? _lastCheckpoint;
@@ -61,7 +62,7 @@ internal sealed class TrainingRun : IDisposable
         Directory.CreateDirectory(outputDirectory);
         _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
         _modelDirectory = Path.Combine(outputDirectory, "model");
-        if (_o.Resume) _resumed = TrainingCheckpoint.Load(_checkpointDirectory);
+        _resumed = OpenCheckpoint();
         (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
         _model = CreateModel();
         Say($"model {_model.Config} ({_model.ParameterCount:N0} parameters), {_o.Loss} loss");
@@ -81,24 +82,39 @@ internal sealed class TrainingRun : IDisposable
         int scoringBatch = 2 * Math.Max(_o.BatchSize, 16);
         _scorer = new GptRewardScorer(_model, new RewardModelMetadata { Name = "training", Template = _templateName, MaxLength = _o.MaxLength },
             (_, _) => throw new InvalidOperationException("the trainer scores encoded pairs"), _pool, scoringBatch);
-        _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName),
-            _resumed is null ? null : row => row.TryGetValue("step", out var s) && s <= _state.Step, trainer.Metrics);
+        _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), _resumed is null ? null : KeepRow, trainer.Metrics);
     }
 
-    /// <summary>The SFT warm start (from scratch only; a resumed run has it in its checkpoint). False when cancelled (nothing saved).</summary>
+    /// <summary>
+    /// The SFT warm start, or the rest of it when the checkpoint was taken during it; nothing when the checkpoint was taken
+    /// after it. Checkpoints every <see cref="RewardTrainingOptions.CheckpointEvery"/> SFT steps (or every
+    /// <see cref="RewardTrainingOptions.EvalEvery"/> when that is 0) and at its end. False when cancelled (after a checkpoint).
+    /// </summary>
     public bool WarmStart()
     {
-        long steps = _resumed is null ? _o.SftStepsFor(_totalSteps) : 0;
-        if (steps == 0) return true;
-        var warmStart = new SftWarmStart(_o, _model, _train.Pairs, Math.Max(0, _tokenizer.PadId), _tape, _pool, _dropoutRng, steps, new WarmStartState());
-        Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}");
-        while (!warmStart.Done)
+        long steps = _o.SftStepsFor(_totalSteps);
+        if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
+        var position = _resumed?.State.WarmStart ?? new WarmStartState();
+        _warmStart = new SftWarmStart(_o, _model, _train.Pairs, Math.Max(0, _tokenizer.PadId), _tape, _pool, _dropoutRng, steps, position);
+        if (_resumed is not null) _warmStart.Optimizer.LoadState(_resumed.Optimizer);
+        _state.WarmStart = position;
+        Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}"
+            + (position.Step > 0 ? $"; continuing after step {position.Step}" : ""));
+        long every = _o.CheckpointEvery > 0 ? _o.CheckpointEvery : _o.EvalEvery;
+        while (!_warmStart.Done)
         {
-            if (_ct.IsCancellationRequested) return false;
-            var (row, result) = warmStart.Next();
+            if (_ct.IsCancellationRequested)
+            {
+                Checkpoint();
+                return false;
+            }
+            var (row, result) = _warmStart.Next();
             _metrics.Write(row);
-            Report(TrainingStage.WarmStart, warmStart.Position.Step, steps, result.Loss, result.LearningRate);
+            Report(TrainingStage.WarmStart, position.Step, steps, result.Loss, result.LearningRate);
+            if (every > 0 && position.Step % every == 0 && !_warmStart.Done) Checkpoint();
         }
+        _state.WarmStart = null;
+        _warmStart = null;
         Checkpoint();   // step 0, after the warm start: --resume from here does not repeat it
         return true;
     }
@@ -318,6 +334,37 @@ internal sealed class TrainingRun : IDisposable
         return copy;
     }
 
+    /// <summary>Repairs what a killed run left in the output folder, then loads the checkpoint when resuming (null: start fresh).</summary>
+    TrainingCheckpoint.Contents? OpenCheckpoint()
+    {
+        foreach (var line in TrainingCheckpoint.Tidy(_outputDirectory, _checkpointDirectory)) Say(line);
+        if (!_o.Resume) return null;
+        var contents = TrainingCheckpoint.LoadIfPresent(_checkpointDirectory);
+        if (contents is null) Say($"resume: no checkpoint in {_checkpointDirectory} yet, so the run starts from the beginning");
+        return contents;
+    }
+
+    /// <summary>
+    /// Whether a resumed run keeps a row of the metrics log: those written up to its checkpoint (during the warm start, the
+    /// SFT rows up to its step). The last training row and the evaluation row of the kept model are restored from them,
+    /// as are the losses.
+    /// </summary>
+    bool KeepRow(IReadOnlyDictionary<string, double> row)
+    {
+        if (!row.TryGetValue("step", out var step)) return false;
+        bool keep = _state.WarmStart is { } sft
+            ? step == 0 && row.TryGetValue("sft_step", out var sftStep) && sftStep <= sft.Step
+            : step <= _state.Step;
+        if (!keep) return false;
+        if (row.ContainsKey("loss"))
+        {
+            _lastTrain = new Dictionary<string, double>(row);
+            _losses.Add(row["loss"]);
+        }
+        if (row.ContainsKey("eval_loss") && _state.BestMetric is not null && step == _state.BestStep) _bestEval = new Dictionary<string, double>(row);
+        return true;
+    }
+
     /// <summary>A fresh state, or the checkpoint's: parameters, optimiser moments, dropout RNG, best parameters.</summary>
     TrainingState Restore()
     {
@@ -326,12 +373,13 @@ internal sealed class TrainingRun : IDisposable
         if (_resumed.Parameters.Length != parameters.Count)
             throw new InvalidDataException($"{_checkpointDirectory}: the checkpoint has {_resumed.Parameters.Length} parameters but this model has {parameters.Count}; resume with the options of the original run.");
         _resumed.Parameters.CopyTo(parameters.Values);
-        _optimizer.LoadState(_resumed.Optimizer);
+        if (_resumed.State.WarmStart is null) _optimizer.LoadState(_resumed.Optimizer);   // else it is the warm start's (see WarmStart)
         _dropoutRng.SetState(_resumed.State.DropoutRng);
         _best = _resumed.Best;
         _lastCheckpoint = _checkpointDirectory;
         _lastCheckpointStep = _resumed.State.Step;
-        Say($"resumed from {_checkpointDirectory} at step {_resumed.State.Step}");
+        Say($"resumed from {_checkpointDirectory} at step {_resumed.State.Step}"
+            + (_resumed.State.WarmStart is { } sft ? $" (SFT warm-start step {sft.Step})" : ""));
         return _resumed.State;
     }
 
@@ -349,11 +397,14 @@ internal sealed class TrainingRun : IDisposable
 
     // ---- checkpoints ---------------------------------------------------------------------------------------------
 
+    /// <summary>Saves the run (during the warm start, with the warm start's position and optimiser) atomically to <c>OUT/checkpoint</c>.</summary>
     void Checkpoint()
     {
-        Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at step {_state.Step}");
+        string what = _state.WarmStart is { } sft ? $"SFT warm-start step {sft.Step}" : $"step {_state.Step}";
+        Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at {what}");
         _state.DropoutRng = _dropoutRng.GetState();
-        var contents = new TrainingCheckpoint.Contents(_state, _model.Parameters.Values.ToArray(), _optimizer.SaveState(), _best);
+        var optimizer = (_warmStart?.Optimizer ?? _optimizer).SaveState();
+        var contents = new TrainingCheckpoint.Contents(_state, _model.Parameters.Values.ToArray(), optimizer, _best);
         TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);
         _lastCheckpoint = _checkpointDirectory;
         _lastCheckpointStep = _state.Step;
