@@ -1,5 +1,3 @@
-using RewardKit.Inference.Registry;
-using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.Inference;
 using RewardKit.Inference.Quantization;
@@ -31,33 +29,8 @@ public static class RewardModelFolder
         IEnumerable<string>? tokenizerFiles = null, Action<string>? writeExtra = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var full = Path.GetFullPath(directory);
-        var temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(temp);
-        try
-        {
-            File.WriteAllText(Path.Combine(temp, GptConfig.FileName), model.Config.ToJson());
-            var weights = Path.Combine(temp, WeightsFileName);
-            SafetensorsFile.Write(weights, model.Parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
-            foreach (var file in tokenizerFiles ?? [])
-            {
-                if (!File.Exists(file)) throw new FileNotFoundException($"RewardModelFolder.Save: tokenizer file '{file}' does not exist.", file);
-                File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
-            }
-            writeExtra?.Invoke(temp);
-            var meta = metadata ?? new RewardModelMetadata { Name = Path.GetFileName(full) };
-            using (var stream = File.OpenRead(weights)) meta.Version = Convert.ToHexStringLower(SHA256.HashData(stream));
-            meta.Extra ??= [];
-            meta.Extra["pooling"] = JsonSerializer.SerializeToElement(model.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response");
-            meta.Save(temp);
-            AtomicFile.ReplaceDirectory(temp, full);
-            return meta;
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        return ModelFolderFiles.Write(directory, model.Config.ToJson(), model.Parameters, metadata, tokenizerFiles, writeExtra, meta =>
+            meta.Extra!["pooling"] = JsonSerializer.SerializeToElement(model.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response"));
     }
 
     /// <summary>
@@ -66,6 +39,8 @@ public static class RewardModelFolder
     /// </summary>
     public static (GptRewardModel Model, RewardModelMetadata Metadata) Load(string directory)
     {
+        if (GptConfig.ReadArchitecture(directory) == GptConfig.LanguageModel)
+            throw new InvalidDataException($"{directory}: this folder holds a policy ({GptConfig.LanguageModel}), not a reward model; pass a folder made by `rewardkit train` (a policy generates text: `rewardkit generate --policy {directory}`).");
         var config = GptConfig.Load(directory);
         var metadata = RewardModelMetadata.Load(directory);
         var pooling = metadata.Extra is { } extra && extra.TryGetValue("pooling", out var p) && p.GetString() == "mean_response"
@@ -96,27 +71,12 @@ public static class RewardModelFolder
     public static CheckpointLoadReport LoadWeights(GptRewardModel model, string path, Rng rng)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no weights file.", path);
-        var tensors = SafetensorsFile.Read(path);
-        var loaded = new List<string>();
-        var unexpected = new List<string>();
-        foreach (var (name, (shape, values)) in tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
-        {
-            var target = ToModelName(name);
-            var parameter = target is null ? null : model.Parameters.TryGet(target);
-            if (parameter is null) { unexpected.Add(name); continue; }
-            if (!Shapes.Equal(shape, parameter.Shape))
-                throw new InvalidDataException($"{path}: tensor '{name}' has shape {Shapes.Format(shape)} but the model's '{target}' is {Shapes.Format(parameter.Shape)}; the checkpoint does not match config.json.");
-            values.CopyTo(parameter.Data);
-            loaded.Add(target!);
-        }
+        var (loaded, unexpected) = ModelFolderFiles.CopyWeights(model.Parameters, path, SafetensorsFile.Read(path), ToModelName);
         var missing = model.Parameters.Entries.Select(e => e.Name).Except(loaded, StringComparer.Ordinal).ToList();
         foreach (var name in missing) model.InitializeParameter(name, rng);
         return new CheckpointLoadReport(loaded, missing, unexpected);
     }
 
-    /// <summary>Maps a checkpoint name to the model's: GPT2Model names gain <c>transformer.</c>; others are kept.</summary>
-    static string? ToModelName(string name) =>
-        name.StartsWith(GptRewardModel.BackbonePrefix, StringComparison.Ordinal) || name == GptRewardModel.ScoreWeightName ? name
-        : name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal) || name.StartsWith("h.", StringComparison.Ordinal) || name.StartsWith("ln_f.", StringComparison.Ordinal)
-            ? GptRewardModel.BackbonePrefix + name : null;
+    /// <summary>Maps a checkpoint name to the model's: GPT2Model names gain <c>transformer.</c>; the score is kept; others are null.</summary>
+    static string? ToModelName(string name) => name == GptRewardModel.ScoreWeightName ? name : GptTransformer.BodyName(name);
 }
