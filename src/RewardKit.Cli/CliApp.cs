@@ -36,6 +36,7 @@ public static class CliApp
         yield return RankCommand.Create();
         yield return CompareCommand.Create();
         yield return BestOfNCommand.Create();
+        yield return JudgeCommand.Create();
         yield return QuantizeCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
