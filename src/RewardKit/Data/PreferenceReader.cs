@@ -90,10 +90,29 @@ public sealed class PreferenceReader
 
     IEnumerable<PreferenceRecord> ReadJsonl(CancellationToken ct)
     {
-        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var lines = new LineSplitter(stream, _options.MaxRecordBytes);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var warnings = new List<string>();
+        return ReadJsonlLines((fields, line) => Accept(fields, line, ids, warnings), ct);
+    }
+
+    /// <summary>
+    /// Reads a JSONL file with the reader's line checks (UTF-8, JSON, size, blank lines, CRLF, BOM) and turns each
+    /// object's fields into a <typeparamref name="T"/> with <paramref name="accept"/>. A bad line, or a
+    /// <see cref="RecordException"/> from <paramref name="accept"/>, stops the read with FILE:LINE or, with
+    /// <see cref="ReaderOptions.SkipInvalid"/>, is skipped and counted in <see cref="Report"/>. For readers of other
+    /// record shapes (generations) that need this file handling; <see cref="Accept"/> parses a preference record.
+    /// </summary>
+    internal IEnumerable<T> ReadJsonlObjects<T>(Func<List<KeyValuePair<string, JsonElement>>, long, T> accept, CancellationToken ct = default)
+    {
+        if (!File.Exists(_path)) throw new FileNotFoundException($"{_path}: file not found; check the path", _path);
+        Report.Container = FileContainer.Jsonl;
+        return ReadJsonlLines(accept, ct);
+    }
+
+    IEnumerable<T> ReadJsonlLines<T>(Func<List<KeyValuePair<string, JsonElement>>, long, T> accept, CancellationToken ct)
+    {
+        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var lines = new LineSplitter(stream, _options.MaxRecordBytes);
         long lineNumber = 0;
         while (lines.Next())
         {
@@ -107,13 +126,13 @@ public sealed class PreferenceReader
                 Report.BlankLines++;
                 continue;
             }
-            PreferenceRecord? record;
+            T record;
             try
             {
                 if (lines.TooLong)
                     throw new RecordException(null, $"record is longer than {_options.MaxRecordBytes} bytes (ReaderOptions.MaxRecordBytes); raise the limit or shorten the record");
                 var fields = ParseJsonLine(lines.Buffer.AsSpan(0, lines.Length));
-                record = Accept(fields, lineNumber, ids, warnings);
+                record = accept(fields, lineNumber);
             }
             catch (RecordException e)
             {
@@ -208,7 +227,8 @@ public sealed class PreferenceReader
         return new InvalidDataException($"{_path}:{line}: line is not valid UTF-8; re-encode the file as UTF-8 (a CSV cannot be resynchronised after bad bytes, so --skip-invalid cannot skip it)");
     }
 
-    PreferenceRecord Accept(List<KeyValuePair<string, JsonElement>> fields, long line, HashSet<string> ids, List<string> warnings)
+    /// <summary>Parses the fields of one record as a preference record of the file's format (the first record's, or <see cref="ReaderOptions.Format"/>).</summary>
+    internal PreferenceRecord Accept(List<KeyValuePair<string, JsonElement>> fields, long line, HashSet<string> ids, List<string> warnings)
     {
         var format = Report.Format == RecordFormat.Auto ? RecordParser.Detect(fields) : Report.Format;
         warnings.Clear();

@@ -228,7 +228,7 @@ internal static class RecordParser
         if (string.IsNullOrWhiteSpace(text)) warnings.Add($"field '{field}' is an empty response (accepted: models can answer with nothing, but check the source)");
     }
 
-    static (string? Text, List<ChatMessage>? Messages) TextOrMessages(Dictionary<string, JsonElement> map, string field, bool required)
+    internal static (string? Text, List<ChatMessage>? Messages) TextOrMessages(Dictionary<string, JsonElement> map, string field, bool required)
     {
         if (!map.TryGetValue(field, out var e) || e.ValueKind == JsonValueKind.Null)
         {
@@ -263,7 +263,7 @@ internal static class RecordParser
         throw new RecordException(field, $"field '{field}' is {Describe(e)}, expected a string");
     }
 
-    static string RequiredString(Dictionary<string, JsonElement> map, string field)
+    internal static string RequiredString(Dictionary<string, JsonElement> map, string field)
     {
         if (!map.TryGetValue(field, out var e) || e.ValueKind == JsonValueKind.Null)
             throw new RecordException(field, $"field '{field}' is missing");
