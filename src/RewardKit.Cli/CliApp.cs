@@ -37,6 +37,7 @@ public static class CliApp
         yield return CompareCommand.Create();
         yield return BestOfNCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return ExportCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
         yield return BenchCommand.Create();
