@@ -39,6 +39,7 @@ public static class CliApp
         yield return GenerateCommand.Create();
         yield return JudgeCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return ExportCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
         yield return BenchCommand.Create();

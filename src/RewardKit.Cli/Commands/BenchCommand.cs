@@ -12,6 +12,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchTokenizerCommand.Create());
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
+        command.Subcommands.Add(BenchInferOnnxCommand.Create());
         command.Subcommands.Add(BenchServeCommand.Create());
         command.Subcommands.Add(BenchJudgeCommand.Create());
         return command;
