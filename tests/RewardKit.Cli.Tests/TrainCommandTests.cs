@@ -4,7 +4,8 @@ using System.Text.Json;
 
 namespace RewardKit.Cli.Tests;
 
-/// <summary><c>rewardkit train</c> as a real child process, killed with SIGKILL and started again with <c>--resume</c>.</summary>
+/// <summary><c>rewardkit train</c>: its flags, and a real child process killed with SIGKILL and started again with <c>--resume</c>.</summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class TrainCommandTests(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("rk-cli-train-").FullName;
@@ -15,6 +16,39 @@ public sealed class TrainCommandTests(Xunit.Abstractions.ITestOutputHelper log) 
     }
 
     string P(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void Every_training_option_has_a_flag_with_its_help_and_the_old_flag_names_still_work()
+    {
+        var command = Commands.TrainCommand.Create();
+        var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+        foreach (var d in Training.RewardTrainingOptions.Descriptors)
+        {
+            Assert.Contains(d.Flags[0], names);
+            Assert.Equal(d.FullHelp, command.Options.Single(o => o.Name == d.Flags[0]).Description);
+        }
+        string[] before = ["--data", "--eval-data", "--out", "--config", "--preset", "--init", "--tokenizer", "--loss", "--max-steps", "--epochs",
+            "--batch-size", "--lr", "--sft-steps", "--max-length", "--threads", "--seed", "--resume", "--skip-invalid"];
+        Assert.All(before, flag => Assert.Contains(flag, names));
+    }
+
+    [Theory]
+    [InlineData("--loss", "hinj", "--loss: training option 'loss': 'hinj' is not one of bradley-terry, contrastive, hinge, focal.")]
+    [InlineData("--schedule", "cosin", "'cosin' is not one of cosine, linear, constant.")]
+    [InlineData("--lr", "fast", "--lr: training option 'learning_rate': 'fast' is not a number")]
+    public void A_bad_flag_value_is_a_user_error_naming_the_flag_and_what_it_accepts(string flag, string value, string message)
+    {
+        WritePairs(P("train.jsonl"), 4, seed: 1);
+        var oldErr = Console.Error;
+        using var e = new StringWriter();
+        Console.SetError(e);
+        try
+        {
+            Assert.Equal(CliApp.UserError, CliApp.Run(["train", "--data", P("train.jsonl"), "--out", P("out"), flag, value]));
+        }
+        finally { Console.SetError(oldErr); }
+        Assert.Contains(message, e.ToString());
+    }
 
     [Fact]
     public void Killing_train_at_random_moments_and_repeating_the_command_with_resume_gives_the_uninterrupted_runs_weights()

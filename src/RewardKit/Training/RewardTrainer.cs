@@ -97,8 +97,8 @@ public sealed class RewardTrainer
     {
         var o = Options;
         int? eos = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : null;
-        var config = GptConfig.Preset(o.Preset, tokenizer.VocabSize, eos);
-        if (o.Preset == "base" && tokenizer.VocabSize != config.VocabSize) config = config with { VocabSize = tokenizer.VocabSize, EosTokenId = eos };
+        var config = GptConfig.Preset(OptionNames.Name(o.Preset), tokenizer.VocabSize, eos);
+        if (o.Preset == ModelPreset.Base && tokenizer.VocabSize != config.VocabSize) config = config with { VocabSize = tokenizer.VocabSize, EosTokenId = eos };
         config = config with
         {
             Positions = Math.Max(config.Positions, o.MaxLength),

@@ -75,7 +75,7 @@ internal sealed class TrainingRun : IDisposable
         _totalSteps = _o.MaxSteps > 0 ? _o.MaxSteps : (long)Math.Ceiling(_o.Epochs * (double)_plan.Batches.Count / _o.GradientAccumulationSteps);
         long warmup = (long)Math.Ceiling(_o.WarmupRatio * _totalSteps);
         Say($"{_train.Pairs.Count} pairs, {_plan.Batches.Count} batches of {_o.BatchSize} pairs per epoch ({_plan.PaddingFraction:P1} padding), "
-            + $"{_totalSteps} steps, warm-up {warmup}, {_o.Schedule} decay");
+            + $"{_totalSteps} steps, warm-up {warmup}, {OptionNames.Name(_o.Schedule)} decay");
         _tape = new Tape(_pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
         _evalTape = new Tape(_pool) { RecordsGradients = false };
         _step = new TrainingStep(_model.Parameters, _optimizer, _tape, Schedule(warmup), _o.MaxGradNorm, _pool) { OnDiverged = Diverged };
@@ -188,7 +188,13 @@ internal sealed class TrainingRun : IDisposable
         // Not cancellable: a Ctrl+C during evaluation lets it finish, then the next step boundary saves the checkpoint.
         var row = Evaluate(eval.Pairs, CancellationToken.None);
         _metrics.Write(row);
-        double score = _o.BestMetric == "loss" ? -row["eval_loss"] : row["eval_accuracy"];
+        double score = _o.BestMetric switch
+        {
+            BestModelMetric.Loss => -row["eval_loss"],
+            BestModelMetric.Accuracy => row["eval_accuracy"],
+            _ => throw new ArgumentOutOfRangeException(nameof(_o.BestMetric), _o.BestMetric, "not a metric."),
+        };
+        string metric = OptionNames.Name(_o.BestMetric);
         bool improved = _state.BestMetric is null || score > _state.BestMetric.Value;
         if (improved)
         {
@@ -202,11 +208,11 @@ internal sealed class TrainingRun : IDisposable
         double loss = _losses.LastOrDefault(double.NaN), lr = _optimizer.LearningRate;
         Report(TrainingStage.Evaluating, _state.Step, _totalSteps, loss, lr,
             $"step {_state.Step}: eval_loss {row["eval_loss"]:F4}, eval_accuracy {row["eval_accuracy"]:F4}, eval_margin {row["eval_margin"]:F3}"
-            + (improved ? " (best)" : $" (best {_o.BestMetric} at step {_state.BestStep})"));
+            + (improved ? " (best)" : $" (best {metric} at step {_state.BestStep})"));
         if (_o.Patience == 0 || _state.EvaluationsWithoutImprovement < _o.Patience) return false;
         _stoppedEarly = true;
         Report(TrainingStage.Evaluating, _state.Step, _totalSteps, loss, lr,
-            $"early stopping: no better {_o.BestMetric} in {_o.Patience} evaluations; keeping step {_state.BestStep}");
+            $"early stopping: no better {metric} in {_o.Patience} evaluations; keeping step {_state.BestStep}");
         return true;
     }
 
@@ -279,7 +285,7 @@ internal sealed class TrainingRun : IDisposable
         var templateName = TrainingData.ChooseTemplate(_o, trainPairs);
         var template = PromptTemplate.FromName(templateName);
         var tokenizer = LoadOrTrainTokenizer(trainPairs, template);
-        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = (OverflowPolicy)_o.OnOverflow }, template);
+        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy }, template);
         var train = TrainingData.Encode("train", trainFiles, encoder, _ct);
         EncodedSplit? eval = null;
         if (evalPath is not null)
@@ -314,7 +320,12 @@ internal sealed class TrainingRun : IDisposable
 
     GptRewardModel CreateModel()
     {
-        var pooling = _o.Pooling == RewardPooling.MeanResponse ? Models.RewardPooling.MeanResponse : Models.RewardPooling.LastToken;
+        var pooling = _o.Pooling switch
+        {
+            RewardPooling.LastToken => Models.RewardPooling.LastToken,
+            RewardPooling.MeanResponse => Models.RewardPooling.MeanResponse,
+            _ => throw new ArgumentOutOfRangeException(nameof(_o.Pooling), _o.Pooling, "not a pooling."),
+        };
         if (_o.Init is null)
         {
             var model = new GptRewardModel(_trainer.ConfigFor(_tokenizer), pooling);
@@ -390,9 +401,10 @@ internal sealed class TrainingRun : IDisposable
 
     LearningRateSchedule Schedule(long warmup) => _o.Schedule switch
     {
-        "linear" => LearningRateSchedule.LinearWithWarmup(_o.LearningRate, warmup, _totalSteps),
-        "constant" => LearningRateSchedule.Constant(_o.LearningRate),
-        _ => LearningRateSchedule.CosineWithWarmup(_o.LearningRate, warmup, _totalSteps),
+        LearningRateDecay.Cosine => LearningRateSchedule.CosineWithWarmup(_o.LearningRate, warmup, _totalSteps),
+        LearningRateDecay.Linear => LearningRateSchedule.LinearWithWarmup(_o.LearningRate, warmup, _totalSteps),
+        LearningRateDecay.Constant => LearningRateSchedule.Constant(_o.LearningRate),
+        _ => throw new ArgumentOutOfRangeException(nameof(_o.Schedule), _o.Schedule, "not a learning-rate decay."),
     };
 
     // ---- checkpoints ---------------------------------------------------------------------------------------------

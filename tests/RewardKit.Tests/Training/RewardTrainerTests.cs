@@ -96,7 +96,7 @@ public sealed class RewardTrainerTests : IDisposable
     {
         var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
-        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25, SftSteps = sftSteps };
+        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = LearningRateDecay.Cosine, WarmupRatio = 0.25, SftSteps = sftSteps };
 
         new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "straight"));
 

@@ -33,7 +33,7 @@ internal static class TrainingTestData
     public static RewardTrainingOptions Options(int maxSteps) => new()
     {
         VocabSize = 300, MaxLength = 48, BatchSize = 8, MaxSteps = maxSteps, LearningRate = 3e-3, WarmupRatio = 0,
-        Schedule = "constant", EvalEvery = 0, Threads = 2, Seed = 7, SftSteps = 0,
+        Schedule = LearningRateDecay.Constant, EvalEvery = 0, Threads = 2, Seed = 7, SftSteps = 0,
     };
 
     /// <summary>A one-block, 16-wide model.</summary>
