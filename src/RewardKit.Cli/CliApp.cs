@@ -39,6 +39,7 @@ public static class CliApp
         yield return QuantizeCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
+        yield return AnnotateCommand.Create();
         yield return BenchCommand.Create();
     }
 
