@@ -110,12 +110,13 @@ public static class TaskFile
         if (task.Mode == AnnotationMode.Pairwise)
         {
             if (gold.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: field 'gold' of a pairwise task is \"A\", \"B\" or \"tie\".");
-            answer = gold.GetString()!.ToLowerInvariant() switch
+            var text = gold.GetString()!;
+            answer = text.ToLowerInvariant() switch
             {
                 "a" => new AnnotationAnswer { Choice = PairChoice.A, Strength = 1 },
                 "b" => new AnnotationAnswer { Choice = PairChoice.B, Strength = 1 },
                 "tie" => new AnnotationAnswer { Choice = PairChoice.Tie },
-                var other => throw new InvalidDataException($"{where}: field 'gold' is '{other}'; use \"A\", \"B\" or \"tie\"."),
+                _ => throw new InvalidDataException($"{where}: field 'gold' is '{text}'; use \"A\", \"B\" or \"tie\"."),
             };
         }
         else
