@@ -170,9 +170,13 @@ public static partial class AnnotationEndpoints
         {
             return (null, Error(context, sessions, 413, $"the form is larger than {options.MaxFormBytes} bytes; shorten it."));
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.Ordinal))
         {
             return (null, Error(context, sessions, 413, $"the form has too many or too long fields ({e.Message})."));
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, Error(context, sessions, 400, $"the form could not be read ({e.Message}); submit plain text from the page."));
         }
         return sessions.CsrfProblem(context, form[AnnotationSessions.CsrfField]) is { } problem
             ? (null, Error(context, sessions, 403, problem))
