@@ -121,9 +121,14 @@ public static class AnnotateCommand
         using var model = ScoringCli.Load(directory);
         var scorer = new RewardScorer(model);
         int total = store.Tasks().Count;
-        var progress = new Progress<int>(n => Console.Error.Write($"\rscoring tasks: {n}/{total} "));
-        var info = ActiveLearning.ImportModel(store, scorer, directory, progress, ct);
+        var info = ActiveLearning.ImportModel(store, scorer, directory, new ScoringProgress(total), ct);
         Console.Error.WriteLine();
         Console.WriteLine($"{info.TasksScored} tasks scored by {info.Name} {info.Version}; the queue now serves the least certain first.");
+    }
+
+    /// <summary>Prints "scoring tasks: n/total" in place, on the scoring thread (so it never trails the summary line).</summary>
+    sealed class ScoringProgress(int total) : IProgress<int>
+    {
+        public void Report(int value) => Console.Error.Write($"\rscoring tasks: {value}/{total} ");
     }
 }

@@ -26,10 +26,11 @@ public static class AnnotationAssets
         .response.current { border-color: var(--accent); }
         fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 1rem 0; padding: .5rem 1rem; }
         .choices label { display: inline-flex; gap: .35rem; align-items: center; margin: .25rem 1.25rem .25rem 0; }
-        .reason label, .stack label { display: block; font-weight: 600; margin-top: .5rem; }
+        .reason label, .stack > label { display: block; font-weight: 600; margin-top: .5rem; }
+        .para { white-space: pre-wrap; overflow-wrap: anywhere; }
         textarea, input[type=text], input[type=password], select { font: inherit; padding: .4rem; border: 1px solid var(--muted); border-radius: 4px; }
         textarea { width: 100%; }
-        .stack input { width: min(36rem, 100%); }
+        .stack input[type=text], .stack input[type=password] { width: min(36rem, 100%); }
         button { font: inherit; padding: .45rem 1rem; border-radius: 4px; border: 1px solid var(--ink); background: #fff; color: var(--ink); cursor: pointer; }
         button.primary, .stack button { background: var(--accent); border-color: var(--accent); color: #fff; margin-top: .75rem; }
         kbd { font: .8em ui-monospace, monospace; border: 1px solid var(--muted); border-radius: 3px; padding: 0 .3em; background: #fff; color: var(--ink); }

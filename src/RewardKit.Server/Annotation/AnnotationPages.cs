@@ -29,6 +29,8 @@ public static class AnnotationPages
     /// <summary>HTML-escapes <paramref name="text"/> (&lt; &gt; &amp; " ').</summary>
     public static string H(string? text) => WebUtility.HtmlEncode(text ?? "");
 
+    static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
+
     static string Num(double value, string format = "0.000") => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>A whole page: header with navigation, the body in <c>main</c>.</summary>
@@ -92,7 +94,7 @@ public static class AnnotationPages
     /// <summary>The page shown when an annotator's queue is empty.</summary>
     public static string Done(PageContext page, int answered, string? savedTaskId) => Layout(page, "All done", $"""
         {Saved(savedTaskId)}
-        <p>There is nothing left for you to label right now: you have answered {answered} task{(answered == 1 ? "" : "s")}. Thank you!</p>
+        <p>There is nothing left for you to label right now: you have answered {Count(answered, "task")}. Thank you!</p>
         <p>New tasks may arrive later; <a href="/next">check your queue again</a>.</p>
         """);
 
@@ -193,7 +195,7 @@ public static class AnnotationPages
             _ => [("1…5", "rate the highlighted response and move on"), ("J / K or ↓ / ↑", "highlight the next / previous response")],
         };
         var items = string.Concat(own.Concat(CommonShortcuts).Select(s => $"<dt><kbd>{H(s.Item1)}</kbd></dt><dd>{H(s.Item2)}</dd>"));
-        return $"<aside class=\"shortcuts\" aria-labelledby=\"shortcuts-heading\"><h2 id=\"shortcuts-heading\">Keyboard shortcuts</h2><dl>{items}</dl></aside>";
+        return $"<section class=\"shortcuts\" aria-labelledby=\"shortcuts-heading\"><h2 id=\"shortcuts-heading\">Keyboard shortcuts</h2><dl>{items}</dl></section>";
     }
 
     /// <summary>An annotator's own answer to a task they already answered (read-only; the reason shown escaped).</summary>
@@ -217,7 +219,7 @@ public static class AnnotationPages
     {
         var paragraphs = string.IsNullOrWhiteSpace(guidelines)
             ? "<p>Judge which response serves the person who wrote the prompt best: correct, helpful, honest and harmless, in that order. Ignore length unless it helps or hurts the answer.</p>"
-            : string.Concat(guidelines.Replace("\r\n", "\n").Split("\n\n").Where(p => p.Trim().Length > 0).Select(p => $"<p class=\"text\">{H(p.Trim())}</p>"));
+            : string.Concat(guidelines.Replace("\r\n", "\n").Split("\n\n").Where(p => p.Trim().Length > 0).Select(p => $"<p class=\"para\">{H(p.Trim())}</p>"));
         var rubric = string.Concat(Rubric.Select(r => $"<tr><th scope=\"row\">{r.Value}</th><td>{H(r.Name)}</td><td>{H(r.Meaning)}</td></tr>"));
         return Layout(page, "Guidelines", $"""
             <section aria-labelledby="g-text"><h2 id="g-text">How to judge</h2>{paragraphs}</section>
@@ -240,8 +242,8 @@ public static class AnnotationPages
         body.Append($"""
             <section aria-labelledby="a-progress"><h2 id="a-progress">Progress</h2>
             <p><progress value="{Num(p.Fraction)}" max="1" aria-label="labels collected">{Num(100 * p.Fraction, "0")} %</progress> {Num(100 * p.Fraction, "0.0")} % of {p.Tasks} tasks × {p.AnnotatorsPerTask} annotators</p>
-            <ul><li>{p.TasksComplete} tasks complete (k = {p.AnnotatorsPerTask} labels), {p.TasksStarted} started, {p.Tasks - p.TasksStarted} not started</li>
-            <li>{p.GoldTasks} gold questions; {p.Labels} labels in all</li>
+            <ul><li>{Count(p.TasksComplete, "task")} complete (k = {p.AnnotatorsPerTask} labels), {p.TasksStarted} started, {p.Tasks - p.TasksStarted} not started</li>
+            <li>{Count(p.GoldTasks, "gold question")}; {Count(p.Labels, "label")} in all</li>
             <li>Queue order: {(report.Model is { } m ? $"least certain first by model <strong>{H(m.Name)}</strong> {H(m.Version)} ({m.TasksScored} tasks scored {m.ImportedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC)" : "file order (no model imported)")}</li></ul>
             </section>
             """);
