@@ -42,6 +42,7 @@ public static class CliApp
         yield return ExportCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
+        yield return AnnotateCommand.Create();
         yield return BenchCommand.Create();
     }
 
