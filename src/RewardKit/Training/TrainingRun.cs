@@ -93,6 +93,7 @@ internal sealed class TrainingRun : IDisposable
     public bool WarmStart()
     {
         long steps = _o.SftStepsFor(_totalSteps);
+        if (steps == 0) _state.WarmStart = null;
         if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
         var position = _resumed?.State.WarmStart ?? new WarmStartState();
         _warmStart = new SftWarmStart(_o, _model, _train.Pairs, Math.Max(0, _tokenizer.PadId), _tape, _pool, _dropoutRng, steps, position);

@@ -5,24 +5,8 @@ using RewardKit.Training;
 namespace RewardKit.Tests.Training;
 
 /// <summary>Preemption: a run stopped anywhere (cancelled, or killed leaving temporaries behind) resumes bit-identically.</summary>
-public sealed class TrainingRunTests : IDisposable
+public sealed class TrainingRunTests : TrainingFolderTest
 {
-    readonly List<string> _folders = [];
-
-    string NewFolder()
-    {
-        var dir = TrainingTestData.NewFolder();
-        _folders.Add(dir);
-        return dir;
-    }
-
-    /// <summary>Deletes the run folders of the test.</summary>
-    public void Dispose()
-    {
-        foreach (var dir in _folders)
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-    }
-
     static RewardTrainingOptions Options() =>
         TrainingTestData.Options(maxSteps: 6) with { SftSteps = 6, CheckpointEvery = 2, Dropout = 0.1f, GradientAccumulationSteps = 2 };
 

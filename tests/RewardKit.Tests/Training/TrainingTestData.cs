@@ -47,6 +47,28 @@ internal static class TrainingTestData
     }
 }
 
+/// <summary>Temporary run folders of a test class, deleted when the class's test ends.</summary>
+public abstract class TrainingFolderTest : IDisposable
+{
+    readonly List<string> _folders = [];
+
+    /// <summary>A new empty folder.</summary>
+    protected string NewFolder()
+    {
+        var dir = TrainingTestData.NewFolder();
+        _folders.Add(dir);
+        return dir;
+    }
+
+    /// <summary>Deletes the run folders of the test.</summary>
+    public void Dispose()
+    {
+        foreach (var dir in _folders)
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+}
+
 /// <summary>A theory that is skipped while the model's op bodies are not yet merged.</summary>
 public sealed class NeedsOpsTheoryAttribute : TheoryAttribute
 {
