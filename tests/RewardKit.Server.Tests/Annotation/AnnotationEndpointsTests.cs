@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Data.Sqlite;
 using RewardKit.Annotation;
 using static RewardKit.Testing.AnnotationTestData;
 
@@ -129,5 +130,25 @@ public class AnnotationEndpointsTests
         Assert.True(cookie.HttpOnly);
         Assert.Equal("text/javascript", (await client.Http.GetAsync("/assets/annotate.js")).Content.Headers.ContentType!.MediaType);
         Assert.Equal("ok", await client.Http.GetStringAsync("/healthz"));
+    }
+
+    [Fact]
+    public async Task An_internal_error_is_a_500_page_without_a_stack_trace()
+    {
+        await using var server = await AnnotationTestServer.StartAsync([Pair("p0")]);
+        using var client = await server.SignInAsync("ann1");
+        using (var broken = new SqliteConnection($"Data Source={server.Store.Path}"))
+        {
+            broken.Open();
+            using var drop = broken.CreateCommand();
+            drop.CommandText = "DROP TABLE task_scores;"; // the queue's query now fails inside the server
+            drop.ExecuteNonQuery();
+        }
+        var response = await client.Http.GetAsync("/next");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("an internal error; it was logged, please report it.", body);
+        Assert.DoesNotContain("Sqlite", body);
+        Assert.DoesNotContain("   at ", body);
     }
 }
