@@ -17,10 +17,11 @@ public static class ScoreCommand
         var data = new Option<string>("--data") { Description = "JSONL input: {prompt, response} or {prompt, chosen, rejected} per line (batch mode)." };
         var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per forward pass (default 16).", DefaultValueFactory = _ => 16 };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!);
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             if (parse.GetValue(data) is { } input)
             {
@@ -64,8 +65,15 @@ static class ScoringCli
 {
     public static Option<string> ModelOption() => new("--model") { Description = "The model folder (made by `rewardkit train`).", Required = true };
 
-    /// <summary>Opens a model folder through <see cref="ModelLoading.Load"/> (the single loader the CLI uses).</summary>
-    public static IRewardModel Load(string directory) => ModelLoading.Load(directory);
+    /// <summary>Opens a model folder through <see cref="ModelLoading.Load(string, bool)"/> (the single loader the CLI uses).</summary>
+    public static IRewardModel Load(string directory, bool skipVersionCheck = false) => ModelLoading.Load(directory, verifyVersion: !skipVersionCheck);
+
+    /// <summary>The <c>--skip-version-check</c> flag of every verb that loads a model.</summary>
+    public static Option<bool> SkipVersionCheckOption() => new("--skip-version-check")
+    {
+        Description = "Load the model even when the sha256 of its model.safetensors is not the version in its rewardkit.json "
+            + "(by default such a folder is refused: its weights changed after saving). Use only for weights you changed on purpose.",
+    };
 
     public static Option<string[]> ResponsesOption() => new("--response")
     {

@@ -40,7 +40,10 @@ internal static class RecordParser
         implicitPrompt = false;
         var map = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var (k, v) in fields)
+        {
             if (!map.TryAdd(k, v)) throw new RecordException(k, $"field '{k}' appears twice; keep one");
+            if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array) JsonTextChecks.Check(k, v, checkText: false); // keys repeated at any depth
+        }
         var detected = Detect(fields);
         if (detected != format)
             throw new RecordException(null, $"record looks like {detected.ToString().ToLowerInvariant()} but the file holds {format.ToString().ToLowerInvariant()} (from its first record or --format); put each format in its own file");

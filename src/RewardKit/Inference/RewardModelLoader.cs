@@ -12,4 +12,10 @@ public static class ModelLoading
 {
     /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models).</summary>
     public static IRewardModel Load(string modelDirectory) => RewardKit.Models.GptModelLoader.Load(modelDirectory);
+
+    /// <summary>
+    /// As <see cref="Load(string)"/>; with <paramref name="verifyVersion"/> false the weights are not checked against
+    /// rewardkit.json's <c>version</c> (sha256), for a folder whose weights were changed on purpose.
+    /// </summary>
+    public static IRewardModel Load(string modelDirectory, bool verifyVersion) => RewardKit.Models.GptModelLoader.Load(modelDirectory, verifyVersion: verifyVersion);
 }

@@ -114,9 +114,31 @@ public sealed record GptConfig
         Require(InitializerRange >= 0 && float.IsFinite(InitializerRange), nameof(InitializerRange), $"initializer_range must be ≥ 0, got {InitializerRange}.");
         foreach (var (field, p) in new[] { (nameof(EmbeddingDropout), EmbeddingDropout), (nameof(AttentionDropout), AttentionDropout), (nameof(ResidualDropout), ResidualDropout) })
             Require(p >= 0 && p < 1, field, $"a dropout probability must be in [0, 1), got {p}.");
+        RequireOneBuffer(Require);
         Require(PadTokenId is null || (PadTokenId >= 0 && PadTokenId < VocabSize), nameof(PadTokenId), $"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
         Require(EosTokenId is null || (EosTokenId >= 0 && EosTokenId < VocabSize), nameof(EosTokenId), $"eos_token_id {EosTokenId} is outside the vocabulary [0, {VocabSize}).");
         return this;
+    }
+
+    /// <summary>
+    /// All parameters live in one float buffer, which holds at most <see cref="Array.MaxLength"/> values: a config beyond
+    /// that (e.g. <c>vocab_size</c> 2147483647) is refused by the key that contributes most, before anything is allocated.
+    /// </summary>
+    void RequireOneBuffer(Action<bool, string, string> require)
+    {
+        double c = EmbeddingSize;
+        var terms = new (string Field, string Key, double Count)[]
+        {
+            (nameof(VocabSize), "vocab_size", VocabSize * c),
+            (nameof(Positions), "n_positions", Positions * c),
+            (nameof(Layers), "n_layer", Layers * (12 * c * c + 13 * c)),
+        };
+        var total = terms.Sum(t => t.Count) + 3 * c;
+        if (total <= Array.MaxLength) return;
+        var (field, key, count) = terms.MaxBy(t => t.Count);
+        require(false, field, string.Create(CultureInfo.InvariantCulture,
+            $"{key} = {(field == nameof(Layers) ? Layers : field == nameof(VocabSize) ? VocabSize : Positions)} with n_embd = {EmbeddingSize} makes {count:N0} of the model's {total:N0} parameters, "
+            + $"more than one parameter buffer holds ({Array.MaxLength:N0}); check {key} and n_embd."));
     }
 
     /// <summary>This config with every dropout probability set to 0 (TRL's <c>disable_dropout</c>).</summary>
@@ -248,7 +270,7 @@ public sealed record GptConfig
             InitializerRange = Get<float>("initializer_range") ?? 0.02f,
         };
         try { return config.Validate(); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}", e); }
     }
 
     /// <summary>Reads <c>config.json</c> from a model or checkpoint folder.</summary>

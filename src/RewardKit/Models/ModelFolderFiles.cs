@@ -50,7 +50,7 @@ internal static class ModelFolderFiles
 
     /// <summary>
     /// Copies the tensors of <paramref name="tensors"/> whose name <paramref name="toModelName"/> maps to a parameter into it;
-    /// throws on a shape mismatch naming the tensor. Returns the parameters loaded and the checkpoint names left unused.
+    /// throws on a shape mismatch or a NaN/infinite value, naming the tensor. Returns the parameters loaded and the checkpoint names left unused.
     /// </summary>
     public static (List<string> Loaded, List<string> Unexpected) CopyWeights(ParameterSet parameters, string path,
         Dictionary<string, (int[] Shape, float[] Values)> tensors, Func<string, string?> toModelName)
@@ -64,6 +64,7 @@ internal static class ModelFolderFiles
             if (parameter is null) { unexpected.Add(name); continue; }
             if (!Shapes.Equal(shape, parameter.Shape))
                 throw new InvalidDataException($"{path}: tensor '{name}' has shape {Shapes.Format(shape)} but the model's '{target}' is {Shapes.Format(parameter.Shape)}; the checkpoint does not match config.json.");
+            RewardModelFolder.RequireFinite(values, name, path);
             values.CopyTo(parameter.Data);
             loaded.Add(target!);
         }

@@ -67,8 +67,9 @@ internal sealed record ReadFile(string Path, List<PreferencePair> Pairs, ReadRep
 /// <summary>Reading, template choice and encoding of preference files.</summary>
 internal static class TrainingData
 {
+    /// <summary>Reads a file's pairs in one pass, hashing it on the way (<see cref="ReadReport.Sha256"/>), so a pipe or FIFO works.</summary>
     public static (List<PreferencePair> Pairs, ReadReport Report) Read(string path, RewardTrainingOptions options, CancellationToken ct) =>
-        PreferenceReader.ReadAllPairs(path, new ReaderOptions { SkipInvalid = options.SkipInvalid }, ct);
+        PreferenceReader.ReadAllPairs(path, new ReaderOptions { SkipInvalid = options.SkipInvalid, ComputeSha256 = true }, ct);
 
     /// <summary>hh when the prompts are HH-RLHF transcripts ("\n\nHuman:"), else plain, unless the options name one.</summary>
     public static string ChooseTemplate(RewardTrainingOptions options, IReadOnlyList<PreferencePair> pairs) =>
@@ -99,7 +100,8 @@ internal static class TrainingData
         var checks = files.Select(f => Encode(split, f.Path, f.Pairs, f.Report, encoder, seen, kept, ct)).ToArray();
         if (kept.Count == 0)
             throw new InvalidDataException($"{string.Join(", ", files.Select(f => f.Path))}: no usable pairs ({string.Join("; ", checks.SelectMany(c => c.Lines()))}); check the files and max_length.");
-        return new EncodedSplit(kept, checks, Sha256(files.Select(f => f.Path).ToArray()));
+        var digests = files.Select(f => f.Report.Sha256 ?? throw new InvalidOperationException($"{f.Path} was read without ComputeSha256.")).ToArray();
+        return new EncodedSplit(kept, checks, Combine(digests));
     }
 
     static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder,
@@ -148,8 +150,10 @@ internal static class TrainingData
             using var stream = File.OpenRead(path);
             return Convert.ToHexStringLower(SHA256.HashData(stream));
         }
-        if (paths.Count == 1) return Of(paths[0]);
-        var digests = string.Join("\n", paths.Select(Of));
-        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(digests)));
+        return Combine(paths.Select(Of).ToArray());
     }
+
+    /// <summary>The data's sha256 from the digests of its files, in order (see <see cref="Sha256(IReadOnlyList{string})"/>).</summary>
+    public static string Combine(IReadOnlyList<string> digests) =>
+        digests.Count == 1 ? digests[0] : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", digests))));
 }
