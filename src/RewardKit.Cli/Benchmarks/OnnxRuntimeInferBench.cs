@@ -19,12 +19,16 @@ namespace RewardKit.Cli.Benchmarks;
 /// slice: bench/results/2026-12-07-onnxruntime.md). The ratios are RewardKit's sequences/s
 /// over each ONNX Runtime side's (above 1: RewardKit is faster).
 /// </summary>
-internal static class OnnxRuntimeInferBench
+public static class OnnxRuntimeInferBench
 {
     /// <summary>One contender: a name for the report and one batch's work (batch index i mod the batch count).</summary>
     sealed record Side(string Key, string Label, Action<int> Batch);
 
-    public static BenchReport Run(RewardModelBenchOptions options, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>Runs the three sides on <paramref name="options"/>' model and batches and returns the report.</summary>
+    /// <param name="options">bench infer's options (preset, batch, rounds, threads, seed).</param>
+    /// <param name="log">Receives one line per round and a summary (null: silent).</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public static BenchReport Run(RewardModelBenchOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
