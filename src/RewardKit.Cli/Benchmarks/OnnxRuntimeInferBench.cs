@@ -19,12 +19,16 @@ namespace RewardKit.Cli.Benchmarks;
 /// slice: bench/results/2026-12-07-onnxruntime.md). The ratios are RewardKit's sequences/s
 /// over each ONNX Runtime side's (above 1: RewardKit is faster).
 /// </summary>
-internal static class OnnxRuntimeInferBench
+public static class OnnxRuntimeInferBench
 {
     /// <summary>One contender: a name for the report and one batch's work (batch index i mod the batch count).</summary>
     sealed record Side(string Key, string Label, Action<int> Batch);
 
-    public static BenchReport Run(RewardModelBenchOptions options, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>Runs the three sides on <paramref name="options"/>' model and batches and returns the report.</summary>
+    /// <param name="options">bench infer's options (preset, batch, rounds, threads, seed).</param>
+    /// <param name="log">Receives one line per round and a summary (null: silent).</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public static BenchReport Run(RewardModelBenchOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -45,7 +49,7 @@ internal static class OnnxRuntimeInferBench
             using var spinning = new OrtSide(path, options.Threads, spinning: true, batches);
             using var blocking = new OrtSide(path, options.Threads, spinning: false, batches);
             var tape = new Tape(pool) { RecordsGradients = false };
-            var rewardKit = new float[batches.Length][];
+            var rewardKit = new float[]?[batches.Length];
             Side[] sides =
             [
                 new("rewardkit", "RewardKit", i => { rewardKit[i % batches.Length] = model.Forward(tape, batches[i % batches.Length]).ToArray(); tape.Reset(); }),
@@ -55,9 +59,9 @@ internal static class OnnxRuntimeInferBench
             foreach (var side in sides)
                 report.Set($"{side.Key}_warmup_batches_run",
                     JitWarmup.Run(side.Batch, options.InferWarmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken));
-            report.Set("rss_mb_after_warmup", ProcessMemory.CurrentRssMb())
-                .Set("max_abs_reward_difference", new[] { spinning, blocking }.Max(o => o.MaxDifference(rewardKit)));
+            report.Set("rss_mb_after_warmup", ProcessMemory.CurrentRssMb());
             var rates = Measure(sides, options, log, cancellationToken);
+            report.Set("max_abs_reward_difference", new[] { spinning, blocking }.Max(o => o.MaxDifference(rewardKit)));
             Summarize(report, sides, rates, log);
             return report.Set("peak_rss_mb", ProcessMemory.PeakRssMb()).Set("rss_mb_end", ProcessMemory.CurrentRssMb())
                 .Set("loadavg_1min_start", loadStart).Set("loadavg_1min_end", ProcessMemory.LoadAverage1Min());
@@ -123,6 +127,7 @@ internal static class OnnxRuntimeInferBench
         readonly RunOptions _run = new();
         readonly List<OrtValue[]> _inputs = [];
         readonly List<OrtValue[]> _outputs = [];
+        readonly bool[] _ran;
 
         /// <summary>
         /// A session on <paramref name="path"/> with <paramref name="threads"/> intra-op threads. With
@@ -135,6 +140,7 @@ internal static class OnnxRuntimeInferBench
             if (!spinning) _options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             _session = new InferenceSession(path, _options);
             Rewards = new float[batches.Length][];
+            _ran = new bool[batches.Length];
             for (int i = 0; i < batches.Length; i++)
             {
                 var b = batches[i];
@@ -150,11 +156,19 @@ internal static class OnnxRuntimeInferBench
         /// <summary>The rewards of each batch's last run (the output tensors write into these arrays).</summary>
         public float[][] Rewards { get; }
 
-        /// <summary>The largest |reward difference| between these rewards and <paramref name="other"/>'s, over every batch.</summary>
-        public double MaxDifference(float[][] other) =>
-            Rewards.Zip(other).Max(pair => pair.First.Zip(pair.Second).Max(p => (double)Math.Abs(p.First - p.Second)));
+        /// <summary>
+        /// The largest |reward difference| between these rewards and <paramref name="other"/>'s, over the batches both
+        /// have run (a short warm-up of a large preset may not reach every batch; null means not run).
+        /// </summary>
+        public double MaxDifference(float[]?[] other) =>
+            Enumerable.Range(0, Rewards.Length).Where(b => _ran[b] && other[b] is not null)
+                .Max(b => Rewards[b].Zip(other[b]!).Max(p => (double)Math.Abs(p.First - p.Second)));
 
-        public void Batch(int i) => _session.Run(_run, InputNames, _inputs[i % _inputs.Count], OutputNames, _outputs[i % _outputs.Count]);
+        public void Batch(int i)
+        {
+            _ran[i % _ran.Length] = true;
+            _session.Run(_run, InputNames, _inputs[i % _inputs.Count], OutputNames, _outputs[i % _outputs.Count]);
+        }
 
         public void Dispose()
         {

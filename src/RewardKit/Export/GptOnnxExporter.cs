@@ -63,6 +63,7 @@ public static class GptOnnxExporter
     {
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
+        options = (options ?? new OnnxExportOptions()).Validate();   // before reading the weights
         var (model, metadata) = RewardModelFolder.Load(modelDirectory);
         bool int8 = QuantizedModelFolder.IsQuantized(metadata);
         var properties = new Dictionary<string, string>
@@ -84,10 +85,10 @@ public static class GptOnnxExporter
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         options = (options ?? new OnnxExportOptions()).Validate();
-        var proto = Build(model, options, metadata, cancellationToken);
         var full = Path.GetFullPath(outputPath);
         if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
             throw new DirectoryNotFoundException($"--out {outputPath}: the folder {dir} does not exist; create it first.");
+        var proto = Build(model, options, metadata, cancellationToken);
         AtomicFile.Write(full, stream => proto.WriteTo(stream));
         return new OnnxExportSummary(full, new FileInfo(full).Length, options.Opset, options.DynamicBatch, model.Pooling,
             proto.Graph.Input.Select(i => i.Name).ToArray(), model.ParameterCount, DequantizedInt8: false);
