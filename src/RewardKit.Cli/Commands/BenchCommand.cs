@@ -13,6 +13,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
         command.Subcommands.Add(BenchServeCommand.Create());
+        command.Subcommands.Add(BenchGenerateCommand.Create());
         return command;
     }
 }
