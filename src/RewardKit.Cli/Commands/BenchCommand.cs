@@ -15,6 +15,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchInferOnnxCommand.Create());
         command.Subcommands.Add(BenchServeCommand.Create());
         command.Subcommands.Add(BenchJudgeCommand.Create());
+        command.Subcommands.Add(BenchGenerateCommand.Create());
         return command;
     }
 }

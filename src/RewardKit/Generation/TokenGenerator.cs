@@ -1,4 +1,5 @@
 // Shapes: B prompts, T longest prompt, V vocabulary, A sequences still generating.
+using System.Buffers;
 using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
@@ -21,7 +22,8 @@ public enum FinishReason
 /// keys and values. Each sequence has its own cache slot and positions (prompts of any lengths; padding is never seen),
 /// its own random stream (<see cref="SamplingOptions.RowSeed"/>), and leaves the batch when it stops, so finished
 /// sequences cost nothing. Everything runs in inference mode on the engine's kernels; the same seeds give the same
-/// tokens for any thread count.
+/// tokens for any thread count. A generator keeps its activation arena and KV cache between calls (reused when large
+/// enough), so it is used by one thread at a time; the model's weights are read afresh by every call.
 /// </summary>
 /// <example><code>
 /// var generator = new TokenGenerator(policy, pool);
@@ -32,12 +34,15 @@ public sealed class TokenGenerator
 {
     readonly GptLanguageModel _model;
     readonly WorkerPool _pool;
+    readonly Tape _tape;
+    KvCache? _cache;
 
     /// <summary>A generator for <paramref name="model"/> running on <paramref name="pool"/> (default: the caller's thread).</summary>
     public TokenGenerator(GptLanguageModel model, WorkerPool? pool = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _pool = pool ?? WorkerPool.Single;
+        _tape = new Tape(_pool) { RecordsGradients = false };
     }
 
     /// <summary>
@@ -66,8 +71,9 @@ public sealed class TokenGenerator
         for (int b = 0; b < B; b++)
             rows[b] = new Row(prompts[b].Length, new Rng(rowSeeds?[b] ?? SamplingOptions.RowSeed(options.Seed, b, 0)), options.MaxNewTokens);
 
-        var cache = new KvCache(_model.Config, B, capacity);
-        var tape = new Tape(_pool) { RecordsGradients = false };
+        var cache = CacheFor(B, capacity);
+        var tape = _tape;
+        tape.Reset();
         var logits = _model.Prefill(tape, TokenBatch.FromSequences(prompts, padId: 0), cache);   // (B, V)
         int[] active = [.. Enumerable.Range(0, B)];
         while (true)
@@ -80,8 +86,21 @@ public sealed class TokenGenerator
             var tokens = active.Select(slot => rows[slot].Tokens[^1]).ToArray();
             logits = _model.DecodeStep(tape, cache, active, tokens);                        // (A, V)
         }
+        tape.Reset();
         return new GenerationResult(prompts, [.. rows.Select(r => r.Tokens.ToArray())], [.. rows.Select(r => r.LogProbs.ToArray())],
             [.. rows.Select(r => r.Reason)]);
+    }
+
+    /// <summary>The kept cache when it has the rows and positions, else a new one (kept for the next call).</summary>
+    KvCache CacheFor(int rows, int capacity)
+    {
+        if (_cache is null || _cache.Rows < rows || _cache.Capacity < capacity)
+        {
+            _cache = null;   // let the old one go before allocating the new one
+            _cache = new KvCache(_model.Config, rows, capacity);
+        }
+        Array.Clear(_cache.Lengths);
+        return _cache;
     }
 
     /// <summary>
@@ -136,9 +155,12 @@ public sealed class TokenGenerator
             if (o.Greedy) token = TokenSampler.ArgMax(x);
             else
             {
-                var filtered = x.ToArray();
+                var buffer = ArrayPool<float>.Shared.Rent(v);
+                var filtered = buffer.AsSpan(0, v);
+                x.CopyTo(filtered);
                 TokenSampler.Filter(filtered, o.Temperature, o.TopK, o.TopP);
                 token = TokenSampler.Sample(filtered, row.Rng.NextDouble());
+                ArrayPool<float>.Shared.Return(buffer);
             }
             row.LogProbs.Add(TokenSampler.LogProb(x, token, temperature));
             row.Tokens.Add(token);

@@ -93,6 +93,20 @@ public class TokenGeneratorTests
     }
 
     [Fact]
+    public void A_generator_reused_for_calls_of_other_sizes_gives_what_a_fresh_one_gives()
+    {
+        var model = Model();
+        var options = new SamplingOptions { Seed = 4, MaxNewTokens = 7, Temperature = 0.9f };
+        var reused = new TokenGenerator(model);
+        var small = reused.Generate(Prompts[..2], options with { MaxNewTokens = 3 });
+        var large = reused.Generate(Prompts, options);                  // more rows and positions: a new cache
+        var again = reused.Generate(Prompts[1..3], options);            // fewer: the kept cache
+        Assert.Equal(new TokenGenerator(model).Generate(Prompts[..2], options with { MaxNewTokens = 3 }).Tokens, small.Tokens);
+        Assert.Equal(new TokenGenerator(model).Generate(Prompts, options).Tokens, large.Tokens);
+        Assert.Equal(new TokenGenerator(model).Generate(Prompts[1..3], options).Tokens, again.Tokens);
+    }
+
+    [Fact]
     public void Rows_stop_at_eos_or_the_token_budget_each_on_their_own()
     {
         var model = Model();
