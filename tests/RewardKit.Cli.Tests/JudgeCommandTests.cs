@@ -15,23 +15,7 @@ public sealed class JudgeCommandTests : IDisposable
 
     string P(string name) => Path.Combine(_dir, name);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (CliApp.Run(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Run(args);
 
     [Fact]
     public void Judge_scores_a_world_file_keeps_every_record_and_prints_a_JSON_summary_last()
@@ -67,7 +51,8 @@ public sealed class JudgeCommandTests : IDisposable
         Assert.Equal(CliApp.Success, skipCode);
         Assert.Contains($"invalid (skipped): {input}:2:", output);
         Assert.Contains("1 invalid skipped", output);
-        Assert.Contains("1 responses answer prompts the world does not write", output);
+        Assert.Contains("read 2 generations, 1 invalid skipped; judged 1 responses", output);
+        Assert.Contains("1 response(s) answer prompts the world does not write", output);
         Assert.Equal(2, File.ReadAllLines(P("out.jsonl")).Length);
     }
 

@@ -50,10 +50,11 @@ public static class JudgeCommand
     static void Print(GoldJudgeFileResult r, string outPath, bool json)
     {
         foreach (var issue in r.Report.Skipped) Console.WriteLine($"invalid (skipped): {issue}");
-        Console.WriteLine($"{r.Report.Summary()}; judged {r.Responses:N0} responses of {r.Records:N0} records -> {outPath}");
+        var issues = $"{(r.Report.SkippedCount > 0 ? $", {r.Report.SkippedCount:N0} invalid skipped" : "")}{(r.Report.WarningCount > 0 ? $", {r.Report.WarningCount:N0} warnings" : "")}";
+        Console.WriteLine($"read {r.Records:N0} {r.RecordKind}{issues}; judged {r.Responses:N0} responses -> {outPath}");
         if (r.Responses > 0) Console.WriteLine($"mean gold reward {r.MeanReward:F4}; kinds: {string.Join(", ", r.Kinds.Take(12).Select(k => $"{k.Key} {k.Value:N0}"))}{(r.Kinds.Count > 12 ? ", ..." : "")}");
         if (r.UnknownPrompts > 0)
-            Console.WriteLine($"warning: {r.UnknownPrompts:N0} responses answer prompts the world does not write; they have gold_reward null and gold_kind \"{GoldJudge.UnknownPromptKind}\"");
+            Console.WriteLine($"warning: {r.UnknownPrompts:N0} response(s) answer prompts the world does not write: gold_reward null, gold_kind \"{GoldJudge.UnknownPromptKind}\"");
         if (r.InputGold > 0)
             Console.WriteLine($"the input carried gold rewards for {r.InputGold:N0} of the judged responses; {r.InputGoldDiffers:N0} differed and were replaced");
         if (!json) return;
@@ -61,6 +62,7 @@ public static class JudgeCommand
         {
             ["out"] = outPath,
             ["records"] = r.Records,
+            ["record_kind"] = r.RecordKind,
             ["responses"] = r.Responses,
             ["unknown_prompts"] = r.UnknownPrompts,
             ["mean_gold_reward"] = double.IsNaN(r.MeanReward) ? null : Math.Round(r.MeanReward, 6),

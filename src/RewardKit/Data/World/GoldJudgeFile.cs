@@ -4,6 +4,7 @@ namespace RewardKit.Data.World;
 
 /// <summary>The outcome of <see cref="GoldJudgeFile.Judge"/>.</summary>
 /// <param name="Records">Records written (every accepted input record, in input order).</param>
+/// <param name="RecordKind">What the records are: "generations", "pairs", "rankings" or "ratings" ("records" for an empty file).</param>
 /// <param name="Responses">Responses judged (their prompt is a world prompt).</param>
 /// <param name="UnknownPrompts">Responses not judged because their prompt is not a world prompt (written with a null reward and kind <see cref="GoldJudge.UnknownPromptKind"/>).</param>
 /// <param name="MeanReward">Mean gold reward of the judged responses (NaN when there are none).</param>
@@ -11,7 +12,7 @@ namespace RewardKit.Data.World;
 /// <param name="InputGold">Judged responses whose record already carried a gold reward (world files do).</param>
 /// <param name="InputGoldDiffers">Of those, how many carried a different value (replaced by the judge's).</param>
 /// <param name="Report">What the read found: records read, invalid records skipped (with --skip-invalid), warnings.</param>
-public sealed record GoldJudgeFileResult(long Records, long Responses, long UnknownPrompts, double MeanReward,
+public sealed record GoldJudgeFileResult(long Records, string RecordKind, long Responses, long UnknownPrompts, double MeanReward,
     IReadOnlyList<KeyValuePair<string, long>> Kinds, long InputGold, long InputGoldDiffers, ReadReport Report);
 
 /// <summary>
@@ -198,6 +199,7 @@ public static class GoldJudgeFile
         long _inputGold, _differs;
 
         public long Records { get; private set; }
+        public string Kind { get; private set; } = "records";
         public long Judged { get; private set; }
         public long Unknown { get; private set; }
         public long FirstUnknownLine { get; private set; }
@@ -206,6 +208,7 @@ public static class GoldJudgeFile
         public void Add(Item item, IReadOnlyList<GoldVerdict?> verdicts)
         {
             Records++;
+            Kind = item.Shape.ToString().ToLowerInvariant();
             for (var i = 0; i < verdicts.Count; i++)
             {
                 if (verdicts[i] is not { } v)
@@ -225,7 +228,7 @@ public static class GoldJudgeFile
             }
         }
 
-        public GoldJudgeFileResult Result(ReadReport report) => new(Records, Judged, Unknown, Judged == 0 ? double.NaN : _sum / Judged,
+        public GoldJudgeFileResult Result(ReadReport report) => new(Records, Kind, Judged, Unknown, Judged == 0 ? double.NaN : _sum / Judged,
             _kinds.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).ToList(), _inputGold, _differs, report);
     }
 }

@@ -38,7 +38,7 @@ public sealed class GoldJudgeFileTests : IDisposable
         Assert.Equal(["prompt", "response", "gold_reward", "note", "gold_kind"], Names(lines[3]));
         Assert.Equal(GoldJudge.IncoherentReward, lines[3].GetProperty("gold_reward").GetDouble());
 
-        Assert.Equal((4L, 3L, 1L, 1L, 1L), (result.Records, result.Responses, result.UnknownPrompts, result.InputGold, result.InputGoldDiffers));
+        Assert.Equal((4L, "generations", 3L, 1L, 1L, 1L), (result.Records, result.RecordKind, result.Responses, result.UnknownPrompts, result.InputGold, result.InputGoldDiffers));
         Assert.Equal((2.0 + 2.2 - 2.5) / 3, result.MeanReward, 9);
         Assert.Equal(4, result.Report.RecordsRead);
     }
