@@ -94,13 +94,7 @@ public static class PpoLoss
         if (values is not null)
         {
             Require(values.Length == n && oldValues.Length == n && returns.Length == n, "values, old values and returns must match the log-probs' B·R cells");
-            var old = Constant(tape, values.Shape, oldValues);
-            var target = Constant(tape, values.Shape, returns);
-            var valueClipped = tape.Add(old, tape.Clamp(tape.Sub(values, old), (float)-options.ClipRangeValue, (float)options.ClipRangeValue));
-            var error = Square(tape, tape.Sub(values, target));
-            var errorClipped = Square(tape, tape.Sub(valueClipped, target));
-            valueLoss = tape.Scale(MaskedMean(tape, tape.Maximum(error, errorClipped), mask, count), 0.5f);
-            valueClipFraction = MaskedShare(errorClipped.Data, error.Data, mask.Data, count);
+            (valueLoss, valueClipFraction) = ClippedValueLoss(tape, values, mask, oldValues, returns, options.ClipRangeValue);
             loss = tape.Add(loss, tape.Scale(valueLoss, (float)options.ValueCoefficient));
         }
 
@@ -117,6 +111,35 @@ public static class PpoLoss
             ClipFraction: MaskedShare(clipped.Data, unclipped.Data, mask.Data, count),
             ValueClipFraction: valueClipFraction,
             MeanRatio: MaskedMoment(ratio.Data, mask.Data, count, square: false));
+    }
+
+    /// <summary>
+    /// PPO's clipped value loss alone, ½·masked mean of max((V − R)², (V_old + clip(V − V_old, −ε_v, ε_v) − R)²), and the
+    /// share of tokens whose clipped term was the larger (<c>val/clipfrac_avg</c>): the critic's own training step.
+    /// </summary>
+    /// <param name="tape">The recording tape.</param>
+    /// <param name="values">(B, R) the critic's current values (differentiable).</param>
+    /// <param name="mask">(B, R) 1 for a real response token.</param>
+    /// <param name="oldValues">(B·R) values at the rollout.</param>
+    /// <param name="returns">(B·R) value targets.</param>
+    /// <param name="clipRange">ε_v; <see cref="double.PositiveInfinity"/> for the plain squared error.</param>
+    public static (Tensor Loss, double ClipFraction) ClippedValueLoss(Tape tape, Tensor values, Tensor mask,
+        ReadOnlySpan<float> oldValues, ReadOnlySpan<float> returns, double clipRange)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(mask);
+        int n = values.Length;
+        Require(mask.Length == n && oldValues.Length == n && returns.Length == n, "values, mask, old values and returns must have the same B·R cells");
+        float count = Math.Max(1f, Sum(mask.Data));
+        var old = Constant(tape, values.Shape, oldValues);
+        var target = Constant(tape, values.Shape, returns);
+        float c = (float)Math.Min(clipRange, 1e30);
+        var valueClipped = tape.Add(old, tape.Clamp(tape.Sub(values, old), -c, c));
+        var error = Square(tape, tape.Sub(values, target));
+        var errorClipped = Square(tape, tape.Sub(valueClipped, target));
+        var loss = tape.Scale(MaskedMean(tape, tape.Maximum(error, errorClipped), mask, count), 0.5f);
+        return (loss, MaskedShare(errorClipped.Data, error.Data, mask.Data, count));
     }
 
     /// <summary>Σ(x·mask)/count on the tape (count the real cells: a constant).</summary>
