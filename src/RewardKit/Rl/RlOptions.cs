@@ -141,6 +141,7 @@ public sealed record RlOptions
     public int? Epochs { get; init; }
 
     /// <summary><c>minibatches</c> per epoch (TRL <c>num_mini_batches</c>). Default 1.</summary>
+    [YamlMember(Alias = "minibatches")]
     public int MiniBatches { get; init; } = 1;
 
     /// <summary><c>max_grad_norm</c>. Default 1.</summary>
