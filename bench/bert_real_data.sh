@@ -12,13 +12,20 @@ mkdir -p "$out"
 rk data split "$data/hh-rlhf-harmless-test.jsonl" --by prompt --fractions 0.8,0.2 --seed 1 --out "$out/hh"
 rk data split "$data/pandalm-test.jsonl" --by prompt --fractions 0.8,0.2 --seed 1 --skip-invalid --out "$out/pandalm"
 rk data split "$data/oasst-en100-ranked.jsonl" --by prompt --fractions 0.8,0.2 --seed 1 --out "$out/oasst"
-for set in hh pandalm oasst; do
-  start=$(date +%s)
+run_set() {
+  local set="$1"; shift
+  local start=$(date +%s)
   /usr/bin/time -v -o "$out/$set-$backbone.time" \
-    "${RK:-false}" train --backbone "$backbone" --data "$out/$set/train.jsonl" --out "$out/$set-$backbone" --epochs "$epochs" --threads 2 "$@" \
-    > "$out/$set-$backbone.log" 2>&1 || { echo "train $set failed: see $out/$set-$backbone.log"; exit 1; }
-  echo "$set: trained in $(( $(date +%s) - start )) s, peak RSS $(grep Maximum "$out/$set-$backbone.time" | awk '{print $6}') kB"
+    "${RK:-false}" train --backbone "$backbone" --data "$out/$set/train.jsonl" --out "$out/$set-$backbone" --epochs "$epochs" --threads "${THREADS:-2}" "$@" \
+    > "$out/$set-$backbone.log" 2>&1 || { echo "train $set failed: see $out/$set-$backbone.log"; return 1; }
+  echo "$set: trained in $(( $(date +%s) - start )) s, peak RSS $(grep Maximum "$out/$set-$backbone.time" | awk '{print $6}') kB" > "$out/$set-$backbone.summary"
   rk eval --model "$out/$set-$backbone/model" --data "$out/$set/test.jsonl" --baseline-train "$out/$set/train.jsonl" \
     --out "$out/$set-$backbone/report" --probe-pairs 0 > "$out/$set-$backbone/eval.txt" 2>&1
-  grep -E "accuracy \(95|length-only|response-only" "$out/$set-$backbone/eval.txt"
+  grep -E "accuracy \(95|length-only|response-only" "$out/$set-$backbone/eval.txt" >> "$out/$set-$backbone.summary"
+}
+# PARALLEL=1 runs the three sets at once (THREADS=1 each suits a shared two-core machine).
+for set in hh pandalm oasst; do
+  if [ "${PARALLEL:-0}" = 1 ]; then run_set "$set" "$@" & else run_set "$set" "$@"; fi
 done
+wait
+cat "$out"/*-"$backbone".summary

@@ -231,8 +231,10 @@ public sealed class WordPieceTokenizer
 
     // ---- character classes, as transformers' tokenization_utils (_is_whitespace, _is_control, _is_punctuation) ----
 
+    // _is_whitespace (space, \t, \n, \r, Zs), plus the line and paragraph separators that Python's str.split() also splits on.
     static bool IsWhitespace(int cp) =>
-        cp is ' ' or '\t' or '\n' or '\r' || (cp <= 0x10FFFF && CharUnicodeInfo.GetUnicodeCategory(cp) == UnicodeCategory.SpaceSeparator);
+        cp is ' ' or '\t' or '\n' or '\r'
+        || CharUnicodeInfo.GetUnicodeCategory(cp) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     static bool IsControl(int cp)
     {
