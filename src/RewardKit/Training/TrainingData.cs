@@ -93,7 +93,14 @@ internal static class TrainingData
     /// Encodes the files of a split, in order, into one list of pairs, with start-up checks per file; a pair repeated in a
     /// later file counts as a duplicate there (kept, as within a file).
     /// </summary>
-    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, SequenceEncoder encoder, CancellationToken ct)
+    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, SequenceEncoder encoder, CancellationToken ct) =>
+        Encode(split, files, new PairEncoding((p, r, t, w) => encoder.Encode(p, r, t, w), encoder.Options.MaxLength, TokensAfterResponse: 0), ct);
+
+    /// <summary>As the overload above, for a BERT cross-encoder's [CLS] prompt [SEP] response [SEP] sequences.</summary>
+    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, CrossEncoderSequenceEncoder encoder, CancellationToken ct) =>
+        Encode(split, files, new PairEncoding((p, r, t, w) => encoder.Encode(p, r, t, w), encoder.Options.MaxLength, TokensAfterResponse: 1), ct);
+
+    static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, PairEncoding encoder, CancellationToken ct)
     {
         var seen = new HashSet<(string, string, string)>();
         var kept = new List<EncodedPair>(files.Sum(f => f.Pairs.Count));
@@ -104,7 +111,10 @@ internal static class TrainingData
         return new EncodedSplit(kept, checks, Combine(digests));
     }
 
-    static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder,
+    /// <summary>How a split's sequences are made: the encoder, its maximum length and the special tokens after the response ([SEP]).</summary>
+    sealed record PairEncoding(Func<string, string, TruncationReport, string, EncodedSequence?> Encode, int MaxLength, int TokensAfterResponse);
+
+    static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, PairEncoding encoder,
         HashSet<(string, string, string)> seen, List<EncodedPair> kept, CancellationToken ct)
     {
         var truncation = new TruncationReport();
@@ -120,8 +130,8 @@ internal static class TrainingData
             string where = $"{path}:{p.LineNumber}";
             var c = encoder.Encode(p.Prompt, p.Chosen, truncation, where + " chosen");
             var r = encoder.Encode(p.Prompt, p.Rejected, truncation, where + " rejected");
-            if (c is null || r is null) { Drop($"longer than max_length = {encoder.Options.MaxLength} (on_overflow: drop)"); continue; }
-            if (c.ResponseStart >= c.Length || r.ResponseStart >= r.Length)
+            if (c is null || r is null) { Drop($"longer than max_length = {encoder.MaxLength} (on_overflow: drop)"); continue; }
+            if (c.ResponseStart + encoder.TokensAfterResponse >= c.Length || r.ResponseStart + encoder.TokensAfterResponse >= r.Length)
             {
                 Drop("a response encodes to no tokens, so the pooled token would lie in the prompt");
                 continue;

@@ -39,8 +39,8 @@ public sealed record TrainingResult
 {
     /// <summary>The model folder (<c>OUT/model</c>), or null when the run was cancelled before it was written.</summary>
     public string? ModelDirectory { get; init; }
-    /// <summary>The checkpoint folder (<c>OUT/checkpoint</c>).</summary>
-    public required string CheckpointDirectory { get; init; }
+    /// <summary>The checkpoint folder (<c>OUT/checkpoint</c>), or null when the run writes none (backbone fine-tuning).</summary>
+    public required string? CheckpointDirectory { get; init; }
     /// <summary>Optimiser steps completed.</summary>
     public long Steps { get; init; }
     /// <summary>True when cancellation stopped the run (after saving a checkpoint, also during the SFT warm start).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Inference;
 using RewardKit.Models;
+using RewardKit.Models.Bert;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Tensors.Optim;
@@ -13,7 +14,9 @@ namespace RewardKit.Training;
 /// <summary>
 /// One reward-model training run with its state in fields: data, tokenizer and model; optimiser, schedule and data
 /// cursor (<see cref="TrainingState"/>); metrics log; best parameters and early-stopping counters; checkpoints.
-/// The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
+/// The model is reached through <see cref="ITrainableRewardModel"/>: a GPT-2 (<see cref="TrainableGpt"/>), or a pretrained
+/// BERT backbone fine-tuned as a cross-encoder (<see cref="TrainableBert"/>, <see cref="RewardTrainingOptions.Backbone"/>;
+/// no SFT warm start and no checkpoints, so no --resume). The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
 /// <see cref="WarmStart"/>, <see cref="TrainRewardModel"/> and <see cref="SaveModel"/>.
 /// </summary>
 internal sealed class TrainingRun : IDisposable
@@ -29,9 +32,10 @@ internal sealed class TrainingRun : IDisposable
     readonly TrainingCheckpoint.Contents? _resumed;
     readonly EncodedSplit _train;
     readonly EncodedSplit? _eval;
-    readonly string _templateName;
-    readonly ByteLevelBpeTokenizer _tokenizer;
-    readonly GptRewardModel _model;
+    readonly string? _templateName;
+    readonly ByteLevelBpeTokenizer? _tokenizer;   // null with a backbone (WordPiece, inside TrainableBert)
+    readonly GptRewardModel? _gpt;                // null with a backbone
+    readonly ITrainableRewardModel _model;
     readonly WorkerPool _pool;
     readonly AdamW _optimizer;
     readonly Rng _dropoutRng;
@@ -40,7 +44,6 @@ internal sealed class TrainingRun : IDisposable
     readonly long _totalSteps;
     readonly Tape _tape, _evalTape;
     readonly TrainingStep _step;
-    readonly GptRewardScorer _scorer;
     readonly MetricsLog _metrics;
     readonly List<double> _losses = [];
     BatchPlan _plan;
@@ -63,10 +66,16 @@ internal sealed class TrainingRun : IDisposable
         _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
         _modelDirectory = Path.Combine(outputDirectory, "model");
         _resumed = OpenCheckpoint();
-        (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
-        _model = CreateModel();
-        Say($"model {_model.Config} ({_model.ParameterCount:N0} parameters), {_o.Loss} loss");
         _pool = new WorkerPool(_o.Threads);
+        int scoringBatch = 2 * Math.Max(_o.BatchSize, 16);
+        if (_o.Backbone is null)
+        {
+            (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
+            _gpt = CreateModel(_tokenizer);
+            Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
+            _model = new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
+        }
+        else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
         _dropoutRng = new Rng(_o.Seed ^ 0x5DEECE66DUL);
         _state = Restore();
@@ -75,13 +84,10 @@ internal sealed class TrainingRun : IDisposable
         _totalSteps = _o.MaxSteps > 0 ? _o.MaxSteps : (long)Math.Ceiling(_o.Epochs * (double)_plan.Batches.Count / _o.GradientAccumulationSteps);
         long warmup = (long)Math.Ceiling(_o.WarmupRatio * _totalSteps);
         Say($"{_train.Pairs.Count} pairs, {_plan.Batches.Count} batches of {_o.BatchSize} pairs per epoch ({_plan.PaddingFraction:P1} padding), "
-            + $"{_totalSteps} steps, warm-up {warmup}, {OptionNames.Name(_o.Schedule)} decay");
+            + $"{_totalSteps} steps, warm-up {warmup}, {OptionNames.Name(_o.Schedule)} decay, peak lr {_o.PeakLearningRate:G3}");
         _tape = new Tape(_pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
         _evalTape = new Tape(_pool) { RecordsGradients = false };
         _step = new TrainingStep(_model.Parameters, _optimizer, _tape, Schedule(warmup), _o.MaxGradNorm, _pool) { OnDiverged = Diverged };
-        int scoringBatch = 2 * Math.Max(_o.BatchSize, 16);
-        _scorer = new GptRewardScorer(_model, new RewardModelMetadata { Name = "training", Template = _templateName, MaxLength = _o.MaxLength },
-            (_, _) => throw new InvalidOperationException("the trainer scores encoded pairs"), _pool, scoringBatch);
         _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), _resumed is null ? null : KeepRow, trainer.Metrics);
     }
 
@@ -96,7 +102,7 @@ internal sealed class TrainingRun : IDisposable
         if (steps == 0) _state.WarmStart = null;
         if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
         var position = _resumed?.State.WarmStart ?? new WarmStartState();
-        _warmStart = new SftWarmStart(_o, _model, _train.Pairs, Math.Max(0, _tokenizer.PadId), _tape, _pool, _dropoutRng, steps, position);
+        _warmStart = new SftWarmStart(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position);
         if (_resumed is not null) _warmStart.Optimizer.LoadState(_resumed.Optimizer);
         _state.WarmStart = position;
         Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}"
@@ -157,11 +163,11 @@ internal sealed class TrainingRun : IDisposable
                 _plan = PlanFor(_state.Epoch);
             }
             var batch = _plan.Batches[_state.BatchCursor++].Select(i => _train.Pairs[i]).ToArray();
-            var (chosen, rejected, tokens) = Forward(tape, batch);
+            var (chosen, rejected, tokens) = _model.Forward(tape, batch, _dropoutRng);
             var loss = Loss(tape, chosen, rejected, batch, withL2: true);
             chosenRewards.AddRange(chosen.ToArray());
             rejectedRewards.AddRange(rejected.ToArray());
-            return new MicroBatchLoss(loss, tokens.Lengths.Sum());
+            return new MicroBatchLoss(loss, tokens);
         });
         _state.Step++;
         _losses.Add(result.Loss);
@@ -180,7 +186,7 @@ internal sealed class TrainingRun : IDisposable
         };
         _metrics.Write(_lastTrain);
         Report(TrainingStage.Training, _state.Step, _totalSteps, result.Loss, result.LearningRate);
-        _trainer.AfterStep?.Invoke(_state.Step, _model);
+        if (_gpt is not null) _trainer.AfterStep?.Invoke(_state.Step, _gpt);
     }
 
     /// <summary>Evaluates, keeps the parameters when the best metric improved, and returns true when patience ran out.</summary>
@@ -222,8 +228,8 @@ internal sealed class TrainingRun : IDisposable
     {
         if (_best is not null) _best.CopyTo(_model.Parameters.Values);
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
-            $"scoring {Math.Min(_train.Pairs.Count, RewardTrainer.StatisticsPairs)} training pairs for the reward statistics");
-        var (chosen, rejected) = ScorePairs(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed), _ct);
+            $"scoring {Math.Min(_train.Pairs.Count, _model.StatisticsPairs)} training pairs for the reward statistics");
+        var (chosen, rejected) = _model.Score(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed, _model.StatisticsPairs), _ct);
         double[] trainRewards = [.. chosen.Select(x => (double)x), .. rejected.Select(x => (double)x)];
         double mean = trainRewards.Average();
         double std = Math.Sqrt(trainRewards.Sum(r => (r - mean) * (r - mean)) / trainRewards.Length);
@@ -231,13 +237,13 @@ internal sealed class TrainingRun : IDisposable
         var metadata = new RewardModelMetadata
         {
             Name = Path.GetFileName(Path.GetFullPath(_outputDirectory).TrimEnd(Path.DirectorySeparatorChar)),
-            Template = _templateName,
             MaxLength = _o.MaxLength,
             RewardMean = mean,
             RewardStd = std > 0 ? std : 1,
             RewardHistogram = RewardTrainer.Histogram(trainRewards, RewardTrainer.HistogramBins),
             Extra = new Dictionary<string, JsonElement>
             {
+                ["backbone"] = JsonSerializer.SerializeToElement(_o.Backbone),
                 ["training_options"] = JsonSerializer.SerializeToElement(_o.ToYaml()),
                 ["train_data_sha256"] = JsonSerializer.SerializeToElement(_train.Sha256),
                 ["train_data_files"] = JsonSerializer.SerializeToElement(_trainPaths.Select(Path.GetFileName).ToArray()),
@@ -249,7 +255,8 @@ internal sealed class TrainingRun : IDisposable
                 ["final_eval_metrics"] = JsonSerializer.SerializeToElement(_bestEval),
             },
         };
-        RewardModelFolder.Save(_model, _modelDirectory, metadata, writeExtra: _tokenizer.Save);
+        if (_templateName is not null) metadata.Template = _templateName;   // a cross-encoder has no prompt template
+        _model.Save(_modelDirectory, metadata);
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
             $"model saved to {_modelDirectory} (step {keptStep}; training rewards mean {mean:F3}, std {std:F3})");
         return Result(_modelDirectory, cancelled: false);
@@ -258,7 +265,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>What the run produced so far.</summary>
     public TrainingResult Result(string? modelDirectory, bool cancelled) => new()
     {
-        ModelDirectory = modelDirectory, CheckpointDirectory = _checkpointDirectory, Steps = _state.Step, Cancelled = cancelled,
+        ModelDirectory = modelDirectory, CheckpointDirectory = _gpt is null ? null : _checkpointDirectory, Steps = _state.Step, Cancelled = cancelled,
         StoppedEarly = _stoppedEarly, Checks = _eval is null ? _train.Checks : [.. _train.Checks, .. _eval.Checks],
         FinalTrainMetrics = _lastTrain, BestEvalMetrics = _bestEval, BestStep = _best is null ? _state.Step : _state.BestStep, Losses = _losses,
     };
@@ -267,13 +274,14 @@ internal sealed class TrainingRun : IDisposable
     public void Dispose()
     {
         _metrics.Dispose();
-        _scorer.Dispose();
+        _model.Dispose();
         _pool.Dispose();
     }
 
     // ---- preparation ----------------------------------------------------------------------------------------------
 
-    (EncodedSplit Train, EncodedSplit? Eval, string TemplateName, ByteLevelBpeTokenizer Tokenizer) ReadData(string? evalPath)
+    /// <summary>Reads the training files, in order.</summary>
+    List<ReadFile> ReadTrainFiles()
     {
         var trainFiles = new List<ReadFile>();
         foreach (var path in _trainPaths)
@@ -282,18 +290,56 @@ internal sealed class TrainingRun : IDisposable
             var (pairs, report) = TrainingData.Read(path, _o, _ct);
             trainFiles.Add(new ReadFile(path, pairs, report));
         }
+        return trainFiles;
+    }
+
+    /// <summary>Reads the evaluation file, if any.</summary>
+    ReadFile? ReadEvalFile(string? evalPath)
+    {
+        if (evalPath is null) return null;
+        var (pairs, report) = TrainingData.Read(evalPath, _o, _ct);
+        return new ReadFile(evalPath, pairs, report);
+    }
+
+    void SayChecks(EncodedSplit train, EncodedSplit? eval)
+    {
+        foreach (var split in eval is null ? new[] { train } : [train, eval])
+            foreach (var checks in split.Checks)
+                foreach (var line in checks.Lines()) Say(line);
+    }
+
+    /// <summary>
+    /// The pretrained encoder (converted into the cache on first use) with its WordPiece tokenizer, and the data encoded as
+    /// [CLS] prompt [SEP] response [SEP] with the same start-up checks as the GPT-2 path.
+    /// </summary>
+    (EncodedSplit Train, EncodedSplit? Eval, ITrainableRewardModel Model) PrepareBackbone(string backbone, string? evalPath, int scoringBatch)
+    {
+        var directory = PackagedBackbones.Resolve(backbone, _o.BackboneCache, new Progress(Say));
+        var tokenizer = WordPieceTokenizer.FromFile(directory);
+        float dropout = _o.DropoutRate;
+        var (model, report) = BertModelFolder.InitializeFrom(directory, _o.Seed, _o.BackbonePooling,
+            c => c with { HiddenDropout = dropout, AttentionDropout = 0 });
+        Say($"backbone {backbone} ({directory}): {report.Loaded.Count} tensors loaded, initialised [{string.Join(", ", report.Missing)}], {report.Unexpected.Count} unused");
+        if (_o.MaxLength > model.Config.MaxPositions)
+            throw new ArgumentException($"training option 'max_length': {_o.MaxLength} exceeds max_position_embeddings = {model.Config.MaxPositions} of the backbone; lower max_length.");
+        var encoder = new CrossEncoderSequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy });
+        var train = TrainingData.Encode("train", ReadTrainFiles(), encoder, _ct);
+        var eval = ReadEvalFile(evalPath) is { } evalFile ? TrainingData.Encode("eval", [evalFile], encoder, _ct) : null;
+        SayChecks(train, eval);
+        Say($"model {model.Config}, {OptionNames.Name(_o.BackbonePooling)} pooling ({model.ParameterCount:N0} parameters, all trained), dropout {dropout}");
+        return (train, eval, new TrainableBert(model, tokenizer, _o.MaxLength, _pool, scoringBatch));
+    }
+
+    (EncodedSplit Train, EncodedSplit? Eval, string TemplateName, ByteLevelBpeTokenizer Tokenizer) ReadData(string? evalPath)
+    {
+        var trainFiles = ReadTrainFiles();
         var trainPairs = trainFiles.SelectMany(f => f.Pairs).ToList();
         var templateName = TrainingData.ChooseTemplate(_o, trainPairs);
         var template = PromptTemplate.FromName(templateName);
         var tokenizer = LoadOrTrainTokenizer(trainPairs, template);
         var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy }, template);
         var train = TrainingData.Encode("train", trainFiles, encoder, _ct);
-        EncodedSplit? eval = null;
-        if (evalPath is not null)
-        {
-            var (evalPairs, evalReport) = TrainingData.Read(evalPath, _o, _ct);
-            eval = TrainingData.Encode("eval", [new ReadFile(evalPath, evalPairs, evalReport)], encoder, _ct);
-        }
+        var eval = ReadEvalFile(evalPath) is { } evalFile ? TrainingData.Encode("eval", [evalFile], encoder, _ct) : null;
         if (_resumed is not null && _resumed.State.TrainDataSha256 != train.Sha256)
         {
             string saved = _resumed.State.TrainDataSha256;
@@ -302,9 +348,7 @@ internal sealed class TrainingRun : IDisposable
         }
         Say($"template {templateName}; tokenizer {tokenizer.VocabSize} tokens, pad id {tokenizer.PadId}, end-of-text id {tokenizer.EndOfTextId}"
             + (tokenizer.PadId >= 0 && tokenizer.PadId == tokenizer.EndOfTextId ? " (pad == EOS: harmless here, the reward is read at each row's length, not by searching for pad)" : " (pad != EOS)"));
-        foreach (var split in eval is null ? new[] { train } : [train, eval])
-            foreach (var checks in split.Checks)
-                foreach (var line in checks.Lines()) Say(line);
+        SayChecks(train, eval);
         return (train, eval, templateName, tokenizer);
     }
 
@@ -319,7 +363,7 @@ internal sealed class TrainingRun : IDisposable
         return tokenizer;
     }
 
-    GptRewardModel CreateModel()
+    GptRewardModel CreateModel(ByteLevelBpeTokenizer tokenizer)
     {
         var pooling = _o.Pooling switch
         {
@@ -329,17 +373,17 @@ internal sealed class TrainingRun : IDisposable
         };
         if (_o.Init is null)
         {
-            var model = new GptRewardModel(_trainer.ConfigFor(_tokenizer), pooling);
+            var model = new GptRewardModel(_trainer.ConfigFor(tokenizer), pooling);
             model.Initialize(new Rng(_o.Seed));
             return model;
         }
         var (loaded, report) = RewardModelFolder.InitializeFrom(_o.Init, _o.Seed, pooling);
         Say($"init from {_o.Init}: {report.Loaded.Count} tensors loaded, missing (initialised) [{string.Join(", ", report.Missing)}], {report.Unexpected.Count} unused");
-        if (loaded.Config.VocabSize < _tokenizer.VocabSize)
-            throw new ArgumentException($"training option 'init': {_o.Init} has vocab_size {loaded.Config.VocabSize} but the tokenizer has {_tokenizer.VocabSize} tokens; use the checkpoint's own tokenizer.");
+        if (loaded.Config.VocabSize < tokenizer.VocabSize)
+            throw new ArgumentException($"training option 'init': {_o.Init} has vocab_size {loaded.Config.VocabSize} but the tokenizer has {tokenizer.VocabSize} tokens; use the checkpoint's own tokenizer.");
         if (loaded.Config.Positions < _o.MaxLength)
             throw new ArgumentException($"training option 'max_length': {_o.MaxLength} exceeds n_positions = {loaded.Config.Positions} of {_o.Init}; lower max_length.");
-        if (_o.Dropout != 0 || (loaded.Config.EmbeddingDropout == 0 && loaded.Config.ResidualDropout == 0 && loaded.Config.AttentionDropout == 0))
+        if (_o.DropoutRate != 0 || (loaded.Config.EmbeddingDropout == 0 && loaded.Config.ResidualDropout == 0 && loaded.Config.AttentionDropout == 0))
             return loaded;
         var copy = new GptRewardModel(loaded.Config.WithoutDropout(), pooling);
         loaded.Parameters.Values.CopyTo(copy.Parameters.Values);
@@ -402,9 +446,9 @@ internal sealed class TrainingRun : IDisposable
 
     LearningRateSchedule Schedule(long warmup) => _o.Schedule switch
     {
-        LearningRateDecay.Cosine => LearningRateSchedule.CosineWithWarmup(_o.LearningRate, warmup, _totalSteps),
-        LearningRateDecay.Linear => LearningRateSchedule.LinearWithWarmup(_o.LearningRate, warmup, _totalSteps),
-        LearningRateDecay.Constant => LearningRateSchedule.Constant(_o.LearningRate),
+        LearningRateDecay.Cosine => LearningRateSchedule.CosineWithWarmup(_o.PeakLearningRate, warmup, _totalSteps),
+        LearningRateDecay.Linear => LearningRateSchedule.LinearWithWarmup(_o.PeakLearningRate, warmup, _totalSteps),
+        LearningRateDecay.Constant => LearningRateSchedule.Constant(_o.PeakLearningRate),
         _ => throw new ArgumentOutOfRangeException(nameof(_o.Schedule), _o.Schedule, "not a learning-rate decay."),
     };
 
@@ -413,6 +457,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Saves the run (during the warm start, with the warm start's position and optimiser) atomically to <c>OUT/checkpoint</c>.</summary>
     void Checkpoint()
     {
+        if (_tokenizer is null) return;   // a backbone run keeps no checkpoint (TrainingCheckpoint stores a BPE tokenizer; --resume is refused)
         string what = _state.WarmStart is { } sft ? $"SFT warm-start step {sft.Step}" : $"step {_state.Step}";
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at {what}");
         _state.DropoutRng = _dropoutRng.GetState();
@@ -430,23 +475,6 @@ internal sealed class TrainingRun : IDisposable
         d.Step, _lastCheckpoint);
 
     // ---- forward, loss and scoring ----------------------------------------------------------------------------------
-
-    /// <summary>The rewards of a batch of pairs as 2B rows (chosen rows [0, B), rejected rows [B, 2B)), in training mode.</summary>
-    (Tensor Chosen, Tensor Rejected, TokenBatch Batch) Forward(Tape tape, IReadOnlyList<EncodedPair> batch)
-    {
-        int n = batch.Count;
-        var rows = new int[2 * n][];
-        var starts = new int[2 * n];
-        for (int i = 0; i < n; i++)
-        {
-            rows[i] = batch[i].Chosen.Ids; starts[i] = batch[i].Chosen.ResponseStart;            // rows [0, B): chosen
-            rows[n + i] = batch[i].Rejected.Ids; starts[n + i] = batch[i].Rejected.ResponseStart; // rows [B, 2B): rejected
-        }
-        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, _tokenizer.PadId), starts);
-        var rewards = _model.Forward(tape, tokens, training: true, _dropoutRng);                  // (2B)
-        var halves = tape.Split(rewards, [n, n], 0);                                              // (B), (B)
-        return (halves[0], halves[1], tokens);
-    }
 
     Tensor Loss(Tape tape, Tensor chosen, Tensor rejected, IReadOnlyList<EncodedPair> batch, bool withL2)
     {
@@ -475,7 +503,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Loss (without L2), accuracy, margin and mean/min/max reward on <paramref name="pairs"/>, in inference mode.</summary>
     Dictionary<string, double> Evaluate(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
     {
-        var (chosen, rejected) = ScorePairs(pairs, ct);
+        var (chosen, rejected) = _model.Score(pairs, ct);
         var c = _evalTape.Empty([pairs.Count]); chosen.CopyTo(c.Data);
         var r = _evalTape.Empty([pairs.Count]); rejected.CopyTo(r.Data);
         double loss = Loss(_evalTape, c, r, pairs, withL2: false).ToScalar();
@@ -493,34 +521,13 @@ internal sealed class TrainingRun : IDisposable
         };
     }
 
-    /// <summary>
-    /// The rewards of every pair's chosen and rejected sequence, through the inference scorer: sequences sorted by length
-    /// into batches (<see cref="Inference.LengthBuckets"/>), each scored by <see cref="GptRewardScorer"/> in inference mode.
-    /// The engine's forward pass gives a row the same reward whatever else is in its batch, so this is the reward of
-    /// each sequence alone.
-    /// </summary>
-    (float[] Chosen, float[] Rejected) ScorePairs(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
-    {
-        int n = pairs.Count;
-        var sequences = new int[2 * n][];
-        var starts = new int[2 * n];
-        for (int i = 0; i < n; i++)
-        {
-            sequences[i] = pairs[i].Chosen.Ids; starts[i] = pairs[i].Chosen.ResponseStart;
-            sequences[n + i] = pairs[i].Rejected.Ids; starts[n + i] = pairs[i].Rejected.ResponseStart;
-        }
-        var rewards = new float[2 * n];
-        Inference.LengthBuckets.Score(sequences, rewards, _scorer.MaxBatch, (indices, slots) =>
-        {
-            var batch = new int[indices.Length][];
-            var batchStarts = new int[indices.Length];
-            for (int k = 0; k < indices.Length; k++) { batch[k] = sequences[indices[k]]; batchStarts[k] = starts[indices[k]]; }
-            _scorer.ScoreTokens(batch, batchStarts, slots, ct);
-        }, ct);
-        return (rewards[..n], rewards[n..]);
-    }
-
     // ---- progress ------------------------------------------------------------------------------------------------
+
+    /// <summary>Start-up messages of a helper (the backbone conversion) as <see cref="Say"/> lines, in order, on the calling thread.</summary>
+    sealed class Progress(Action<string> say) : IProgress<string>
+    {
+        public void Report(string value) => say(value);
+    }
 
     void Say(string message) => _trainer.Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
 

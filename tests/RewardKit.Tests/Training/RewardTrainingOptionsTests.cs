@@ -56,6 +56,7 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
             Schedule = LearningRateDecay.Linear, MaxGradNorm = 0.5, BatchSize = 4, GradientAccumulationSteps = 3, Epochs = 2, MaxSteps = 9,
             Seed = 123456789012345UL, Threads = 3, SftSteps = 7, SftLearningRate = 2e-3, SftBatchSize = 5, EvalEvery = 11,
             BestMetric = BestModelMetric.Loss, Patience = 2, CheckpointEvery = 4, Resume = true,
+            Backbone = "minilm", BackbonePooling = RewardKit.Models.Bert.BertPooling.Mean, BackboneCache = "/cache",
         };
         foreach (var d in RewardTrainingOptions.Descriptors)
             Assert.False(Equals(d.Get(options), d.Default), $"the test should set '{d.Key}' to a value other than its default");
@@ -124,4 +125,36 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
     /// <summary>"Default 16", "Default 2e-4:", "Default bradley-terry." (not "Default: detected ...").</summary>
     [GeneratedRegex(@"Default ([0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?|[a-z][a-z\-]*[a-z])(?=[\s.,:;(]|$)")]
     private static partial Regex DefaultSentence();
+
+    [Fact]
+    public void A_backbone_without_a_learning_rate_or_dropout_gets_bert_fine_tuning_defaults()
+    {
+        var scratch = new RewardTrainingOptions();
+        var backbone = new RewardTrainingOptions { Backbone = "minilm" };
+        Assert.Equal(RewardTrainingOptions.DefaultLearningRate, scratch.PeakLearningRate);
+        Assert.Equal(0f, scratch.DropoutRate);
+        Assert.Equal(RewardTrainingOptions.BackboneLearningRate, backbone.PeakLearningRate);
+        Assert.Equal(0.1f, backbone.DropoutRate);
+        Assert.Equal(1e-4, (backbone with { LearningRate = 1e-4 }).PeakLearningRate);
+        Assert.Equal(0f, (backbone with { Dropout = 0 }).DropoutRate);
+    }
+
+    [Theory]
+    [InlineData("resume")]
+    [InlineData("loss")]
+    [InlineData("init")]
+    [InlineData("sft_steps")]
+    public void A_backbone_refuses_options_that_only_apply_to_gpt2(string key)
+    {
+        var options = new RewardTrainingOptions { Backbone = "minilm" };
+        options = key switch
+        {
+            "resume" => options with { Resume = true },
+            "loss" => options with { Loss = RewardLossKind.Hinge },
+            "init" => options with { Init = "/models/gpt2" },
+            _ => options with { SftSteps = 5 },
+        };
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains($"'{key}'", e.Message);
+    }
 }
