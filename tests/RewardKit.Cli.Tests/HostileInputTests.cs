@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Text;
-using Spectre.Console;
 
 namespace RewardKit.Cli.Tests;
 
@@ -24,26 +23,7 @@ public sealed class HostileInputTests : IDisposable
 
     string P(string name) => Path.Combine(_dir, name);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr, oldAnsi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        // Spectre's static console (train's progress) keeps the writer it first saw: point it at this capture.
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(o), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-        try
-        {
-            return (CliApp.Run(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-            AnsiConsole.Console = oldAnsi;
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliCapture.Run(args);
 
     static void AssertUserError((int Code, string Out, string Err) run, params string[] expected)
     {

@@ -35,6 +35,13 @@ public sealed class HostileJson(int seed)
         "\"labels\":{\"helpfulness\":1,\"helpfulness\":2},", "\"weight\":-1,", "\"p_true\":2,", "\"margin\":\"NaN\",", "\"ranks\":[0,0],",
     ];
 
+    /// <summary>Members that repeat a key of the records or messages when inserted right after an opening brace.</summary>
+    static readonly string[] RepeatedMembers =
+    [
+        "\"prompt\":\"again\",", "\"chosen\":\"again\",", "\"rejected\":\"again\",", "\"content\":\"SECOND\",", "\"role\":\"user\",",
+        "\"responses\":[\"a\",\"b\"],", "\"rating\":3,", "\"items\":[],", "\"k\":1,\"k\":2,", "\"prompt\":\"p\\ud800\",",
+    ];
+
     static readonly byte[][] RawBytes =
     [
         [0xFF], [0xFE], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xEF, 0xBB, 0xBF], [0x00], [0x1B],
@@ -114,8 +121,13 @@ public sealed class HostileJson(int seed)
         for (var i = 0; i < operations; i++)
         {
             var at = _rng.Next(bytes.Count + 1);
-            switch (_rng.Next(7))
+            switch (_rng.Next(8))
             {
+                case 7: // a member right after an opening brace: valid JSON that repeats a key (or hides a lone surrogate)
+                    var brace = bytes.IndexOf((byte)'{', Math.Min(at, Math.Max(0, bytes.Count - 1)));
+                    if (brace < 0) brace = bytes.IndexOf((byte)'{');
+                    if (brace >= 0) bytes.InsertRange(brace + 1, Encoding.UTF8.GetBytes(RepeatedMembers[_rng.Next(RepeatedMembers.Length)]));
+                    break;
                 case 0:
                 case 1: // a hostile token at a random place
                     bytes.InsertRange(at, Encoding.UTF8.GetBytes(Tokens[_rng.Next(Tokens.Length)]));
