@@ -1,6 +1,7 @@
 using RewardKit.Models;
 using RewardKit.Models.Bert;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Tests;
 
 namespace RewardKit.Tests.Models.Bert;
 
