@@ -2,6 +2,7 @@ using System.CommandLine;
 using RewardKit.Data;
 using RewardKit.Evaluation;
 using RewardKit.Models.Bert;
+using RewardKit.Training;
 
 namespace RewardKit.Cli.Commands;
 

@@ -92,9 +92,10 @@ public class BertParityTests
         tape.Backward(loss);
         var expected = SafetensorsFile.Read(Path.Combine(Fixtures, gradsFile));
         Assert.Equal(model.Parameters.Entries.Count, expected.Count);
-        // A gradient that is zero in exact arithmetic (classifier.bias cancels in r_w − r_l) is compared against 1e-3 of the
-        // largest gradient entry instead of its own float32 rounding noise.
-        double floor = 1e-3 * expected.Max(g => g.Value.Values.Max(MathF.Abs));
+        // A gradient that is zero in exact arithmetic is compared against 1e-2 of the largest gradient entry instead of its own
+        // float32 rounding noise: classifier.bias cancels in r_w − r_l, and with mean pooling so does the last LayerNorm's bias
+        // (it shifts every token, hence the mean, by the same vector).
+        double floor = 1e-2 * expected.Max(g => g.Value.Values.Max(MathF.Abs));
         foreach (var (name, (_, grad)) in expected)
         {
             var actual = model.Parameters[name].Grad;
