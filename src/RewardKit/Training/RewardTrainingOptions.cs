@@ -120,8 +120,8 @@ public sealed record RewardTrainingOptions
     [TrainingOption("With a backbone: cls (Hugging Face BertForSequenceClassification's pooler) or mean (mean of the tokens).")]
     public BertPooling BackbonePooling { get; init; } = BertPooling.Cls;
 
-    /// <summary>With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit;
-    /// see <see cref="PackagedBackbones.DefaultCacheDirectory"/>).</summary>
+    /// <summary>With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).
+    /// See <see cref="PackagedBackbones.DefaultCacheDirectory"/>.</summary>
     [TrainingOption("With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).", Flags = ["--cache", "--backbone-cache"], IsPath = true)]
     public string? BackboneCache { get; init; }
 
