@@ -50,7 +50,7 @@ public static class RewardModelFolder
     /// only to open a folder whose weights were changed on purpose (the CLI's <c>--skip-version-check</c>).</param>
     public static (GptRewardModel Model, RewardModelMetadata Metadata) Load(string directory, bool verifyVersion = true)
     {
-        if (GptConfig.ReadArchitecture(directory) == GptConfig.LanguageModel)
+        if (ReadFile(Path.Combine(directory, GptConfig.FileName), () => GptConfig.ReadArchitecture(directory)) == GptConfig.LanguageModel)
             throw new InvalidDataException($"{directory}: this folder holds a policy ({GptConfig.LanguageModel}), not a reward model; pass a folder made by `rewardkit train` (a policy generates text: `rewardkit generate --policy {directory}`).");
         var configPath = Path.Combine(directory, GptConfig.FileName);
         var config = ReadFile(configPath, () => GptConfig.Load(directory));
