@@ -60,6 +60,8 @@ public sealed class AnnotationBrowserTests : IDisposable
         {
             try { _ = old.Enabled; }
             catch (StaleElementReferenceException) { return; }
+            // Chromium sometimes reports the detached node as an inspector error instead of a stale reference: the page changed too.
+            catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal)) { return; }
             Thread.Sleep(20);
         }
         throw new TimeoutException("the page did not change");
