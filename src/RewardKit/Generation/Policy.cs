@@ -24,6 +24,22 @@ public sealed class Policy
     }
 
     /// <summary>
+    /// A policy from scratch: the <paramref name="preset"/> (tiny, small, base) sized for <paramref name="tokenizer"/>
+    /// (its vocabulary, end-of-text as EOS and pad), initialised as Hugging Face initialises GPT-2 from <paramref name="seed"/>.
+    /// </summary>
+    public static Policy Create(string preset, ByteLevelBpeTokenizer tokenizer, PromptTemplate template, ulong seed, int? positions = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        int? eos = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : null;
+        var config = GptConfig.Preset(preset, tokenizer.VocabSize, eos) with
+        {
+            VocabSize = tokenizer.VocabSize, EosTokenId = eos, PadTokenId = tokenizer.PadId >= 0 ? tokenizer.PadId : null,
+        };
+        if (positions is { } p) config = config with { Positions = p };
+        return new Policy(GptLanguageModel.Create(config, seed), tokenizer, template, new RewardModelMetadata { Template = template.Name, MaxLength = config.Positions });
+    }
+
+    /// <summary>
     /// Opens a policy folder (<see cref="PolicyFolder.Load"/>) with its tokenizer and template; <paramref name="template"/>
     /// overrides the folder's (e.g. "hh" for a Hugging Face GPT-2 that reads prompts as they are).
     /// </summary>

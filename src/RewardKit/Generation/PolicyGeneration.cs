@@ -87,7 +87,12 @@ public static class PolicyGeneration
         var clock = Stopwatch.StartNew();
         var generator = new TokenGenerator(policy.Model, pool);
         long truncated = 0, tokens = 0, responses = 0, eos = 0;
-        var prompts = records.Select(r => { var ids = policy.EncodePrompt(r.Prompt, budget, out bool cut); if (cut) truncated++; return ids; }).ToArray();
+        var prompts = new int[records.Count][];
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            prompts[i] = policy.EncodePrompt(records[i].Prompt, budget, out bool cut);
+            if (cut) truncated++;
+        }
         int n = options.SamplesPerPrompt;
         var temp = $"{outputPath}.{Guid.NewGuid():N}.tmp";
         try

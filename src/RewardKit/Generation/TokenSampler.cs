@@ -90,55 +90,70 @@ public static class TokenSampler
     }
 
     /// <summary>
-    /// Keeps the nucleus of mass p. Only the candidates that can be in it are sorted: the m largest logits, m doubling from
-    /// 64 until the mass of the sorted ones reaches p (one sort of the whole row at worst).
+    /// Keeps the nucleus of mass p in O(V) expected time, without sorting the row: a quickselect on probability mass.
+    /// The undecided tokens are partitioned around a pivot logit into more likely, equal and less likely; when the more
+    /// likely part holds the mass still needed the boundary lies inside it, otherwise it is kept whole and the search
+    /// goes on below (equal logits are taken in id order, the order a stable descending sort gives them).
     /// </summary>
     static void KeepNucleus(Span<float> logits, float topP)
     {
         float max = TensorPrimitives.Max(logits);
-        double total = 0;
-        int finite = 0;
-        foreach (float x in logits)
-            if (x != float.NegativeInfinity) { total += Math.Exp(x - max); finite++; }
-        if (finite == 0) return;
-        var keep = new bool[logits.Length];
-        var values = ArrayPool<float>.Shared.Rent(logits.Length);
-        var order = ArrayPool<int>.Shared.Rent(logits.Length);
+        var weightBuffer = ArrayPool<float>.Shared.Rent(logits.Length);
+        var orderBuffer = ArrayPool<int>.Shared.Rent(logits.Length);
         try
         {
-            for (int m = Math.Min(64, finite); ; m = Math.Min(2 * m, finite))
-            {
-                var copy = values.AsSpan(0, logits.Length);
-                logits.CopyTo(copy);
-                float threshold = KthLargest(copy, m);
-                int count = 0;
-                for (int i = 0; i < logits.Length; i++)
-                    if (logits[i] >= threshold) { order[count] = i; values[count++] = logits[i]; }
-                // Descending by logit, ties by id (a fixed order; Hugging Face's sort leaves ties unspecified).
-                var ids = order.AsSpan(0, count);
-                var keys = values.AsSpan(0, count);
-                TensorPrimitives.Negate(keys, keys);
-                keys.Sort(ids);
-                double before = 0;
-                int cut = -1;   // first position (in descending order) outside the nucleus
-                for (int r = 0; r < count; r++)
-                {
-                    if (before / total >= topP) { cut = r; break; }
-                    before += Math.Exp(logits[ids[r]] - max);
-                }
-                if (cut < 0 && count < finite) continue;   // the nucleus may reach beyond the candidates: take more
-                int kept = cut < 0 ? count : cut;
-                for (int r = 0; r < kept; r++) keep[ids[r]] = true;
-                for (int i = 0; i < logits.Length; i++)
-                    if (!keep[i]) logits[i] = float.NegativeInfinity;
-                return;
-            }
+            var weights = weightBuffer.AsSpan(0, logits.Length);   // exp(x − max): unnormalised probabilities
+            TensorPrimitives.Subtract(logits, max, weights);
+            TensorPrimitives.Exp(weights, weights);
+            int count = 0;
+            double total = 0;
+            for (int i = 0; i < logits.Length; i++)
+                if (logits[i] != float.NegativeInfinity) { orderBuffer[count++] = i; total += weights[i]; }
+            int kept = NucleusSize(logits, weights, orderBuffer.AsSpan(0, count), topP * total);
+            var keep = new bool[logits.Length];
+            foreach (int id in orderBuffer.AsSpan(0, kept)) keep[id] = true;
+            for (int i = 0; i < logits.Length; i++)
+                if (!keep[i]) logits[i] = float.NegativeInfinity;
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(values);
-            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<float>.Shared.Return(weightBuffer);
+            ArrayPool<int>.Shared.Return(orderBuffer);
         }
+    }
+
+    /// <summary>
+    /// Reorders <paramref name="ids"/> so that its first r entries are the nucleus and returns r: the fewest most likely
+    /// tokens whose weight reaches <paramref name="need"/> (a token is kept while the weight kept before it is below it).
+    /// </summary>
+    static int NucleusSize(ReadOnlySpan<float> logits, ReadOnlySpan<float> weights, Span<int> ids, double need)
+    {
+        int lo = 0, hi = ids.Length - 1;   // [0, lo) kept, (hi, end) removed, the boundary in [lo, hi]
+        while (lo <= hi && need > 0)
+        {
+            if (lo == hi) return lo + 1;
+            float pivot = MedianOfThree(logits[ids[lo]], logits[ids[lo + (hi - lo) / 2]], logits[ids[hi]]);
+            // Three-way partition of [lo, hi]: [lo, lt) more likely than the pivot, [lt, gt] equal, (gt, hi] less likely.
+            int lt = lo, i = lo, gt = hi;
+            while (i <= gt)
+            {
+                float x = logits[ids[i]];
+                if (x > pivot) { (ids[lt], ids[i]) = (ids[i], ids[lt]); lt++; i++; }
+                else if (x < pivot) { (ids[i], ids[gt]) = (ids[gt], ids[i]); gt--; }
+                else i++;
+            }
+            double above = 0;
+            for (int j = lo; j < lt; j++) above += weights[ids[j]];
+            if (above >= need) { hi = lt - 1; continue; }
+            need -= above;
+            ids[lt..(gt + 1)].Sort();   // ties in id order
+            for (lo = lt; lo <= gt; lo++)
+            {
+                if (need <= 0) return lo;
+                need -= weights[ids[lo]];
+            }
+        }
+        return lo;
     }
 
     /// <summary>The k-th largest value of <paramref name="x"/> (1-based k), reordering <paramref name="x"/> (quickselect, O(n) expected).</summary>

@@ -32,6 +32,16 @@ public sealed class PolicyTests : IDisposable
     }
 
     [Fact]
+    public void A_policy_from_scratch_takes_the_presets_shape_sized_for_its_tokenizer()
+    {
+        var tokenizer = PolicyTestData.Create().Tokenizer;
+        var policy = Policy.Create("tiny", tokenizer, Text.PromptTemplate.Plain, seed: 2, positions: 64);
+        Assert.Equal((2, 128, tokenizer.VocabSize, 64), (policy.Model.Config.Layers, policy.Model.Config.EmbeddingSize, policy.Model.Config.VocabSize, policy.Model.Config.Positions));
+        Assert.Equal(tokenizer.EndOfTextId, policy.Model.Config.EosTokenId);
+        Assert.Equal(Policy.Create("tiny", tokenizer, Text.PromptTemplate.Plain, seed: 2, positions: 64).Model.Parameters.Values.ToArray(), policy.Model.Parameters.Values.ToArray());
+    }
+
+    [Fact]
     public void Save_then_load_keeps_the_model_the_tokenizer_and_the_template()
     {
         var policy = PolicyTestData.Create(template: "hh");

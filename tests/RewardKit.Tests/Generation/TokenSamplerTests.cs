@@ -40,6 +40,35 @@ public class TokenSamplerTests
     }
 
     [Fact]
+    public void The_nucleus_is_the_shortest_most_likely_prefix_of_a_descending_sort_reaching_p()
+    {
+        var rng = new Rng(8);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int n = 1 + rng.NextInt(300);
+            // Peaked and flat rows, with ties and removed (−∞) tokens.
+            float spread = trial % 2 == 0 ? 0.05f : 4f;
+            var x = Enumerable.Range(0, n).Select(_ => rng.NextInt(6) switch { 0 => float.NegativeInfinity, 1 => 0.5f, _ => spread * (rng.NextFloat() * 2 - 1) }).ToArray();
+            if (x.All(float.IsNegativeInfinity)) x[0] = 0f;
+            float p = new[] { 0.05f, 0.3f, 0.9f, 0.999f }[trial % 4];
+            var actual = (float[])x.Clone();
+            TokenSampler.Filter(actual, 1f, topK: 0, topP: p);
+
+            float max = x.Max();
+            var order = Enumerable.Range(0, n).Where(i => !float.IsNegativeInfinity(x[i])).OrderByDescending(i => x[i]).ThenBy(i => i).ToArray();
+            double total = order.Sum(i => (double)MathF.Exp(x[i] - max)), before = 0;
+            var expected = new bool[n];
+            foreach (int i in order)
+            {
+                if (before >= p * total) break;
+                expected[i] = true;
+                before += MathF.Exp(x[i] - max);
+            }
+            Assert.Equal(expected, actual.Select(float.IsFinite).ToArray());
+        }
+    }
+
+    [Fact]
     public void The_kth_largest_is_the_kth_of_a_descending_sort_with_ties_and_infinities()
     {
         var rng = new Rng(4);

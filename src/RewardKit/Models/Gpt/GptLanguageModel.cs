@@ -126,7 +126,12 @@ public sealed class GptLanguageModel
         if (!(temperature > 0) || !float.IsFinite(temperature))
             throw new ArgumentOutOfRangeException(nameof(temperature), $"GptLanguageModel: temperature {temperature}; use a positive number.");
         var logits = Logits(tape, batch, layout.PredictingRows, training, dropoutRng);               // (N, V)
-        if (temperature != 1f) logits = tape.Scale(logits, 1f / temperature);
+        if (temperature != 1f)
+        {
+            var scaled = tape.Scale(logits, 1f / temperature);
+            tape.Release(logits);   // neither the head's backward nor the scale's reads these values: N·V floats back
+            logits = scaled;
+        }
         int cells = batch.Batch * layout.Width;
         var logProbs = tape.ScatterRows(tape.SelectiveLogSoftmax(logits, layout.Targets), layout.Cells, cells);   // (B·R)
         var entropies = entropy ? tape.ScatterRows(tape.EntropyFromLogits(logits), layout.Cells, cells) : null;   // (B·R)
@@ -173,6 +178,13 @@ public sealed class GptLanguageModel
         RequireInference(tape);
         if (slots.Length != tokens.Length || slots.Length == 0)
             throw new ArgumentException($"GptLanguageModel: {slots.Length} slots and {tokens.Length} tokens; give one token per slot, at least one.", nameof(tokens));
+        var seen = new bool[cache.Rows];
+        foreach (int slot in slots)
+        {
+            if ((uint)slot >= (uint)cache.Rows || seen[slot])
+                throw new ArgumentException($"GptLanguageModel: slot {slot} is outside the cache's {cache.Rows} rows or given twice; give each sequence its own slot.", nameof(slots));
+            seen[slot] = true;
+        }
         var hidden = Transformer.Decode(tape, tokens, slots, cache, Conv1DKernel);   // (A, C)
         return tape.Linear(hidden, TokenEmbedding, null);                            // (A, V)
     }
