@@ -39,7 +39,7 @@ public static partial class DataCommand
 
     static Command Validate()
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL or CSV preference file." };
+        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL, CSV or Parquet preference file." };
         var skip = new Option<bool>("--skip-invalid") { Description = "List every invalid record instead of stopping at the first (the exit code is still 1 when any is invalid)." };
         var command = new Command("validate", "Check every record of a preference file. Exit code 0 when every record is valid and there is at least one; "
             + "1 when a record is invalid or the file holds no record at all (empty, blank lines only, a CSV with only its header, /dev/null): `train` refuses such a file too.") { file, skip };

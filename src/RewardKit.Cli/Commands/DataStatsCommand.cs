@@ -12,7 +12,7 @@ public static partial class DataCommand
 {
     static Command Stats()
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL or CSV preference file (pairs, rankings or ratings)." };
+        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL, CSV or Parquet preference file (pairs, rankings or ratings)." };
         var json = new Option<bool>("--json") { Description = "Print the statistics as one JSON object instead of tables." };
         var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "A tokenizer folder (e.g. ../shared/tokenizers/gpt2): lengths in tokens too." };
         var skip = new Option<bool>("--skip-invalid") { Description = "Accept invalid records (still listed) and exit 0; without it the stats are printed but the exit code is 1 when any record is invalid." };
@@ -126,7 +126,7 @@ public static partial class DataCommand
 
     static Command Split()
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL or CSV preference file." };
+        var file = new Argument<FileInfo>("FILE") { Description = "A JSONL, CSV or Parquet preference file." };
         var by = new Option<string>("--by") { Description = "What must not cross splits; only 'prompt' is supported.", DefaultValueFactory = _ => "prompt" };
         var fractions = new Option<string>("--fractions") { Description = "Shares of train,validation,test (or train,test), summing to 1.", DefaultValueFactory = _ => "0.8,0.1,0.1" };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for train/validation/test.jsonl.", Required = true };
@@ -150,12 +150,12 @@ public static partial class DataCommand
 
     static Command Convert()
     {
-        var input = new Option<FileInfo>("--in") { Description = "The input file (.jsonl or .csv).", Required = true };
+        var input = new Option<FileInfo>("--in") { Description = "The input file (.jsonl, .csv or .parquet).", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "The output file; the container follows its extension unless --format says otherwise.", Required = true };
         var to = new Option<string?>("--to") { Description = "pairs, rankings or ratings; default: keep the input's format (lossless)." };
-        var format = new Option<string?>("--format") { Description = "jsonl or csv; default: from the --out extension." };
+        var format = new Option<string?>("--format") { Description = "jsonl, csv or parquet; default: from the --out extension." };
         var skip = new Option<bool>("--skip-invalid") { Description = "Leave invalid records out (listed) instead of stopping at the first." };
-        var command = new Command("convert", "Convert a preference file between JSONL and CSV and between pairs, rankings and ratings.") { input, output, to, format, skip };
+        var command = new Command("convert", "Convert a preference file between JSONL, CSV and Parquet and between pairs, rankings and ratings.") { input, output, to, format, skip };
         command.SetAction((parse, ct) =>
         {
             var target = parse.GetValue(to) switch
@@ -171,7 +171,8 @@ public static partial class DataCommand
                 null => FileContainer.Auto,
                 "jsonl" => FileContainer.Jsonl,
                 "csv" => FileContainer.Csv,
-                var other => throw new UserErrorException($"--format {other}: use jsonl or csv"),
+                "parquet" => FileContainer.Parquet,
+                var other => throw new UserErrorException($"--format {other}: use jsonl, csv or parquet"),
             };
             var outPath = parse.GetValue(output)!.FullName;
             var (written, from, toFormat, report) = FormatConversion.Convert(parse.GetValue(input)!.FullName, outPath, target, container,

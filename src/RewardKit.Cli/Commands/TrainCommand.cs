@@ -16,7 +16,7 @@ public static class TrainCommand
     {
         var data = new Option<FileInfo[]>("--data")
         {
-            Description = "Training data (JSONL or CSV): pairs, rankings (every two different ranks make a pair) or ratings (two ratings of one prompt make a pair). Repeat --data to train on several files together.",
+            Description = "Training data (JSONL, CSV or Parquet): pairs, rankings (every two different ranks make a pair) or ratings (two ratings of one prompt make a pair). Repeat --data to train on several files together.",
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };

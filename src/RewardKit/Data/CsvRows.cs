@@ -21,9 +21,16 @@ public static class CsvRows
     /// <summary>Columns of a ratings CSV, in order.</summary>
     public static readonly string[] RatingColumns = ["id", "source", "category", "prompt", "response", "rating", "gold_reward", "annotator", "prompt_messages", "extra"];
 
-    static readonly HashSet<string> NumberColumns = ["margin", "weight", "gold_reward_chosen", "gold_reward_rejected", "p_true", "rating", "gold_reward",
+    /// <summary>Columns that hold numbers (the Parquet writer stores them as nullable doubles).</summary>
+    internal static readonly HashSet<string> NumberColumns = ["margin", "weight", "gold_reward_chosen", "gold_reward_rejected", "p_true", "rating", "gold_reward",
         "helpfulness", "harmlessness", "honesty"];
     static readonly HashSet<string> JsonColumns = ["responses", "ranks", "gold_rewards", "labels"];
+
+    /// <summary>Every column of the three layouts.</summary>
+    internal static readonly HashSet<string> KnownColumns = [.. PairColumns, .. RankingColumns, .. RatingColumns];
+
+    /// <summary>Columns whose text may instead be a list of chat messages (written to <c>NAME_messages</c>).</summary>
+    internal static readonly HashSet<string> MessageTextColumns = ["prompt", "chosen", "rejected", "response"];
     static readonly HashSet<string> ResponseColumns = ["chosen", "rejected", "response"];
 
     /// <summary>Converts one CSV row to the fields of a JSON record (so CSV and JSONL share one parser).</summary>

@@ -8,7 +8,7 @@ using CsvHelper;
 namespace RewardKit.Data;
 
 /// <summary>
-/// Streams preference records from a JSONL or CSV file: one record in memory at a time (ratings turned into pairs are
+/// Streams preference records from a JSONL, CSV or Parquet file: one record in memory at a time (ratings turned into pairs are
 /// the exception: <see cref="ReadPairs"/> groups them by prompt). The format is detected from the first record unless
 /// <see cref="ReaderOptions.Format"/> says otherwise. By default the first bad record stops the read with an
 /// <see cref="InvalidDataException"/> naming file, line, field and the fix; with <see cref="ReaderOptions.SkipInvalid"/>
@@ -19,7 +19,7 @@ namespace RewardKit.Data;
 /// foreach (var pair in reader.ReadPairs()) ...;
 /// Console.WriteLine(reader.Report.Summary());
 /// </code></example>
-public sealed class PreferenceReader
+public sealed partial class PreferenceReader
 {
     readonly string _path;
     readonly ReaderOptions _options;
@@ -40,10 +40,17 @@ public sealed class PreferenceReader
     /// <summary>Bytes consumed so far, for progress bars (JSONL only; 0 for CSV).</summary>
     public long BytesRead { get; private set; }
 
-    /// <summary>The container of <paramref name="path"/> under <paramref name="container"/>: CSV for a <c>.csv</c> extension.</summary>
+    /// <summary>
+    /// The container of <paramref name="path"/> under <paramref name="container"/>: CSV for a <c>.csv</c> extension,
+    /// Parquet for <c>.parquet</c>, JSON Lines otherwise.
+    /// </summary>
     public static FileContainer ContainerOf(string path, FileContainer container = FileContainer.Auto) =>
-        container != FileContainer.Auto ? container
-        : string.Equals(Path.GetExtension(path), ".csv", StringComparison.OrdinalIgnoreCase) ? FileContainer.Csv : FileContainer.Jsonl;
+        container != FileContainer.Auto ? container : Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".csv" => FileContainer.Csv,
+            ".parquet" => FileContainer.Parquet,
+            _ => FileContainer.Jsonl,
+        };
 
     /// <summary>Reads every record as written (pairs, ranked groups or rated responses).</summary>
     public IEnumerable<PreferenceRecord> ReadRecords(CancellationToken cancellationToken = default)
@@ -51,7 +58,12 @@ public sealed class PreferenceReader
         if (!File.Exists(_path)) throw new FileNotFoundException($"{_path}: file not found; check the path", _path);
         Report.Container = ContainerOf(_path, _options.Container);
         Report.Format = _options.Format;
-        return Report.Container == FileContainer.Csv ? ReadCsv(cancellationToken) : ReadJsonl(cancellationToken);
+        return Report.Container switch
+        {
+            FileContainer.Csv => ReadCsv(cancellationToken),
+            FileContainer.Parquet => ReadParquet(cancellationToken),
+            _ => ReadJsonl(cancellationToken),
+        };
     }
 
     /// <summary>

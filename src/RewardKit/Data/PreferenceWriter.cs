@@ -7,7 +7,7 @@ using CsvHelper;
 namespace RewardKit.Data;
 
 /// <summary>
-/// Writes preference records as JSONL or CSV, every field kept (what <see cref="PreferenceReader"/> reads back is the
+/// Writes preference records as JSONL, CSV or Parquet, every field kept (what <see cref="PreferenceReader"/> reads back is the
 /// same record). One writer holds one format: the first record fixes it (a CSV has one header). Output is UTF-8
 /// without BOM, <c>\n</c> line ends, numbers in shortest round-trip invariant form, so equal input gives equal bytes.
 /// </summary>
@@ -19,13 +19,18 @@ public abstract class PreferenceWriter : IDisposable
     /// <summary>Records written.</summary>
     public long Count { get; private set; }
 
-    /// <summary>A writer for <paramref name="path"/>; CSV for a <c>.csv</c> extension unless <paramref name="container"/> says otherwise.</summary>
+    /// <summary>A writer for <paramref name="path"/>; CSV for <c>.csv</c>, Parquet for <c>.parquet</c> unless <paramref name="container"/> says otherwise.</summary>
     public static PreferenceWriter Create(string path, FileContainer container = FileContainer.Auto)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        return PreferenceReader.ContainerOf(path, container) == FileContainer.Csv ? new CsvPreferenceWriter(stream) : new JsonlPreferenceWriter(stream);
+        return PreferenceReader.ContainerOf(path, container) switch
+        {
+            FileContainer.Csv => new CsvPreferenceWriter(stream),
+            FileContainer.Parquet => new ParquetPreferenceWriter(stream),
+            _ => new JsonlPreferenceWriter(stream),
+        };
     }
 
     /// <summary>Writes every record of <paramref name="records"/> to <paramref name="path"/> and returns how many.</summary>
@@ -217,7 +222,8 @@ public sealed class CsvPreferenceWriter : PreferenceWriter
         if (record is PreferencePair { Annotator: "" } or RatedResponse { Annotator: "" }) yield return ("annotator", "");
     }
 
-    static string? Cell(PreferenceRecord record, string column)
+    /// <summary>The CSV cell of <paramref name="column"/> for <paramref name="record"/> (null = empty cell); the Parquet writer stores the same cells.</summary>
+    internal static string? Cell(PreferenceRecord record, string column)
     {
         switch (column)
         {

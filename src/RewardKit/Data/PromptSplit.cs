@@ -80,7 +80,7 @@ public static class PromptSplit
         }
 
         // Pass 2: write each record to its split (the second reader re-validates; its report is the one returned).
-        var ext = container == FileContainer.Csv ? ".csv" : ".jsonl";
+        var ext = container switch { FileContainer.Csv => ".csv", FileContainer.Parquet => ".parquet", _ => ".jsonl" };
         Directory.CreateDirectory(outDir);
         var paths = names.Select(n => Path.Combine(outDir, n + ext)).ToArray();
         var writers = paths.Select(p => PreferenceWriter.Create(p, container)).ToArray();

@@ -16,12 +16,14 @@ public enum RecordFormat
 /// <summary>The container a file is written in.</summary>
 public enum FileContainer
 {
-    /// <summary>Decide from the extension: <c>.csv</c> is CSV, anything else JSON Lines.</summary>
+    /// <summary>Decide from the extension: <c>.csv</c> is CSV, <c>.parquet</c> Parquet, anything else JSON Lines.</summary>
     Auto,
     /// <summary>One JSON object per line (UTF-8).</summary>
     Jsonl,
     /// <summary>Comma-separated values with a header row (UTF-8, RFC 4180 quoting).</summary>
     Csv,
+    /// <summary>Apache Parquet (the format Hugging Face datasets are published in), read and written by row group.</summary>
+    Parquet,
 }
 
 /// <summary>How rankings are turned into pairs.</summary>

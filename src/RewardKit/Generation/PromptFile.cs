@@ -35,7 +35,7 @@ public static class PromptFile
     /// <summary>True for JSONL whose first record has none of the preference fields.</summary>
     static bool IsPromptOnly(string path, ReaderOptions options)
     {
-        if (PreferenceReader.ContainerOf(path, options.Container) == FileContainer.Csv || options.Format != RecordFormat.Auto) return false;
+        if (PreferenceReader.ContainerOf(path, options.Container) != FileContainer.Jsonl || options.Format != RecordFormat.Auto) return false;
         using var stream = File.OpenRead(path);
         var lines = new LineSplitter(stream, options.MaxRecordBytes);
         while (lines.Next())

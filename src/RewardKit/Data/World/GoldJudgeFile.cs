@@ -52,8 +52,8 @@ public static class GoldJudgeFile
         if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
             throw new ArgumentException($"--out {output} is the input file; write to another file", nameof(output));
         foreach (var (path, flag) in new[] { (input, "--data"), (output, "--out") })
-            if (PreferenceReader.ContainerOf(path) == FileContainer.Csv)
-                throw new ArgumentException($"{flag} {path}: the gold judge reads and writes JSONL; convert a CSV first (rewardkit data convert --in F.csv --out F.jsonl)");
+            if (PreferenceReader.ContainerOf(path) is var container && container != FileContainer.Jsonl)
+                throw new ArgumentException($"{flag} {path}: the gold judge reads and writes JSONL; convert the {container} file first (rewardkit data convert --in FILE --out F.jsonl)");
         var reader = new PreferenceReader(input, options);
         var full = Path.GetFullPath(output);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);

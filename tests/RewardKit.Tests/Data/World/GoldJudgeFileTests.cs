@@ -116,7 +116,7 @@ public sealed class GoldJudgeFileTests : IDisposable
     public void CSV_files_and_writing_over_the_input_are_refused_with_the_fix()
     {
         var input = _files.Write("""{"prompt": "What is 3 + 4?", "response": "3 + 4 = 7."}""");
-        Assert.Contains("convert a CSV first", Assert.Throws<ArgumentException>(() => GoldJudgeFile.Judge(input, _files.PathFor("o.csv"))).Message);
+        Assert.Contains("convert the Csv file first", Assert.Throws<ArgumentException>(() => GoldJudgeFile.Judge(input, _files.PathFor("o.csv"))).Message);
         Assert.Contains("is the input file", Assert.Throws<ArgumentException>(() => GoldJudgeFile.Judge(input, input)).Message);
         Assert.Throws<FileNotFoundException>(() => GoldJudgeFile.Judge(_files.PathFor("missing.jsonl"), _files.PathFor("o.jsonl")));
     }
