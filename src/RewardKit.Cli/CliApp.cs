@@ -78,7 +78,8 @@ public static class CliApp
     /// <summary>True for the exceptions that mean "the input is wrong" rather than "RewardKit is wrong".</summary>
     public static bool IsUserError(Exception e) =>
         e is UserErrorException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-          or InvalidDataException or FormatException or UnauthorizedAccessException or RewardKit.Inference.NonFiniteRewardException;
+          or InvalidDataException or FormatException or UnauthorizedAccessException or RewardKit.Inference.NonFiniteRewardException
+          or RewardKit.Models.Hub.HubException;
 }
 
 /// <summary>Thrown by commands when the user's input is wrong; the message names the argument or file and the fix.</summary>

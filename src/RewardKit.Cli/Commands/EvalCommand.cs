@@ -11,7 +11,7 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model") { Description = "The model folder (made by `rewardkit train`).", Required = true };
+        var model = ScoringCli.ModelOption();
         var data = new Option<FileInfo[]>("--data") { Description = "Preference files to evaluate; the first is in-distribution, the rest give the robustness gap.", Required = true, AllowMultipleArgumentsPerToken = true };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and report.html.", Required = true };
         var bins = new Option<int>("--bins") { Description = "Calibration bins (equal-mass). Default 10.", DefaultValueFactory = _ => 10 };
@@ -30,7 +30,7 @@ public static class EvalCommand
                 if (!f.Exists) throw new FileNotFoundException($"{f.FullName}: --data file not found.", f.FullName);
             var baselineFile = parse.GetValue(baselineTrain);
             if (baselineFile is { Exists: false }) throw new FileNotFoundException($"{baselineFile.FullName}: --baseline-train file not found.", baselineFile.FullName);
-            var modelDir = parse.GetValue(model)!.FullName;
+            var modelDir = ScoringCli.ResolveModel(parse.GetValue(model)!);
             using var loaded = ScoringCli.Load(modelDir, parse.GetValue(skipVersion));
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = 32 });
             var result = ModelEvaluation.Run(scorer, files.Select(f => f.FullName).ToList(), new ModelEvaluationOptions

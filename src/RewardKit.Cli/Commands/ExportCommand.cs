@@ -41,7 +41,7 @@ public static class ExportCommand
         command.SetAction((parse, ct) =>
         {
             var options = new OnnxExportOptions { Opset = parse.GetValue(opset), DynamicBatch = parse.GetValue(dynamicBatch) };
-            var summary = GptOnnxExporter.ExportFolder(parse.GetValue(model)!, parse.GetValue(output)!, options, ct);
+            var summary = GptOnnxExporter.ExportFolder(ScoringCli.ResolveModel(parse.GetValue(model)!, ct), parse.GetValue(output)!, options, ct);
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {

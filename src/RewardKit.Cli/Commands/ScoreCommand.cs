@@ -1,3 +1,4 @@
+using RewardKit.Models.Hub;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -63,10 +64,29 @@ public static class ScoreCommand
 /// <summary>What the scoring verbs share: the --model option and the model loader seam.</summary>
 static class ScoringCli
 {
-    public static Option<string> ModelOption() => new("--model") { Description = "The model folder (made by `rewardkit train`).", Required = true };
+    public static Option<string> ModelOption() => new("--model")
+    {
+        Description = "The model folder (made by `rewardkit train`), or a Hugging Face Hub id (org/name[@revision]) fetched into the Hub cache "
+            + "(HF_HOME, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE as for huggingface_hub).",
+        Required = true,
+    };
 
-    /// <summary>Opens a model folder through <see cref="ModelLoading.Load(string, bool)"/> (the single loader the CLI uses).</summary>
-    public static IRewardModel Load(string directory, bool skipVersionCheck = false) => ModelLoading.Load(directory, verifyVersion: !skipVersionCheck);
+    /// <summary>
+    /// Opens a model folder or Hub id (<see cref="ResolveModel"/>) through <see cref="ModelLoading.Load(string, bool)"/>
+    /// (the single loader the CLI uses).
+    /// </summary>
+    public static IRewardModel Load(string directoryOrId, bool skipVersionCheck = false) =>
+        ModelLoading.Load(ResolveModel(directoryOrId), verifyVersion: !skipVersionCheck);
+
+    /// <summary>A model folder as it is, or a Hub id's snapshot folder in the Hub cache (fetched unless cached or offline).</summary>
+    public static string ResolveModel(string directoryOrId, CancellationToken cancellationToken = default)
+    {
+        if (Directory.Exists(directoryOrId) || !HubModelResolver.IsHubId(directoryOrId)) return directoryOrId;
+        var settings = HubSettings.FromEnvironment();
+        Console.Error.WriteLine($"hub: {directoryOrId} from {(settings.Offline ? "the cache (HF_HUB_OFFLINE)" : settings.Endpoint)} into {settings.CacheDirectory}");
+        using var resolver = new HubModelResolver(settings);
+        return resolver.Resolve(directoryOrId, cancellationToken);
+    }
 
     /// <summary>The <c>--skip-version-check</c> flag of every verb that loads a model.</summary>
     public static Option<bool> SkipVersionCheckOption() => new("--skip-version-check")

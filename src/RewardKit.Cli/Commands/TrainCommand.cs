@@ -33,9 +33,11 @@ public static class TrainCommand
             {
                 if (parse.GetResult(option) is null) continue;
                 string? text = option is Option<bool> flag ? (parse.GetValue(flag) ? "true" : "false") : parse.GetValue((Option<string>)option);
+                if (descriptor.Key == "init" && text is not null) text = ScoringCli.ResolveModel(text);   // a folder or a Hub id
                 try { options = descriptor.With(options, descriptor.IsPath && !string.IsNullOrWhiteSpace(text) ? Path.GetFullPath(text) : text); }
                 catch (ArgumentException e) { throw new ArgumentException($"{descriptor.Flags[0]}: {e.Message}", e); }
             }
+            if (options.Init is { } init && !Path.IsPathRooted(init)) options = options with { Init = ScoringCli.ResolveModel(init) };   // from --config
             return Run(options, [.. parse.GetValue(data)!.Select(f => f.FullName)], parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
         });
         return command;

@@ -87,8 +87,8 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Named model size: tiny (2 layers, d 128), small (4, 256) or base (GPT-2 124M shape).")]
     public ModelPreset Preset { get; init; } = ModelPreset.Tiny;
 
-    /// <summary>A GPT-2 checkpoint or RewardKit model folder to start from instead of random weights (its tokenizer is used). Default none.</summary>
-    [TrainingOption("A GPT-2 checkpoint or RewardKit model folder to start from instead of random weights (its tokenizer is used).", IsPath = true)]
+    /// <summary>A GPT-2 checkpoint or RewardKit model folder, or a Hugging Face Hub id (org/name[@revision], fetched into the Hub cache), to start from instead of random weights (its tokenizer is used). Default none.</summary>
+    [TrainingOption("A GPT-2 checkpoint or RewardKit model folder, or a Hugging Face Hub id (org/name[@revision], fetched into the Hub cache), to start from instead of random weights (its tokenizer is used).", IsPath = true)]
     public string? Init { get; init; }
 
     /// <summary>Where the reward is read: at the last real token, or the mean over the response tokens. Default last-token.</summary>

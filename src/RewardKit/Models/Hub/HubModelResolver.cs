@@ -42,7 +42,7 @@ public sealed partial class HubModelResolver : IDisposable
     /// <summary>
     /// The local folder for <paramref name="pathOrId"/>: the folder itself when it exists, else the cached snapshot of the
     /// Hub model (fetched unless offline). Throws <see cref="DirectoryNotFoundException"/> for a missing folder that is no
-    /// Hub id, and <see cref="IOException"/> naming the id, file and fix when the Hub cannot provide it.
+    /// Hub id, and <see cref="HubException"/> naming the id, file and fix when the Hub cannot provide it.
     /// </summary>
     public string Resolve(string pathOrId, CancellationToken cancellationToken = default)
     {
@@ -63,7 +63,7 @@ public sealed partial class HubModelResolver : IDisposable
         var commit = File.Exists(refFile) ? File.ReadAllText(refFile).Trim() : revision;
         var snapshot = Path.Combine(root, "snapshots", commit);
         if (!File.Exists(Path.Combine(snapshot, "config.json")))
-            throw new IOException($"{id}: HF_HUB_OFFLINE is set and the model is not in the cache ({root}); run once with the network, or unset HF_HUB_OFFLINE");
+            throw new HubException($"{id}: HF_HUB_OFFLINE is set and the model is not in the cache ({root}); run once with the network, or unset HF_HUB_OFFLINE");
         return snapshot;
     }
 
@@ -81,9 +81,9 @@ public sealed partial class HubModelResolver : IDisposable
             fetched.Add(file);
         }
         if (commit is null || !fetched.Contains("config.json"))
-            throw new IOException($"{repo}@{revision}: no such local folder, and the Hub ({_settings.Endpoint}) has no config.json for it; check the path, or the id and revision");
+            throw new HubException($"{repo}@{revision}: no such local folder, and the Hub ({_settings.Endpoint}) has no config.json for it; check the path, or the id and revision");
         if (!fetched.Contains("model.safetensors") && !fetched.Contains("adapter_model.safetensors"))
-            throw new IOException($"{repo}@{revision}: no model.safetensors on the Hub (RewardKit reads safetensors weights only); convert the checkpoint with save_pretrained(safe_serialization=True)");
+            throw new HubException($"{repo}@{revision}: no model.safetensors on the Hub (RewardKit reads safetensors weights only); convert the checkpoint with save_pretrained(safe_serialization=True)");
         Directory.CreateDirectory(Path.Combine(root, "refs"));
         if (revision != commit) AtomicWrite(Path.Combine(root, "refs", revision), commit);
         return Path.Combine(root, "snapshots", commit);
@@ -99,9 +99,9 @@ public sealed partial class HubModelResolver : IDisposable
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if ((int)response.StatusCode >= 400) throw HttpError(response.StatusCode, repo, revision, file);
         var commit = Header(response, "X-Repo-Commit")
-            ?? throw new IOException($"{repo}@{revision}: {file}: the server sent no X-Repo-Commit header; is HF_ENDPOINT ({_settings.Endpoint}) a Hugging Face Hub?");
+            ?? throw new HubException($"{repo}@{revision}: {file}: the server sent no X-Repo-Commit header; is HF_ENDPOINT ({_settings.Endpoint}) a Hugging Face Hub?");
         var etag = Header(response, "X-Linked-Etag") ?? Header(response, "ETag")
-            ?? throw new IOException($"{repo}@{revision}: {file}: the server sent no ETag; cannot cache the file");
+            ?? throw new HubException($"{repo}@{revision}: {file}: the server sent no ETag; cannot cache the file");
         var size = long.TryParse(Header(response, "X-Linked-Size"), out var linked) ? linked : response.Content.Headers.ContentLength;
         return new FileInfoHeaders(commit, etag.Replace("W/", "", StringComparison.Ordinal).Trim('"'), size);
     }
@@ -150,7 +150,7 @@ public sealed partial class HubModelResolver : IDisposable
         if (info.Size is { } size && length != size)
         {
             if (length > size) File.Delete(partial);   // a bad resume: start over next time
-            throw new IOException($"{id}: {file}: downloaded {length} bytes but the Hub announced {size}; run the command again to resume");
+            throw new HubException($"{id}: {file}: downloaded {length} bytes but the Hub announced {size}; run the command again to resume");
         }
         if (!Sha256Pattern().IsMatch(info.ETag)) return;   // small files carry a git blob id, not a content hash
         using var stream = File.OpenRead(partial);
@@ -158,7 +158,7 @@ public sealed partial class HubModelResolver : IDisposable
         if (actual == info.ETag) return;
         stream.Dispose();
         File.Delete(partial);
-        throw new IOException($"{id}: {file}: sha256 {actual} does not match the Hub's {info.ETag}; the download was corrupted and has been removed: run the command again");
+        throw new HubException($"{id}: {file}: sha256 {actual} does not match the Hub's {info.ETag}; the download was corrupted and has been removed: run the command again");
     }
 
     static void Link(string root, string commit, string file, string blob)
@@ -196,16 +196,16 @@ public sealed partial class HubModelResolver : IDisposable
         try { return client.Send(request, completion, ct); }
         catch (HttpRequestException e)
         {
-            throw new IOException($"{repo}: {file}: cannot reach {_settings.Endpoint} ({e.Message}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache");
+            throw new HubException($"{repo}: {file}: cannot reach {_settings.Endpoint} ({e.Message}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache", e);
         }
     }
 
-    IOException HttpError(HttpStatusCode status, string repo, string revision, string file) => status switch
+    HubException HttpError(HttpStatusCode status, string repo, string revision, string file) => status switch
     {
-        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new IOException(
+        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new HubException(
             $"{repo}@{revision}: {file}: the Hub answered {(int)status} {status}: the model does not exist, or is gated or private (then set HF_TOKEN to a token with access)"
             + (_settings.Token is null ? "" : " (the HF_TOKEN given was refused)")),
-        _ => new IOException($"{repo}@{revision}: {file}: the Hub answered {(int)status} {status}; check the id and revision"),
+        _ => new HubException($"{repo}@{revision}: {file}: the Hub answered {(int)status} {status}; check the id and revision"),
     };
 
     static string? Header(HttpResponseMessage response, string name) =>

@@ -63,7 +63,7 @@ public sealed class HubModelResolverTests : IDisposable
         {
             Assert.Equal(Path.Combine(CacheRoot, "snapshots", Commit), offline.Resolve("org/tiny-rm"));
             Assert.Equal(Path.Combine(CacheRoot, "snapshots", Commit), offline.Resolve($"org/tiny-rm@{Commit}"));
-            var e = Assert.Throws<IOException>(() => offline.Resolve("org/other"));
+            var e = Assert.Throws<HubException>(() => offline.Resolve("org/other"));
             Assert.Contains("HF_HUB_OFFLINE", e.Message);
         }
         Assert.Equal(before, _hub.Requests.Count);
@@ -99,7 +99,7 @@ public sealed class HubModelResolverTests : IDisposable
     {
         _hub.Corrupt = (file, bytes) => { var copy = (byte[])bytes.Clone(); copy[^1] ^= 1; return copy; };
         using var resolver = Resolver();
-        var e = Assert.Throws<IOException>(() => resolver.Resolve("org/tiny-rm"));
+        var e = Assert.Throws<HubException>(() => resolver.Resolve("org/tiny-rm"));
         Assert.Contains("model.safetensors", e.Message);
         Assert.Contains("sha256", e.Message);
         Assert.Empty(Directory.GetFiles(Path.Combine(CacheRoot, "blobs"), "*.incomplete"));
@@ -113,7 +113,7 @@ public sealed class HubModelResolverTests : IDisposable
     {
         _hub.RequiredToken = "hf_secret";
         using (var anonymous = Resolver())
-            Assert.Contains("HF_TOKEN", Assert.Throws<IOException>(() => anonymous.Resolve("org/tiny-rm")).Message);
+            Assert.Contains("HF_TOKEN", Assert.Throws<HubException>(() => anonymous.Resolve("org/tiny-rm")).Message);
         using var authorised = Resolver(token: "hf_secret");
         Assert.True(Directory.Exists(authorised.Resolve("org/tiny-rm")));
     }
@@ -124,7 +124,7 @@ public sealed class HubModelResolverTests : IDisposable
         using var resolver = Resolver();
         Assert.Equal(_model, resolver.Resolve(_model));
         Assert.Contains("no such model folder", Assert.Throws<DirectoryNotFoundException>(() => resolver.Resolve(Path.Combine(_dir, "nope"))).Message);
-        Assert.Contains("no such local folder", Assert.Throws<IOException>(() => resolver.Resolve("org/missing")).Message);
+        Assert.Contains("no such local folder", Assert.Throws<HubException>(() => resolver.Resolve("org/missing")).Message);
         Assert.DoesNotContain(_hub.Requests, r => r.Contains("tiny-rm", StringComparison.Ordinal));
     }
 
