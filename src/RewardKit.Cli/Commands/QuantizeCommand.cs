@@ -32,7 +32,7 @@ public static class QuantizeCommand
             { model, output, data, maxPairs, batch, repeats, threads, json, skipVersion };
         command.SetAction((parse, ct) =>
         {
-            var modelDir = parse.GetValue(model)!;
+            var modelDir = ScoringCli.ResolveModel(parse.GetValue(model)!, ct);
             var dataFile = parse.GetValue(data)?.FullName ?? DefaultData(modelDir)
                 ?? throw new UserErrorException($"--data: no preference pairs given and none found at {Path.Combine(modelDir, "..", "..", "data", "validation.jsonl")}; pass --data validation.jsonl.");
             var progress = parse.GetValue(json) ? null : new Progress<string>(m => Console.Error.WriteLine(m));
