@@ -1,3 +1,5 @@
+using OpenTelemetry.Metrics;
+using Scalar.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -46,7 +48,18 @@ public static class RewardServer
         services.AddSingleton(sp => sp.GetRequiredService<RewardServerOptions>().ApiKeys is { } file ? ApiKeys.Load(file) : ApiKeys.None);
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<ServerMetrics>().Meter));
+        // /metrics: OpenTelemetry's Prometheus exporter over ServerMetrics' meter, text format 0.0.4; no scope label or
+        // target_info series and no response cache, so the names and values are the ones the instruments record.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServerMetrics.MeterName)
+            .AddView("rewardkit.http.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = ServerMetrics.SecondsBuckets })
+            .AddView("rewardkit.batch.size", new ExplicitBucketHistogramConfiguration { Boundaries = ServerMetrics.CountBuckets })
+            .AddPrometheusExporter(o =>
+            {
+                o.ScopeInfoEnabled = false;
+                o.TargetInfoEnabled = false;
+                o.ScrapeResponseCacheDurationMilliseconds = 0;
+            }));
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -73,7 +86,6 @@ public static class RewardServer
         // Resolve eagerly so a bad --api-keys file or option stops the start-up with its message.
         var keys = app.Services.GetRequiredService<ApiKeys>();
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
         // A malformed or slow body that escapes an endpoint still gets its own status (400, 408, 413), never 500.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -96,8 +108,9 @@ public static class RewardServer
         app.MapGet("/readyz", (ModelHost host) => host.Current is { } m
             ? Results.Ok(new { status = "ready", model = m.Model.Metadata.Name, version = m.Model.Metadata.Version })
             : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).WithName("Ready");
-        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).WithName("Metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
+        app.MapScalarApiReference("/scalar", o => o.WithTitle("RewardKit scoring API"));
         app.MapScoring();
     }
 }

@@ -2,11 +2,17 @@ using System.Diagnostics.Metrics;
 
 namespace RewardKit.Server;
 
-/// <summary>The service's instruments (System.Diagnostics.Metrics), exported by <see cref="PrometheusExporter"/>.</summary>
+/// <summary>The service's instruments (System.Diagnostics.Metrics), exported on /metrics by OpenTelemetry's Prometheus exporter.</summary>
 public sealed class ServerMetrics
 {
     /// <summary>The meter name.</summary>
     public const string MeterName = "RewardKit.Server";
+
+    /// <summary>Bucket bounds of the request-duration histogram, in seconds.</summary>
+    public static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Bucket bounds of the batch-size histogram, in sequences.</summary>
+    public static readonly double[] CountBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
     readonly Counter<long> _requests;
     readonly Histogram<double> _duration;

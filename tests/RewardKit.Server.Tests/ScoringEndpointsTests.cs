@@ -83,7 +83,7 @@ public class ScoringEndpointsTests
     }
 
     [Fact]
-    public async Task Metrics_are_in_Prometheus_text_format()
+    public async Task Metrics_are_in_Prometheus_text_format_with_the_instruments_names_and_this_servers_counts_only()
     {
         using var server = new TestServer();
         await server.WaitReadyAsync();
@@ -96,10 +96,26 @@ public class ScoringEndpointsTests
         Assert.Contains("# TYPE rewardkit_http_requests_total counter", text);
         Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"200\"} 2", text);
         Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"400\"} 1", text);
-        Assert.Contains("rewardkit_cache_hits_total 1", text);
-        Assert.Contains("rewardkit_cache_misses_total 1", text);
+        // OpenTelemetry's exporter writes an empty label set as {} (valid exposition format).
+        Assert.Contains("rewardkit_cache_hits_total{} 1", text);
+        Assert.Contains("rewardkit_cache_misses_total{} 1", text);
         Assert.Contains("rewardkit_http_request_duration_seconds_bucket{endpoint=\"/v1/score\",le=\"+Inf\"} 3", text);
-        Assert.Contains("rewardkit_batch_size_count 1", text);
+        Assert.Contains("rewardkit_batch_size_count{} 1", text);
+        Assert.DoesNotContain("otel_scope", text);
+    }
+
+    [Fact]
+    public async Task The_API_reference_page_is_served_from_the_OpenAPI_document()
+    {
+        using var server = new TestServer();
+        var response = await server.Client.GetAsync("/scalar/v1");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/html", response.Content.Headers.ContentType!.ToString());
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("RewardKit scoring API", html);
+        Assert.Contains("openapi/v1.json", html);
+        // The page's script ships inside the package: the reference works without the internet.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await server.Client.GetAsync("/scalar/scalar.js")).StatusCode);
     }
 
     [Fact]
