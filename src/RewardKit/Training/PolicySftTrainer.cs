@@ -92,9 +92,13 @@ public sealed class PolicySftTrainer
 /// <summary>The state of one <see cref="PolicySftTrainer"/> run: data, policy, the SFT loop, checkpoints and metrics.</summary>
 internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirectory, CancellationToken ct)
 {
+    /// <summary>max_length when the options leave it unset (capped by the model's n_positions).</summary>
+    const int DefaultMaxLength = 128;
+
     readonly SftOptions _o = trainer.Options;
     readonly string _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
     readonly List<double> _losses = [];
+    int _maxLength;
 
     public SftResult Execute(IReadOnlyList<string> dataPaths)
     {
@@ -189,7 +193,7 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
         else
         {
             var preset = GptConfig.Preset(OptionNames.Name(_o.Preset), tokenizer.VocabSize, tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : null);
-            model = GptLanguageModel.Create(preset with { VocabSize = tokenizer.VocabSize, Positions = Math.Max(preset.Positions, _o.MaxLength) }, _o.Seed);
+            model = GptLanguageModel.Create(preset with { VocabSize = tokenizer.VocabSize, Positions = Math.Max(preset.Positions, _o.MaxLength ?? 0) }, _o.Seed);
         }
         var config = model.Config with
         {
@@ -205,10 +209,11 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
         }
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ArgumentException($"init: {_o.Init} has vocab_size {config.VocabSize} but its tokenizer has {tokenizer.VocabSize} tokens; the folder is inconsistent.");
-        if (_o.MaxLength > config.Positions)
-            throw new ArgumentException($"max_length: {_o.MaxLength} exceeds n_positions = {config.Positions} of the model; lower max_length.");
+        _maxLength = _o.MaxLength ?? Math.Min(DefaultMaxLength, config.Positions);
+        if (_maxLength > config.Positions)
+            throw new ArgumentException($"max_length: {_maxLength} exceeds n_positions = {config.Positions} of the model; lower max_length.");
         trainer.Say($"policy {config} ({model.ParameterCount:N0} parameters), template {template.Name}, tokenizer {tokenizer.VocabSize} tokens (end-of-text id {tokenizer.EndOfTextId})");
-        var metadata = new RewardModelMetadata { Template = template.Name, MaxLength = _o.MaxLength, AppendEndOfText = _o.AppendEos };
+        var metadata = new RewardModelMetadata { Template = template.Name, MaxLength = _maxLength, AppendEndOfText = _o.AppendEos };
         return new Policy(model, tokenizer, template, metadata);
     }
 
@@ -231,7 +236,7 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
     /// <summary>[prompt ; response ; end-of-text] per example (prompt cut from the left when too long); how many end with end-of-text.</summary>
     (List<EncodedSequence> Sequences, long EosTargets) Encode(Policy policy, List<SftExample> examples)
     {
-        var encoder = new SequenceEncoder(policy.Tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, AppendEndOfText = _o.AppendEos }, policy.Template);
+        var encoder = new SequenceEncoder(policy.Tokenizer, new SequenceOptions { MaxLength = _maxLength, AppendEndOfText = _o.AppendEos }, policy.Template);
         var truncation = new TruncationReport();
         var sequences = new List<EncodedSequence>(examples.Count);
         long empty = 0, eos = 0;

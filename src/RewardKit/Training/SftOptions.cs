@@ -27,8 +27,8 @@ public sealed record SftOptions
     /// <summary><c>template</c>: plain, hh or chat; default null: the init folder's, else hh for HH-RLHF transcripts, else plain.</summary>
     public string? Template { get; init; }
 
-    /// <summary><c>max_length</c> of prompt + response + end-of-text in tokens (the prompt is cut from the left first). Default 128.</summary>
-    public int MaxLength { get; init; } = 128;
+    /// <summary><c>max_length</c> of prompt + response + end-of-text in tokens (the prompt is cut from the left first). Default 128, or the model's n_positions when that is smaller.</summary>
+    public int? MaxLength { get; init; }
 
     /// <summary><c>append_eos</c>: end every response with end-of-text, inside the loss (how a policy learns to stop). Default true.</summary>
     public bool AppendEos { get; init; } = true;
@@ -82,7 +82,7 @@ public sealed record SftOptions
         Require(Enum.IsDefined(Preset), "preset", "use tiny, small or base.");
         Require(VocabSize >= 260, "vocab_size", "must be at least 260 (256 bytes and the special tokens).");
         Require(Template is null or "plain" or "hh" or "chat", "template", $"'{Template}' is not a template; use plain, hh or chat.");
-        Require(MaxLength >= 2, "max_length", "must be at least 2 (a prompt token and a response token).");
+        Require(MaxLength is null or >= 2, "max_length", "must be at least 2 (a prompt token and a response token).");
         Require(Dropout is >= 0 and < 1, "dropout", "must be in [0, 1).");
         Require(MaxSteps >= 0, "max_steps", "must be ≥ 0 (0 = epochs).");
         Require(Epochs > 0 && double.IsFinite(Epochs), "epochs", "must be > 0.");
