@@ -36,19 +36,7 @@ public static class SftData
     }
 
     /// <summary>True for JSONL whose first record has none of the preference fields.</summary>
-    static bool IsPromptResponse(string path, ReaderOptions options)
-    {
-        if (PreferenceReader.ContainerOf(path, options.Container) == FileContainer.Csv || options.Format != RecordFormat.Auto) return false;
-        using var stream = File.OpenRead(path);
-        var lines = new LineSplitter(stream, options.MaxRecordBytes);
-        while (lines.Next())
-        {
-            if (lines.TooLong || lines.Buffer.AsSpan(0, lines.Length).Trim(" \t\r"u8).IsEmpty) continue;
-            try { return !PreferenceReader.ParseJsonLine(lines.Buffer.AsSpan(0, lines.Length)).Any(f => PreferenceFields.Contains(f.Key)); }
-            catch (RecordException) { return true; }   // the record reader reports the broken line
-        }
-        return true;
-    }
+    static bool IsPromptResponse(string path, ReaderOptions options) => Generation.PromptFile.FirstRecordHasNone(path, options, PreferenceFields);
 
     static List<SftExample> FromPreferences(string path, PreferenceReader reader, ReaderOptions options, CancellationToken ct)
     {
