@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using RewardKit.Generation;
 using RewardKit.Inference;
@@ -90,4 +92,56 @@ public sealed class RlCommandTests : IDisposable
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("--weights", stderr);
     }
+
+    [Fact]
+    public void Killing_rl_with_sigkill_and_repeating_the_command_with_resume_gives_the_uninterrupted_runs_policy()
+    {
+        var (policy, reward, prompts) = Make();
+        string[] Command(string output) => ["rl", "--algo", "ppo", "--policy", policy, "--reward-model", reward, "--prompts", prompts,
+            "--out", output, "--max-steps", "24", "--config", Config(), "--threads", "1", "--seed", "3", "--resume"];
+        var straight = Path.Combine(_dir, "straight");
+        var (code, _, stderr) = Run(Command(straight));
+        Assert.True(code == CliApp.Success, stderr);
+
+        // A real child process, killed (SIGKILL: no handler, no flush) once its checkpoint has reached step 3, then the same
+        // command again: it resumes from whatever the kill left (a whole checkpoint, or a replacement half done).
+        var killed = Path.Combine(_dir, "killed");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in Command(killed).Prepend(typeof(CliApp).Assembly.Location)) start.ArgumentList.Add(arg);
+        var output = new StringBuilder();
+        using (var process = new Process { StartInfo = start })
+        {
+            process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var state = Path.Combine(killed, "checkpoint", "state.json");
+            var clock = Stopwatch.StartNew();
+            while (!process.HasExited && CheckpointStep(state) < 3 && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(5);
+            Assert.False(process.HasExited, "the run ended before it could be killed:\n" + output);
+            process.Kill();
+            process.WaitForExit();
+        }
+        long at = CheckpointStep(Path.Combine(killed, "checkpoint", "state.json"));
+        Assert.InRange(at, 3, 23);
+        var (resumed, _, resumedErr) = Run(Command(killed));
+        Assert.True(resumed == CliApp.Success, resumedErr);
+        Assert.True(File.ReadAllBytes(Path.Combine(straight, "policy", "model.safetensors"))
+            .AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(killed, "policy", "model.safetensors"))), $"weights differ after a kill at step {at}");
+        Assert.Equal(Metrics(straight), Metrics(killed));
+        Assert.Empty(Directory.GetDirectories(killed, "*.tmp-*"));
+    }
+
+    /// <summary>The step of the checkpoint's state.json, or -1 while there is none (or it is being replaced).</summary>
+    static long CheckpointStep(string state)
+    {
+        try { return JsonDocument.Parse(File.ReadAllText(state)).RootElement.GetProperty("step").GetInt64(); }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return -1; }
+    }
+
+    /// <summary>The metrics rows without their timings.</summary>
+    static string[] Metrics(string run) => [.. File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
+        .Select(line => JsonSerializer.Deserialize<Dictionary<string, double>>(line)!)
+        .Select(row => JsonSerializer.Serialize(row.Where(kv => !kv.Key.StartsWith("time/", StringComparison.Ordinal)).ToDictionary()))];
 }

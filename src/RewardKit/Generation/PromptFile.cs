@@ -33,7 +33,13 @@ public static class PromptFile
     }
 
     /// <summary>True for JSONL whose first record has none of the preference fields.</summary>
-    static bool IsPromptOnly(string path, ReaderOptions options)
+    static bool IsPromptOnly(string path, ReaderOptions options) => FirstRecordHasNone(path, options, PreferenceFields);
+
+    /// <summary>
+    /// True for a JSONL file (auto format) whose first record has none of <paramref name="fields"/>, or is broken (the record
+    /// reader then reports it with FILE:LINE); false for CSV or a fixed format.
+    /// </summary>
+    internal static bool FirstRecordHasNone(string path, ReaderOptions options, string[] fields)
     {
         if (PreferenceReader.ContainerOf(path, options.Container) != FileContainer.Jsonl || options.Format != RecordFormat.Auto) return false;
         using var stream = File.OpenRead(path);
@@ -41,8 +47,8 @@ public static class PromptFile
         while (lines.Next())
         {
             if (lines.TooLong || lines.Buffer.AsSpan(0, lines.Length).Trim(" \t\r"u8).IsEmpty) continue;
-            try { return !PreferenceReader.ParseJsonLine(lines.Buffer.AsSpan(0, lines.Length)).Any(f => PreferenceFields.Contains(f.Key)); }
-            catch (RecordException) { return true; }   // the prompt reader reports the broken line
+            try { return !PreferenceReader.ParseJsonLine(lines.Buffer.AsSpan(0, lines.Length)).Any(f => fields.Contains(f.Key)); }
+            catch (RecordException) { return true; }   // the record reader reports the broken line
         }
         return true;
     }

@@ -1,3 +1,5 @@
+using System.Runtime.Serialization;
+using RewardKit.Training;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -39,7 +41,7 @@ public enum RewardScaling
     None,
 
     /// <summary>(s − running mean) / running std over every score seen so far.</summary>
-    RunningZScore,
+    [EnumMember(Value = "running_zscore")] RunningZScore,
 
     /// <summary>(s − running min) / (running max − running min), in [0, 1].</summary>
     MinMax,
@@ -216,12 +218,15 @@ public sealed record RlOptions
 
     /// <summary>
     /// Reads <c>rl.yaml</c>: snake_case keys as in the property docs (<c>kl_coef: 0.1</c>, <c>lam: 0.95</c>,
-    /// <c>loss: {clip_range: 0.2}</c>); enum values by name, case-insensitive (<c>reward_scaling: runningzscore</c>).
+    /// <c>loss: {clip_range: 0.2}</c>); enum values in snake_case as the docs write them (<c>baseline: moving_average</c>,
+    /// <c>kl_estimator: k3</c>, <c>reward_scaling: running_zscore</c>), in any case and with '-' or '_' or none; a value that
+    /// names none is an error naming the file, the line and the allowed values.
     /// </summary>
     public static RlOptions LoadYaml(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: the RL config file does not exist.", path);
-        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance)
+            .WithTypeConverter(new EnumYamlConverter()).Build();
         try
         {
             return deserializer.Deserialize<RlOptions>(File.ReadAllText(path)) ?? new RlOptions();

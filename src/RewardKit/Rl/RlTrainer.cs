@@ -146,7 +146,7 @@ public sealed partial class RlTrainer
         return ([.. order[..^held].Select(i => prompts[i])], [.. order[^held..].Select(i => prompts[i])]);
     }
 
-    /// <summary>The metrics rows written so far by this trainer (also in OUT/metrics.jsonl).</summary>
+    /// <summary>The metrics rows of the run (also in OUT/metrics.jsonl): those a resumed run kept, then those it wrote.</summary>
     public List<IReadOnlyDictionary<string, double>> Metrics { get; } = [];
 
     /// <summary>The current KL coefficient β.</summary>
@@ -174,10 +174,17 @@ public sealed partial class RlTrainer
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outputDirectory);
         var checkpointDir = Path.Combine(outputDirectory, RlCheckpoint.FolderName);
+        TrainingCheckpoint.Tidy(outputDirectory, checkpointDir, "policy");   // what a killed run left half written
         var before = Evaluate(evalPrompts, _reference, cancellationToken);
         long start = resume ? RestoreIfPresent(checkpointDir) : 0;
-        using var metrics = MetricsLog.Open(Path.Combine(outputDirectory, "metrics.jsonl"),
-            resume ? row => row.TryGetValue("step", out var s) && s <= start : null, Metrics.Add);
+        bool finalLogged = false;   // a resumed run that had finished keeps its final evaluation row and writes no second one
+        using var metrics = MetricsLog.Open(Path.Combine(outputDirectory, "metrics.jsonl"), resume ? row =>
+        {
+            if (!row.TryGetValue("step", out var s) || s > start) return false;
+            Metrics.Add(row);
+            finalLogged |= s == _options.MaxSteps && !row.ContainsKey("objective/kl");
+            return true;
+        } : null, Metrics.Add);
         for (long step = start; step < _options.MaxSteps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -189,7 +196,7 @@ public sealed partial class RlTrainer
             progress?.Report(new RlProgress(step + 1, _options.MaxSteps, row));
         }
         var after = Evaluate(evalPrompts, _policy.Model, cancellationToken);
-        if (_options.MaxSteps > start || Metrics.Count == 0)
+        if (!finalLogged)
         {
             var final = new Dictionary<string, double> { ["step"] = _options.MaxSteps };
             AddEvaluation(final, after);

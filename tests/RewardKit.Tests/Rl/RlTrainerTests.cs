@@ -70,6 +70,44 @@ public sealed class RlTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Reinforce_with_a_learned_value_baseline_trains_its_critic_toward_the_sequence_reward()
+    {
+        var options = Options(RlAlgorithm.Reinforce, steps: 6) with { Baseline = ReinforceBaseline.Value, LearningRate = 3e-3 };
+        Assert.True(options.UsesCritic);
+        Assert.False((options with { Baseline = ReinforceBaseline.BatchMean }).UsesCritic);
+        var policy = PolicyTestData.Create();
+        var critic = RlTrainer.CriticFor(policy, null);   // the policy's body with a zero value head: V = 0 at the start
+        Assert.All(critic.ScoreWeight.Data.ToArray(), w => Assert.Equal(0f, w));
+        // Every score is about 5 (a bias on the word-weight model), so R ≈ 5 while V starts at 0.
+        var metadata = new RewardModelMetadata { MaxLength = 64, Extra = new() { ["fake_bias"] = System.Text.Json.JsonSerializer.SerializeToElement(5.0) } };
+        var rewards = new RlRewards([new RewardScorer(new FakeRewardModel(metadata))], options);
+        var trainer = new RlTrainer(policy, rewards, critic, options, WorkerPool.Single);
+        trainer.Train(Prompts, Prompts[..2], Path.Combine(_dir, "value"));
+        var rows = trainer.Metrics.Where(r => r.ContainsKey("loss/value_avg")).ToList();
+        Assert.Equal(6, rows.Count);
+        Assert.All(rows, r => Assert.True(double.IsFinite(r["loss/value_avg"]) && r["loss/value_avg"] > 0, $"value loss {r["loss/value_avg"]}"));
+        Assert.Contains(critic.ScoreWeight.Data.ToArray(), w => w != 0f);   // the critic's head was trained
+        // Regressing V on R ≈ 5 from 0 raises V (each update moves it by at most the value clip range).
+        var ids = policy.EncodePrompt(Prompts[0], 32, out _).Concat(policy.Tokenizer.Encode(" Sure, here is something.")).ToArray();
+        var tape = new RewardKit.Tensors.Tape { RecordsGradients = false };
+        var values = new Critic(critic).Values(tape, RewardKit.Models.TokenBatch.FromSequences([ids], 0, [ids.Length - 3])).ToArray();
+        Assert.True(values.Average() > 0.3, $"V = {string.Join(", ", values)} after training toward R ≈ 5");
+    }
+
+    [Fact]
+    public void Resuming_a_finished_run_adds_no_second_final_evaluation_row()
+    {
+        var (_, whole, _) = Run(Options(RlAlgorithm.Rloo, steps: 2), "finished");
+        var path = Path.Combine(_dir, "finished", "metrics.jsonl");
+        var rows = File.ReadAllLines(path);
+        var (trainer, again, result) = Run(Options(RlAlgorithm.Rloo, steps: 2), "finished", resume: true);
+        Assert.Equal(rows, File.ReadAllLines(path));   // 2 steps + 1 final evaluation, as before
+        Assert.Equal(3, trainer.Metrics.Count);        // the kept rows (for the report)
+        Assert.Equal(2, result.Steps);
+        Assert.True(whole.Model.Parameters.Values.SequenceEqual(again.Model.Parameters.Values));
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_run()
     {
         var (a, pa, _) = Run(Options(RlAlgorithm.Rloo), "a");
