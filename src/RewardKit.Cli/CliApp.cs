@@ -38,6 +38,7 @@ public static class CliApp
         yield return CompareCommand.Create();
         yield return BestOfNCommand.Create();
         yield return GenerateCommand.Create();
+        yield return SftCommand.Create();
         yield return RlCommand.Create();
         yield return JudgeCommand.Create();
         yield return QuantizeCommand.Create();

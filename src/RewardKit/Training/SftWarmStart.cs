@@ -6,59 +6,90 @@ using RewardKit.Text;
 
 namespace RewardKit.Training;
 
+/// <summary>The causal-LM loss of a right-padded batch over its response tokens (a model's <c>LanguageModelLoss</c> with responseOnly).</summary>
+internal delegate Tensor ResponseLanguageModelLoss(Tape tape, TokenBatch batch, Rng dropoutRng);
+
+/// <summary>The settings of an SFT run: peak learning rate, sequences per step, seed of the data order, clipping, weight decay.</summary>
+internal sealed record SftSettings(double LearningRate, int BatchSize, ulong Seed, double MaxGradNorm, double WeightDecay, double WarmupRatio = 0.05);
+
 /// <summary>
-/// The SFT warm start of a run (see <see cref="RewardTrainingOptions.SftSteps"/>): AdamW steps with their own optimiser
-/// state (peak <see cref="RewardTrainingOptions.SftLearningRate"/>, 5 % warm-up then cosine decay, the run's clipping and
-/// weight decay) of the causal-LM loss on the response tokens of the chosen sequences, in a seeded length-bucketed order.
-/// Its position (<see cref="Position"/>) and optimiser state are what a checkpoint needs to continue it.
+/// Supervised fine-tuning as a causal LM on response tokens, one <see cref="TrainingStep"/> at a time: AdamW with its own
+/// state (peak <see cref="SftSettings.LearningRate"/>, warm-up then cosine decay, clipping and weight decay), batches of
+/// <see cref="SftSettings.BatchSize"/> sequences in a seeded length-bucketed order, the loss on the response tokens only.
+/// Two callers: the reward trainer's SFT warm start on chosen responses (<see cref="ForRewardModel"/>, see
+/// <see cref="RewardTrainingOptions.SftSteps"/>) and <see cref="PolicySftTrainer"/> (<c>rewardkit sft</c>). Its position
+/// (<see cref="Position"/>) and optimiser state are what a checkpoint needs to continue it.
 /// </summary>
 internal sealed class SftWarmStart
 {
-    readonly RewardTrainingOptions _options;
-    readonly GptRewardModel _model;
-    readonly EncodedSequence[] _sequences;
+    readonly ResponseLanguageModelLoss _loss;
+    readonly IReadOnlyList<EncodedSequence> _sequences;
     readonly int[] _lengths;
+    readonly SftSettings _settings;
     readonly int _padId;
     readonly Rng _dropoutRng;
     readonly TrainingStep _step;
     BatchPlan _plan;
 
-    /// <summary>A warm start of <paramref name="steps"/> steps, at <paramref name="position"/> (step 0 for a new one).</summary>
-    public SftWarmStart(RewardTrainingOptions options, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, int padId, Tape tape,
-        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position)
+    /// <summary>A run of <paramref name="steps"/> steps over <paramref name="parameters"/>, at <paramref name="position"/> (step 0 for a new one).</summary>
+    /// <param name="parameters">What the steps train.</param>
+    /// <param name="loss">The response-only causal-LM loss of a batch.</param>
+    /// <param name="sequences">[prompt ; response (; end-of-text)] with ResponseStart.</param>
+    /// <param name="settings">Learning rate, batch size, seed, clipping, weight decay.</param>
+    /// <param name="padId">Pads the batches.</param>
+    /// <param name="tape">The recording tape.</param>
+    /// <param name="pool">Threads.</param>
+    /// <param name="dropoutRng">Dropout masks (its state belongs in the caller's checkpoint).</param>
+    /// <param name="steps">Steps of the whole run.</param>
+    /// <param name="position">Where the run is (updated by <see cref="Next"/>).</param>
+    /// <param name="onDiverged">The exception for a non-finite loss or gradient norm (the caller's hint).</param>
+    public SftWarmStart(ParameterSet parameters, ResponseLanguageModelLoss loss, IReadOnlyList<EncodedSequence> sequences, SftSettings settings,
+        int padId, Tape tape, WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, Func<Divergence, Exception> onDiverged)
     {
-        _options = options;
-        _model = model;
-        _sequences = [.. pairs.Select(p => p.Chosen)];
-        _lengths = [.. _sequences.Select(s => s.Length)];
+        _loss = loss;
+        _sequences = sequences;
+        _lengths = [.. sequences.Select(s => s.Length)];
+        _settings = settings;
         _padId = padId;
         _dropoutRng = dropoutRng;
         Steps = steps;
         Position = position;
-        Optimizer = RewardTrainer.CreateOptimizer(model.Parameters, options, pool);
-        var schedule = LearningRateSchedule.CosineWithWarmup(options.SftLearningRate, (long)Math.Ceiling(0.05 * steps), steps);
-        _step = new TrainingStep(model.Parameters, Optimizer, tape, schedule, options.MaxGradNorm, pool)
-        {
-            OnDiverged = d => new TrainingDivergedException(
-                $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null),
-        };
+        Optimizer = new AdamW(parameters, settings.LearningRate, weightDecay: settings.WeightDecay, pool: pool);
+        var schedule = LearningRateSchedule.CosineWithWarmup(settings.LearningRate, (long)Math.Ceiling(settings.WarmupRatio * steps), steps);
+        _step = new TrainingStep(parameters, Optimizer, tape, schedule, settings.MaxGradNorm, pool) { OnDiverged = onDiverged };
         _plan = PlanFor(position.Epoch);
     }
 
-    /// <summary>Steps of the whole warm start.</summary>
+    /// <summary>The reward trainer's warm start: the chosen sequences of <paramref name="pairs"/>, with the options' SFT settings.</summary>
+    public static SftWarmStart ForRewardModel(RewardTrainingOptions options, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, int padId, Tape tape,
+        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position) =>
+        new(model.Parameters, (tape, batch, rng) => model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, rng),
+            [.. pairs.Select(p => p.Chosen)],
+            new SftSettings(options.SftLearningRate, options.SftBatchSize, options.Seed, options.MaxGradNorm, options.WeightDecay),
+            padId, tape, pool, dropoutRng, steps, position,
+            d => new TrainingDivergedException(
+                $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null));
+
+    /// <summary>Steps of the whole run.</summary>
     public long Steps { get; }
 
     /// <summary>Steps taken, epoch and batch cursor (updated by <see cref="Next"/>).</summary>
     public WarmStartState Position { get; }
 
-    /// <summary>The warm start's own AdamW (its state goes into a checkpoint taken during the warm start).</summary>
+    /// <summary>The run's own AdamW (its state goes into a checkpoint).</summary>
     public AdamW Optimizer { get; }
 
     /// <summary>True when every step has been taken.</summary>
     public bool Done => Position.Step >= Steps;
 
-    /// <summary>Takes the next step and returns its metrics row (<c>step</c> 0, <c>sft_step</c>, <c>sft_loss</c>, ...).</summary>
-    public (Dictionary<string, double> Row, TrainingStepResult Result) Next()
+    /// <summary>Batches per epoch.</summary>
+    public int BatchesPerEpoch => _plan.Batches.Count;
+
+    /// <summary>Epochs done, with the fraction of the current one.</summary>
+    public double Epoch => Position.Epoch + (double)Position.BatchCursor / _plan.Batches.Count;
+
+    /// <summary>Takes the next step.</summary>
+    public TrainingStepResult Next()
     {
         var result = _step.Run(Position.Step, 1, (tape, _) =>
         {
@@ -66,20 +97,25 @@ internal sealed class SftWarmStart
             var rows = _plan.Batches[Position.BatchCursor++];
             var batch = TokenBatch.FromSequences(rows.Select(i => _sequences[i].Ids).ToArray(), _padId,
                 rows.Select(i => _sequences[i].ResponseStart).ToArray());
-            return new MicroBatchLoss(_model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, _dropoutRng), batch.Lengths.Sum());
+            return new MicroBatchLoss(_loss(tape, batch, _dropoutRng), batch.Lengths.Sum());
         });
         Position.Step++;
-        var row = new Dictionary<string, double>
-        {
-            ["step"] = 0, ["sft_step"] = Position.Step, ["sft_loss"] = result.Loss, ["grad_norm"] = result.GradNorm,
-            ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
-        };
-        return (row, result);
+        return result;
     }
 
-    BatchPlan PlanFor(int epoch) => Text.LengthBuckets.Plan(_lengths, new BatchingOptions
+    /// <summary>The warm start's metrics row in a reward run (<c>step</c> 0, <c>sft_step</c>, <c>sft_loss</c>, ...).</summary>
+    public Dictionary<string, double> WarmStartRow(TrainingStepResult result) => new()
     {
-        BatchSize = _options.SftBatchSize, BucketBatches = TrainingRun.BucketBatches, Shuffle = true,
-        Seed = unchecked((int)(_options.Seed * 7_919UL) + epoch),
+        ["step"] = 0, ["sft_step"] = Position.Step, ["sft_loss"] = result.Loss, ["grad_norm"] = result.GradNorm,
+        ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+    };
+
+    BatchPlan PlanFor(int epoch) => PlanFor(_lengths, _settings, epoch);
+
+    /// <summary>The seeded, length-bucketed batch order of epoch <paramref name="epoch"/> (its count is the same every epoch).</summary>
+    public static BatchPlan PlanFor(IReadOnlyList<int> lengths, SftSettings settings, int epoch) => Text.LengthBuckets.Plan(lengths, new BatchingOptions
+    {
+        BatchSize = settings.BatchSize, BucketBatches = TrainingRun.BucketBatches, Shuffle = true,
+        Seed = unchecked((int)(settings.Seed * 7_919UL) + epoch),
     });
 }

@@ -96,10 +96,10 @@ internal static class TrainingCheckpoint
     /// Makes <paramref name="outputDirectory"/> consistent after a crash, before a run starts: a checkpoint replacement
     /// killed between its two renames (<see cref="AtomicFile.ReplaceDirectory"/> moves the old folder to
     /// <c>checkpoint.tmp-ID.old</c>, then the finished <c>checkpoint.tmp-ID</c> to <c>checkpoint</c>) is completed; then
-    /// every temporary sibling a killed write left behind (<c>checkpoint.tmp-*</c>, <c>model.tmp-*</c>,
+    /// every temporary sibling a killed write left behind (<c>checkpoint.tmp-*</c>, <c>model.tmp-*</c> (or <paramref name="modelFolder"/>),
     /// <c>metrics.jsonl.*.tmp</c>) is deleted. Returns a line per repair, for the log.
     /// </summary>
-    public static List<string> Tidy(string outputDirectory, string checkpointDirectory)
+    public static List<string> Tidy(string outputDirectory, string checkpointDirectory, string modelFolder = "model")
     {
         var said = new List<string>();
         var checkpoint = Path.GetFullPath(checkpointDirectory).TrimEnd(Path.DirectorySeparatorChar);
@@ -112,7 +112,7 @@ internal static class TrainingCheckpoint
                 said.Add($"completed the checkpoint replacement a stopped run left half done ({Path.GetFileName(staged)} -> {Path.GetFileName(checkpoint)})");
                 break;
             }
-        string[] patterns = [Path.GetFileName(checkpoint) + ".tmp-*", "model.tmp-*"];
+        string[] patterns = [Path.GetFileName(checkpoint) + ".tmp-*", modelFolder + ".tmp-*"];
         foreach (var pattern in patterns)
             foreach (var stale in Directory.GetDirectories(outputDirectory, pattern))
             {

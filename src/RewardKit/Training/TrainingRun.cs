@@ -102,7 +102,7 @@ internal sealed class TrainingRun : IDisposable
         if (steps == 0) _state.WarmStart = null;
         if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
         var position = _resumed?.State.WarmStart ?? new WarmStartState();
-        _warmStart = new SftWarmStart(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position);
+        _warmStart = SftWarmStart.ForRewardModel(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position);
         if (_resumed is not null) _warmStart.Optimizer.LoadState(_resumed.Optimizer);
         _state.WarmStart = position;
         Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}"
@@ -115,8 +115,8 @@ internal sealed class TrainingRun : IDisposable
                 Checkpoint();
                 return false;
             }
-            var (row, result) = _warmStart.Next();
-            _metrics.Write(row);
+            var result = _warmStart.Next();
+            _metrics.Write(_warmStart.WarmStartRow(result));
             Report(TrainingStage.WarmStart, position.Step, steps, result.Loss, result.LearningRate);
             if (every > 0 && position.Step % every == 0 && !_warmStart.Done) Checkpoint();
         }
