@@ -14,13 +14,14 @@ namespace RewardKit.Quickstart;
 /// <param name="SftPolicyDirectory">The SFT policy every curve starts from.</param>
 /// <param name="Ppo">Gold and proxy reward against √KL of the PPO checkpoints.</param>
 /// <param name="BestOfN">The same for best-of-n of the SFT policy.</param>
+/// <param name="HeldOutPrompts">Held-out prompts every evaluation used (at most <see cref="RlLabOptions.HeldOutPrompts"/>: the test split may have fewer).</param>
 /// <param name="PpoSteps">PPO steps taken (fewer than asked when the gold/proxy gap stopped the run).</param>
 /// <param name="StoppedOnGoldGap">True when <see cref="RlLabOptions.StopOnGoldGap"/> stopped PPO.</param>
 /// <param name="KeptPolicyDirectory">The PPO policy kept: the last, or with early stopping the one of highest gold reward.</param>
 /// <param name="Reports">report.html and report.json (OUT/rl).</param>
 /// <param name="Seconds">Wall time per stage (reward_model, sft, best_of_n, ppo, total).</param>
 public sealed record RlLabResult(string RewardModelDirectory, string SftPolicyDirectory, OverOptimisationCurve Ppo, OverOptimisationCurve BestOfN,
-    long PpoSteps, bool StoppedOnGoldGap, string KeptPolicyDirectory, IReadOnlyList<string> Reports, IReadOnlyDictionary<string, double> Seconds);
+    int HeldOutPrompts, long PpoSteps, bool StoppedOnGoldGap, string KeptPolicyDirectory, IReadOnlyList<string> Reports, IReadOnlyDictionary<string, double> Seconds);
 
 /// <summary>
 /// The built-in world as an RLHF lab (<c>rewardkit quickstart --rl</c>; Gao et al. 2023): the quickstart's reward model as the
@@ -74,7 +75,7 @@ public sealed class RlLab
         seconds["ppo"] = stage.Elapsed.TotalSeconds;
         seconds["total"] = total.Elapsed.TotalSeconds;
 
-        var result = new RlLabResult(rewardModel, sft, ppoCurve, bestOfN, steps, stopped, kept, [], seconds);
+        var result = new RlLabResult(rewardModel, sft, ppoCurve, bestOfN, heldOut.Count, steps, stopped, kept, [], seconds);
         var reports = RlLabReport.Write(result, Options, rlDir);
         return result with { Reports = reports };
     }

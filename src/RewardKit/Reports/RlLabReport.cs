@@ -41,7 +41,7 @@ public static class RlLabReport
             ["kl_coef"] = options.Ppo.KlCoefficient,
             ["stop_on_gold_gap"] = options.StopOnGoldGap,
             ["stopped_on_gold_gap"] = result.StoppedOnGoldGap,
-            ["held_out_prompts"] = options.HeldOutPrompts,
+            ["held_out_prompts"] = result.HeldOutPrompts,
             ["ppo"] = result.Ppo,
             ["best_of_n"] = result.BestOfN,
             ["seconds"] = result.Seconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1)),
@@ -58,7 +58,7 @@ public static class RlLabReport
         html.Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>RewardKit RLHF lab</title>")
             .Append("<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;font-size:13px}</style></head><body>")
             .Append("<h1>RLHF lab: gold and proxy reward against √KL</h1>")
-            .Append($"<p>{options.HeldOutPrompts} held-out world prompts. Proxy = the reward model's score; gold = the world's judge. KL to the SFT policy in nats: "
+            .Append($"<p>{result.HeldOutPrompts} held-out world prompts. Proxy = the reward model's score; gold = the world's judge. KL to the SFT policy in nats: "
                 + "PPO's held-out estimate (one sample per prompt), best-of-n's analytic log n − (n−1)/n (its rewards are the unbiased expectation over n-subsets of "
                 + $"{options.MaxBestOfN} samples). The larger marker on each curve is its gold peak; a curve is over-optimised when a later point has higher proxy "
                 + $"and gold lower by more than {MarkupText.Number(options.Tolerance, "0.###")}.</p>");
