@@ -30,6 +30,7 @@ public static class QuickstartCommand
         var ppoSteps = new Option<int?>("--ppo-steps") { Description = $"With --rl: PPO steps (default {lab.Ppo.MaxSteps}, or the --rl-config's max_steps)." };
         var klCoef = new Option<double?>("--kl-coef") { Description = $"With --rl: PPO's KL coefficient β (default {lab.Ppo.KlCoefficient}, or the --rl-config's kl_coef)." };
         var evalEvery = new Option<int>("--eval-every") { Description = $"With --rl: PPO steps between held-out evaluations (the points of the PPO curve). Default {lab.EvalEvery}.", DefaultValueFactory = _ => lab.EvalEvery };
+        var evalSamples = new Option<int>("--eval-samples") { Description = $"With --rl: samples per held-out prompt in each PPO evaluation. Default {lab.EvalSamplesPerPrompt}.", DefaultValueFactory = _ => lab.EvalSamplesPerPrompt };
         var heldOut = new Option<int>("--held-out-prompts") { Description = $"With --rl: held-out test prompts of every evaluation. Default {lab.HeldOutPrompts}.", DefaultValueFactory = _ => lab.HeldOutPrompts };
         var maxN = new Option<int>("--max-best-of-n") { Description = $"With --rl: the largest n of best-of-n (the curve has 1, 2, 4, ... up to it). Default {lab.MaxBestOfN}.", DefaultValueFactory = _ => lab.MaxBestOfN };
         var stopGap = new Option<double?>("--stop-on-gold-gap") { Description = "With --rl: stop PPO when held-out gold reward falls this far below its best while proxy reward rises, and keep the best policy (the world's gold judge is the oracle). Default off." };
@@ -39,7 +40,7 @@ public static class QuickstartCommand
         var json = new Option<bool>("--json") { Description = "With --rl: print the lab's report.json summary (curves, gold peaks, times) as one JSON line last." };
         var command = new Command("quickstart", "Generate the built-in preference data, train a small reward model, calibrate and evaluate it, and write a report (with --rl: then the RLHF lab).")
         {
-            outDir, seed, pairs, maxSteps, threads, rl, sftSteps, ppoSteps, klCoef, evalEvery, heldOut, maxN, stopGap, rlConfig, rewardModel, sftPolicy, json,
+            outDir, seed, pairs, maxSteps, threads, rl, sftSteps, ppoSteps, klCoef, evalEvery, evalSamples, heldOut, maxN, stopGap, rlConfig, rewardModel, sftPolicy, json,
         };
         command.SetAction(parse =>
         {
@@ -59,7 +60,7 @@ public static class QuickstartCommand
                 var ppo = parse.GetValue(rlConfig) is { } file ? RlOptions.LoadYaml(file.FullName) : lab.Ppo;
                 var labOptions = lab with
                 {
-                    RewardModel = options, SftSteps = parse.GetValue(sftSteps), EvalEvery = parse.GetValue(evalEvery), HeldOutPrompts = parse.GetValue(heldOut),
+                    RewardModel = options, SftSteps = parse.GetValue(sftSteps), EvalEvery = parse.GetValue(evalEvery), EvalSamplesPerPrompt = parse.GetValue(evalSamples), HeldOutPrompts = parse.GetValue(heldOut),
                     MaxBestOfN = parse.GetValue(maxN), StopOnGoldGap = parse.GetValue(stopGap),
                     RewardModelDirectory = parse.GetValue(rewardModel), SftPolicyDirectory = parse.GetValue(sftPolicy),
                     Ppo = ppo with { MaxSteps = parse.GetValue(ppoSteps) ?? ppo.MaxSteps, KlCoefficient = parse.GetValue(klCoef) ?? ppo.KlCoefficient },

@@ -59,7 +59,7 @@ public static class RlLabReport
             .Append("<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;font-size:13px}</style></head><body>")
             .Append("<h1>RLHF lab: gold and proxy reward against √KL</h1>")
             .Append($"<p>{result.HeldOutPrompts} held-out world prompts. Proxy = the reward model's score; gold = the world's judge. KL to the SFT policy in nats: "
-                + "PPO's held-out estimate (one sample per prompt), best-of-n's analytic log n − (n−1)/n (its rewards are the unbiased expectation over n-subsets of "
+                + $"PPO's held-out estimate ({options.EvalSamplesPerPrompt} samples per prompt), best-of-n's analytic log n − (n−1)/n (its rewards are the unbiased expectation over n-subsets of "
                 + $"{options.MaxBestOfN} samples). The larger marker on each curve is its gold peak; a curve is over-optimised when a later point has higher proxy "
                 + $"and gold lower by more than {MarkupText.Number(options.Tolerance, "0.###")}.</p>");
         html.Append(Summary(result.Ppo, $"PPO ({result.PpoSteps} steps, kl_coef {options.Ppo.KlCoefficient}{(result.StoppedOnGoldGap ? ", stopped on the gold/proxy gap" : "")})"))
