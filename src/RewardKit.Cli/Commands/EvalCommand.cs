@@ -38,39 +38,13 @@ public static class EvalCommand
                 Metrics = new EvaluationOptions { Bins = parse.GetValue(bins) },
                 ProbePairs = parse.GetValue(probes),
                 SkipInvalid = parse.GetValue(skipInvalid),
+                ResponseOnlyBaselineTrainingData = baselineFile is null ? [] : [baselineFile.FullName],
             }, new Progress<string>(m => Console.Error.WriteLine(m)));
-            if (baselineFile is not null)
-            {
-                var readerOptions = new ReaderOptions { SkipInvalid = parse.GetValue(skipInvalid) };
-                var (trainPairs, _) = PreferenceReader.ReadAllPairs(baselineFile.FullName, readerOptions);
-                var (evalPairs, _) = PreferenceReader.ReadAllPairs(files[0].FullName, readerOptions);
-                var baseline = ResponseOnlyBaseline.Fit(trainPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
-                result.Report.ResponseOnlyBaselineAccuracy = baseline.Accuracy(evalPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
-            }
             var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
-            PrintSummary(result);
+            EvaluationSummary.Print(result);
             foreach (var path in written) Console.WriteLine($"wrote {path}");
             return CliApp.Success;
         });
         return command;
-    }
-
-    /// <summary>The terminal summary table of an evaluation.</summary>
-    public static void PrintSummary(ModelEvaluationResult result)
-    {
-        var r = result.Report;
-        var table = new Table().AddColumns("metric", "value");
-        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
-        Row("pairs", r.Pairs.ToString());
-        Row("accuracy (95% CI)", $"{r.Accuracy.Value:F4} [{r.Accuracy.Lower:F4}, {r.Accuracy.Upper:F4}]");
-        Row("ECE (served)", $"{r.Ece:F4}  (noise floor {r.EceNoiseFloor.Mean:F4}, p95 {r.EceNoiseFloor.Percentile95:F4})");
-        Row("ECE (uncalibrated)", $"{r.EceUncalibrated:F4}");
-        Row("temperature", r.Temperature is { } t ? $"{t:F4}" : "none");
-        Row("log loss / Brier", $"{r.LogLoss:F4} / {r.Brier:F4}");
-        Row("length-only baseline", $"{r.LengthBias.LengthBaselineAccuracy:F4}");
-        if (r.ResponseOnlyBaselineAccuracy is { } ro) Row(r.Datasets.Count > 1 ? "response-only baseline (first --data file)" : "response-only baseline", $"{ro:F4}");
-        if (r.PTrueError is { } pe) Row("error vs p_true (MAE)", $"{pe.MeanAbsoluteError:F4}");
-        foreach (var (name, est) in r.Datasets) Row($"accuracy on {name}", $"{est.Value:F4}");
-        AnsiConsole.Write(table);
     }
 }

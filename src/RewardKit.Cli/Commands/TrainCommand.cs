@@ -1,6 +1,5 @@
 using System.CommandLine;
 using RewardKit.Training;
-using Spectre.Console;
 
 namespace RewardKit.Cli.Commands;
 
@@ -66,7 +65,7 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token);
+            var result = TrainingProgressDisplay.Run(progress => new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cts.Token));
             PrintSummary(result);
             return CliApp.Success;
         }
@@ -79,32 +78,6 @@ public static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-    }
-
-    /// <summary>Runs <see cref="RewardTrainer"/> under a Spectre progress bar with ETA, printing start-up checks and evaluations as they come.</summary>
-    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken)
-    {
-            TrainingResult? result = null;
-            AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("preparing", autoStart: true, maxValue: 1);
-                    var progress = new Reporter(p =>
-                    {
-                        if (p.Message is not null) AnsiConsole.MarkupLine(Markup.Escape(p.Message));
-                        if (p.TotalSteps > 0)
-                        {
-                            task.MaxValue = p.TotalSteps;
-                            task.Value = p.Step;
-                            var what = p.Stage == TrainingStage.WarmStart ? "sft step" : "step";
-                            task.Description = double.IsNaN(p.Loss) ? $"{what} {p.Step}/{p.TotalSteps}" : $"{what} {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
-                        }
-                    });
-                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
-                });
-        return result!;
     }
 
     static void PrintSummary(TrainingResult result)
@@ -123,11 +96,5 @@ public static class TrainCommand
         string Row(IReadOnlyDictionary<string, double> m) => string.Join("  ", m.Where(kv => kv.Key != "step").Select(kv => $"{kv.Key} {kv.Value:G4}"));
         if (result.FinalTrainMetrics.Count > 0) Console.WriteLine($"last step:  {Row(result.FinalTrainMetrics)}");
         if (result.BestEvalMetrics.Count > 0) Console.WriteLine($"best eval:  {Row(result.BestEvalMetrics)}");
-    }
-
-    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

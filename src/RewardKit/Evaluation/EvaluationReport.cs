@@ -36,8 +36,8 @@ public sealed class EvaluationReport
     public required IReadOnlyList<ReliabilityBin> Reliability { get; init; }
     /// <summary>Length-bias audit.</summary>
     public required LengthBias LengthBias { get; init; }
-    /// <summary>Accuracy of <see cref="ResponseOnlyBaseline"/> (bag-of-words on the response alone, fitted on the training pairs) on the same pairs, when it was run.</summary>
-    public double? ResponseOnlyBaselineAccuracy { get; set; }
+    /// <summary>Accuracy of <see cref="ResponseOnlyBaseline"/> (bag-of-words on the response alone, fitted on the training pairs) on the same pairs, when <see cref="ModelEvaluationOptions.ResponseOnlyBaselineTrainingData"/> asked for it.</summary>
+    public double? ResponseOnlyBaselineAccuracy { get; internal set; }
     /// <summary>Error against p_true, when present.</summary>
     public ProbabilityError? PTrueError { get; init; }
     /// <summary>Spearman between rewards and gold rewards, when present.</summary>

@@ -14,6 +14,13 @@ public sealed record ModelEvaluationOptions
 
     /// <summary>Skip invalid records (they are counted in the read reports) instead of stopping. Default false.</summary>
     public bool SkipInvalid { get; init; }
+
+    /// <summary>
+    /// Training preference files for the response-only baseline (<see cref="ResponseOnlyBaseline"/>: a bag of words on the
+    /// response, no prompt); when any are given, the baseline is fitted on their pairs and its accuracy on the first data
+    /// file's pairs is <see cref="EvaluationReport.ResponseOnlyBaselineAccuracy"/>. Default none (not run).
+    /// </summary>
+    public IReadOnlyList<string> ResponseOnlyBaselineTrainingData { get; init; } = [];
 }
 
 /// <summary>What <see cref="ModelEvaluation.Run"/> produced.</summary>
@@ -34,6 +41,7 @@ public static class ModelEvaluation
         var scored = new List<ScoredPair>();
         var reads = new Dictionary<string, ReadReport>(StringComparer.Ordinal);
         List<TextPair>? probeTexts = null;
+        List<(string Chosen, string Rejected)>? firstFile = null;
         foreach (var file in dataFiles)
         {
             var source = UniqueName(Path.GetFileNameWithoutExtension(file), reads);
@@ -50,6 +58,7 @@ public static class ModelEvaluation
                 scored.Add(new ScoredPair(source + "\u0001" + p.Prompt, p.Category, source, rewards[2 * i].Raw, rewards[2 * i + 1].Raw,
                     p.Chosen.Length, p.Rejected.Length, p.PTrue, p.GoldChosen, p.GoldRejected, AgreementOf(p)));
             }
+            firstFile ??= [.. pairs.Select(p => (p.Chosen, p.Rejected))];
             probeTexts ??= pairs.Take(options.ProbePairs).Select(p => new TextPair(p.Prompt, p.Chosen, p.Rejected)).ToList();
         }
         var metrics = options.Metrics with { Temperature = options.Metrics.Temperature ?? scorer.Metadata.Temperature };
@@ -61,7 +70,21 @@ public static class ModelEvaluation
                 batch => scorer.Score(batch.Select(x => new ScoringItem(x.prompt, x.response)).ToList(), cancellationToken).Select(s => (float)s.Raw).ToArray(),
                 cancellationToken);
         }
+        if (options.ResponseOnlyBaselineTrainingData.Count > 0)
+            result.ResponseOnlyBaselineAccuracy = ResponseOnlyBaselineAccuracy(options, firstFile!, progress, cancellationToken);
         return new ModelEvaluationResult(result, scored, reads);
+    }
+
+    /// <summary>Fits the response-only baseline on the option's training files and measures it on <paramref name="evaluated"/>.</summary>
+    static double ResponseOnlyBaselineAccuracy(ModelEvaluationOptions options, IReadOnlyList<(string Chosen, string Rejected)> evaluated,
+        IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var reader = new ReaderOptions { SkipInvalid = options.SkipInvalid };
+        var training = options.ResponseOnlyBaselineTrainingData
+            .SelectMany(f => PreferenceReader.ReadAllPairs(f, reader, cancellationToken).Pairs)
+            .Select(p => (p.Chosen, p.Rejected)).ToList();
+        progress?.Report($"response-only baseline: fitting on {training.Count} training pairs");
+        return ResponseOnlyBaseline.Fit(training, cancellationToken: cancellationToken).Accuracy(evaluated);
     }
 
     /// <summary>The training metrics log of a model folder: <c>metrics.jsonl</c> inside it or beside it (as <c>rewardkit train</c> writes), or null.</summary>

@@ -60,6 +60,13 @@ public sealed record GenerateFileResult(int Prompts, long Responses, long Tokens
     public double TokensPerSecond => Tokens / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
 
+/// <summary>One batch of <see cref="PolicyGeneration.Sample"/>.</summary>
+/// <param name="Rows">(prompt index, sample index) of each row of <paramref name="Result"/>.</param>
+/// <param name="Result">The generated tokens, finish reasons and log-probs.</param>
+/// <param name="PromptsDone">Prompts whose every sample has been generated after this batch.</param>
+/// <param name="TruncatedPrompts">Prompts cut from the left to fit (of all the prompts).</param>
+public sealed record SampledBatch(IReadOnlyList<(int Prompt, int Sample)> Rows, GenerationResult Result, int PromptsDone, long TruncatedPrompts);
+
 /// <summary>
 /// Generates responses to a prompts file with a <see cref="Policy"/> and writes them as JSON Lines, one line per
 /// response: <c>{"id"?, "prompt", "response", "tokens", "finish_reason", "sample", "logprobs"?}</c>, in the order of the
@@ -80,41 +87,29 @@ public static class PolicyGeneration
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        int budget = policy.Model.Config.Positions - options.Sampling.MaxNewTokens;
-        if (budget < 1)
-            throw new ArgumentException($"--max-new-tokens {options.Sampling.MaxNewTokens} leaves no room for a prompt in the model's n_positions = {policy.Model.Config.Positions}; use at most {policy.Model.Config.Positions - 1}.", "--max-new-tokens");
+        PromptBudget(policy, options.Sampling);   // before reading the prompts: a bad flag is reported first
         var (records, read) = PromptFile.Read(promptsPath, options.Reader, cancellationToken);
         var clock = Stopwatch.StartNew();
-        var generator = new TokenGenerator(policy.Model, pool);
         long truncated = 0, tokens = 0, responses = 0, eos = 0;
-        var prompts = new int[records.Count][];
-        for (int i = 0; i < prompts.Length; i++)
-        {
-            prompts[i] = policy.EncodePrompt(records[i].Prompt, budget, out bool cut);
-            if (cut) truncated++;
-        }
-        int n = options.SamplesPerPrompt;
         var temp = $"{outputPath}.{Guid.NewGuid():N}.tmp";
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                for (long start = 0; start < (long)prompts.Length * n; start += options.BatchSize)
+                foreach (var batch in Sample(policy, [.. records.Select(r => r.Prompt)], options.SamplesPerPrompt, options.Sampling, options.BatchSize, pool, cancellationToken))
                 {
-                    int count = (int)Math.Min(options.BatchSize, (long)prompts.Length * n - start);
-                    var rows = Enumerable.Range(0, count).Select(i => (Prompt: (int)((start + i) / n), Sample: (int)((start + i) % n))).ToArray();
-                    var result = generator.Generate([.. rows.Select(r => prompts[r.Prompt])], options.Sampling,
-                        [.. rows.Select(r => SamplingOptions.RowSeed(options.Sampling.Seed, r.Prompt, r.Sample))], cancellationToken);
-                    for (int i = 0; i < count; i++)
+                    truncated = batch.TruncatedPrompts;
+                    for (int i = 0; i < batch.Rows.Count; i++)
                     {
-                        WriteLine(stream, records[rows[i].Prompt], rows[i].Sample, policy.DecodeResponse(result.Tokens[i]), result.Tokens[i].Length,
+                        var (prompt, sample) = batch.Rows[i];
+                        var result = batch.Result;
+                        WriteLine(stream, records[prompt], sample, policy.DecodeResponse(result.Tokens[i]), result.Tokens[i].Length,
                             result.Finish[i], options.IncludeLogProbs ? result.LogProbs[i] : null);
                         if (result.Finish[i] == FinishReason.Eos) eos++;
                     }
-                    tokens += result.TokenCount;
-                    responses += count;
-                    int done = (int)((start + count) / n);
-                    progress?.Report(new GenerationProgress(done, prompts.Length, tokens, clock.Elapsed));
+                    tokens += batch.Result.TokenCount;
+                    responses += batch.Rows.Count;
+                    progress?.Report(new GenerationProgress(batch.PromptsDone, records.Count, tokens, clock.Elapsed));
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -124,7 +119,55 @@ public static class PolicyGeneration
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
-        return new GenerateFileResult(prompts.Length, responses, tokens, truncated, eos, clock.Elapsed, read);
+        return new GenerateFileResult(records.Count, responses, tokens, truncated, eos, clock.Elapsed, read);
+    }
+
+    /// <summary>
+    /// Samples <paramref name="samplesPerPrompt"/> responses to each of <paramref name="prompts"/>, prompt by prompt (sample
+    /// 0..n−1 of each), in batches of <paramref name="batchSize"/> sequences; sample s of prompt p has the seed
+    /// <see cref="SamplingOptions.RowSeed"/>(seed, p, s), so the tokens do not depend on the batching. Prompts longer than
+    /// n_positions − max_new_tokens keep their last tokens (counted in <see cref="SampledBatch.TruncatedPrompts"/>).
+    /// </summary>
+    public static IEnumerable<SampledBatch> Sample(Policy policy, IReadOnlyList<string> prompts, int samplesPerPrompt, SamplingOptions sampling,
+        int batchSize = 32, WorkerPool? pool = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(sampling);
+        ArgumentOutOfRangeException.ThrowIfLessThan(samplesPerPrompt, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        sampling.Validate();
+        return SampleBatches(policy, prompts, samplesPerPrompt, sampling, batchSize, PromptBudget(policy, sampling), pool, cancellationToken);
+    }
+
+    /// <summary>The most prompt tokens that leave room for max_new_tokens in n_positions; throws naming the flag when none do.</summary>
+    static int PromptBudget(Policy policy, SamplingOptions sampling)
+    {
+        int budget = policy.Model.Config.Positions - sampling.MaxNewTokens;
+        if (budget < 1)
+            throw new ArgumentException($"--max-new-tokens {sampling.MaxNewTokens} leaves no room for a prompt in the model's n_positions = {policy.Model.Config.Positions}; use at most {policy.Model.Config.Positions - 1}.", "--max-new-tokens");
+        return budget;
+    }
+
+    static IEnumerable<SampledBatch> SampleBatches(Policy policy, IReadOnlyList<string> texts, int n, SamplingOptions sampling, int batchSize, int budget,
+        WorkerPool? pool, CancellationToken cancellationToken)
+    {
+        var generator = new TokenGenerator(policy.Model, pool);
+        long truncated = 0;
+        var prompts = new int[texts.Count][];
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            prompts[i] = policy.EncodePrompt(texts[i], budget, out bool cut);
+            if (cut) truncated++;
+        }
+        for (long start = 0; start < (long)prompts.Length * n; start += batchSize)
+        {
+            int count = (int)Math.Min(batchSize, (long)prompts.Length * n - start);
+            var rows = Enumerable.Range(0, count).Select(i => (Prompt: (int)((start + i) / n), Sample: (int)((start + i) % n))).ToArray();
+            var result = generator.Generate([.. rows.Select(r => prompts[r.Prompt])], sampling,
+                [.. rows.Select(r => SamplingOptions.RowSeed(sampling.Seed, r.Prompt, r.Sample))], cancellationToken);
+            yield return new SampledBatch(rows, result, (int)((start + count) / n), truncated);
+        }
     }
 
     static void WriteLine(Stream stream, PromptRecord record, int sample, string response, int tokens, FinishReason finish, float[]? logProbs)
