@@ -3,6 +3,7 @@ using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Tensors.Optim;
+using RewardKit.Training;
 using RewardKit.Training.Losses;
 
 namespace RewardKit.Benchmarks;
@@ -65,24 +66,21 @@ public static class RewardModelBench
         var losses = new List<double>(capacity);
         var phase = new StepPhases(capacity);
 
+        var step = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(RewardModelBenchOptions.LearningRate),
+            RewardModelBenchOptions.MaxGradNorm, pool);
+        var batch = batches[0];
+        MicroBatchLossBuilder bradleyTerry = (tape, _) =>
+        {
+            var rewards = model.Forward(tape, batch, training: true);                                    // (2P)
+            return new MicroBatchLoss(BradleyTerry.Loss(tape, rewards.Slice(0, P), rewards.Slice(P, P)), 0);  // ()
+        };
+
         float Step(int i)
         {
-            var batch = batches[i % batches.Length];
-            long t0 = Stopwatch.GetTimestamp();
-            model.Parameters.ZeroGrad();
-            var rewards = model.Forward(tape, batch, training: true);                          // (2P)
-            var loss = BradleyTerry.Loss(tape, rewards.Slice(0, P), rewards.Slice(P, P));      // ()
-            float value = loss.ToScalar();
-            long t1 = Stopwatch.GetTimestamp();
-            tape.Backward(loss);
-            long t2 = Stopwatch.GetTimestamp();
-            GradientClipping.ClipGlobalNorm(model.Parameters, RewardModelBenchOptions.MaxGradNorm, pool);
-            long t3 = Stopwatch.GetTimestamp();
-            optimizer.Step();
-            tape.Reset();
-            long t4 = Stopwatch.GetTimestamp();
-            phase.Add(t0, t1, t2, t3, t4);
-            return value;
+            batch = batches[i % batches.Length];
+            var result = step.Run(i, microBatches: 1, bradleyTerry);
+            phase.Add(result.Times);
+            return (float)result.Loss;
         }
 
         int warmupSteps = JitWarmup.Run(i => losses.Add(Step(i)), options.Warmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken);
@@ -272,17 +270,19 @@ public static class RewardModelBench
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /// <summary>Per-step milliseconds of forward (incl. loss), backward, clipping, optimiser (incl. tape reset).</summary>
+    /// <summary>
+    /// Per-step milliseconds of <see cref="TrainingStep"/>'s phases: forward (incl. zeroing the gradients and the loss),
+    /// backward (incl. the tape reset and the gradient reduction, a no-op here), clipping, optimiser.
+    /// </summary>
     sealed class StepPhases(int capacity)
     {
         readonly List<double>[] _ms = [new(capacity), new(capacity), new(capacity), new(capacity)];
 
-        public void Add(long t0, long t1, long t2, long t3, long t4)
+        public void Add(StepTimes t)
         {
-            _ms[0].Add(Ms(t0, t1)); _ms[1].Add(Ms(t1, t2)); _ms[2].Add(Ms(t2, t3)); _ms[3].Add(Ms(t3, t4));
+            _ms[0].Add(t.Forward.TotalMilliseconds); _ms[1].Add((t.Backward + t.Reduce).TotalMilliseconds);
+            _ms[2].Add(t.Clip.TotalMilliseconds); _ms[3].Add(t.Optimizer.TotalMilliseconds);
         }
-
-        static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
 
         public void Clear() { foreach (var l in _ms) l.Clear(); }
 

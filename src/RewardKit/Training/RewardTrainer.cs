@@ -170,6 +170,7 @@ public sealed class RewardTrainer
         string? lastCheckpoint = resumed is null ? null : checkpointDir;
         long lastCheckpointStep = state.Step;
         bool stoppedEarly = false, evaluatedAtLastStep = false;
+        var step = new TrainingStep(parameters, adam, tape, schedule, o.MaxGradNorm, pool) { OnDiverged = d => Diverged(d.Quantity, d.Value) };
 
         void Checkpoint()
         {
@@ -203,13 +204,9 @@ public sealed class RewardTrainer
                 Checkpoint();
                 return Result(modelDir: null, cancelled: true);
             }
-            var clock = Stopwatch.StartNew();
-            parameters.ZeroGrad();
-            double lossSum = 0;
-            long tokens = 0;
             var chosenRewards = new List<float>();
             var rejectedRewards = new List<float>();
-            for (int micro = 0; micro < accum; micro++)
+            var result = step.Run(state.Step, accum, (tape, micro) =>
             {
                 if (state.BatchCursor >= plan.Batches.Count)
                 {
@@ -219,22 +216,12 @@ public sealed class RewardTrainer
                 }
                 var batch = plan.Batches[state.BatchCursor++].Select(i => train.Pairs[i]).ToArray();
                 var (chosen, rejected, tokenBatch) = Forward(tape, model, batch, tokenizer, training: true, dropoutRng);
-                tokens += tokenBatch.Lengths.Sum();
                 var loss = Loss(tape, chosen, rejected, batch, model, withL2: true);
-                float value = loss.ToScalar();
-                if (!float.IsFinite(value)) throw Diverged("loss", value);
-                lossSum += value / accum;
                 chosenRewards.AddRange(chosen.ToArray());
                 rejectedRewards.AddRange(rejected.ToArray());
-                tape.Backward(loss, 1f / accum);
-                tape.Reset();
-            }
-
-            double lr = schedule.At(state.Step);
-            adam.LearningRate = lr;
-            double gradNorm = ClipGradients(parameters, o, pool);
-            if (!double.IsFinite(gradNorm)) throw Diverged("gradient norm", gradNorm);
-            adam.Step();
+                return new MicroBatchLoss(loss, tokenBatch.Lengths.Sum());
+            });
+            double lossSum = result.Loss, lr = result.LearningRate, gradNorm = result.GradNorm;
             state.Step++;
             losses.Add(lossSum);
 
@@ -249,7 +236,7 @@ public sealed class RewardTrainer
                 ["mean_reward"] = m.MeanReward,
                 ["grad_norm"] = gradNorm,
                 ["learning_rate"] = lr,
-                ["tokens_per_s"] = Math.Round(tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), 1),
+                ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
             };
             Emit(lastTrain);
             Report(TrainingStage.Training, state.Step, totalSteps, lossSum, lr);
@@ -358,31 +345,27 @@ public sealed class RewardTrainer
         var plan = PlanFor(0);
         int epoch = 0, cursor = 0;
         Say($"SFT warm start: {steps} steps of {o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {o.SftLearningRate:G3}");
+        var trainingStep = new TrainingStep(model.Parameters, optimizer, tape, schedule, o.MaxGradNorm, pool)
+        {
+            OnDiverged = d => new TrainingDivergedException(
+                $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null),
+        };
         for (long step = 0; step < steps; step++)
         {
             if (ct.IsCancellationRequested) return false;
-            var clock = Stopwatch.StartNew();
-            if (cursor >= plan.Batches.Count) { plan = PlanFor(++epoch); cursor = 0; }
-            var rows = plan.Batches[cursor++];
-            var batch = TokenBatch.FromSequences(rows.Select(i => sequences[i].Ids).ToArray(), Math.Max(0, tokenizer.PadId),
-                rows.Select(i => sequences[i].ResponseStart).ToArray());
-            model.Parameters.ZeroGrad();
-            var loss = model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, dropoutRng);
-            float value = loss.ToScalar();
-            if (!float.IsFinite(value))
-                throw new TrainingDivergedException($"SFT warm-start step {step + 1}: the loss is {value}; lower sft_learning_rate or set sft_steps: 0.", 0, null);
-            tape.Backward(loss);
-            tape.Reset();
-            double lr = schedule.At(step);
-            optimizer.LearningRate = lr;
-            double gradNorm = ClipGradients(model.Parameters, o, pool);
-            if (!double.IsFinite(gradNorm))
-                throw new TrainingDivergedException($"SFT warm-start step {step + 1}: the gradient norm is {gradNorm}; lower sft_learning_rate or set sft_steps: 0.", 0, null);
-            optimizer.Step();
+            var result = trainingStep.Run(step, 1, (tape, _) =>
+            {
+                if (cursor >= plan.Batches.Count) { plan = PlanFor(++epoch); cursor = 0; }
+                var rows = plan.Batches[cursor++];
+                var batch = TokenBatch.FromSequences(rows.Select(i => sequences[i].Ids).ToArray(), Math.Max(0, tokenizer.PadId),
+                    rows.Select(i => sequences[i].ResponseStart).ToArray());
+                return new MicroBatchLoss(model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, dropoutRng), batch.Lengths.Sum());
+            });
+            double value = result.Loss, lr = result.LearningRate;
             emit(new Dictionary<string, double>
             {
-                ["step"] = 0, ["sft_step"] = step + 1, ["sft_loss"] = value, ["grad_norm"] = gradNorm, ["learning_rate"] = lr,
-                ["tokens_per_s"] = Math.Round(batch.Lengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), 1),
+                ["step"] = 0, ["sft_step"] = step + 1, ["sft_loss"] = value, ["grad_norm"] = result.GradNorm, ["learning_rate"] = lr,
+                ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
             });
             Report(TrainingStage.WarmStart, step + 1, steps, value, lr);
         }
@@ -395,13 +378,6 @@ public sealed class RewardTrainer
     /// </summary>
     internal static AdamW CreateOptimizer(ParameterSet parameters, RewardTrainingOptions o, WorkerPool? pool = null) =>
         new(parameters, o.LearningRate, weightDecay: o.WeightDecay, pool: pool);
-
-    /// <summary>
-    /// Global-norm clipping at max_grad_norm (as torch.nn.utils.clip_grad_norm_; 0 = off); returns the norm before clipping,
-    /// summed in the engine's fixed order, so the same for any thread count.
-    /// </summary>
-    internal static double ClipGradients(ParameterSet parameters, RewardTrainingOptions o, WorkerPool? pool = null) =>
-        GradientClipping.ClipGlobalNorm(parameters, o.MaxGradNorm > 0 ? o.MaxGradNorm : double.PositiveInfinity, pool);
 
     void Say(string message) => Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
 

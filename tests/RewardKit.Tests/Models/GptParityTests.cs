@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RewardKit.Models;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Optim;
 using RewardKit.Training;
 using RewardKit.Training.Losses;
 
@@ -119,21 +120,21 @@ public class GptParityTests
         var batchLengths = adamw.GetProperty("lengths").EnumerateArray().ToArray();
         Assert.Equal(10, expectedLosses.Length);
         Assert.True(expectedNorms.Any(n => n > options.MaxGradNorm), "the fixture should exercise clipping");
+        var tape = new Tape();
+        var trainingStep = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(options.LearningRate), options.MaxGradNorm);
         for (int step = 0; step < expectedLosses.Length; step++)
         {
             var ids = batchIds[step].EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var lengths = batchLengths[step].EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            var tape = new Tape();
-            var rewards = model.Forward(tape, new TokenBatch(ids, lengths.Length, time, lengths));
-            var loss = BradleyTerry.Loss(tape, rewards.Slice(0, pairs), rewards.Slice(pairs, pairs));
-            double value = loss.ToScalar();
-            Assert.True(Math.Abs(value - expectedLosses[step]) <= 1e-4 * Math.Abs(expectedLosses[step]),
-                $"step {step + 1}: loss {value:R} vs PyTorch {expectedLosses[step]:R}");
-            model.Parameters.ZeroGrad();
-            tape.Backward(loss);
-            double norm = RewardTrainer.ClipGradients(model.Parameters, options);
-            Assert.True(Math.Abs(norm - expectedNorms[step]) <= 1e-4 * expectedNorms[step], $"step {step + 1}: grad norm {norm:R} vs PyTorch {expectedNorms[step]:R}");
-            optimizer.Step();
+            var result = trainingStep.Run(step, 1, (tape, _) =>
+            {
+                var rewards = model.Forward(tape, new TokenBatch(ids, lengths.Length, time, lengths));
+                return new MicroBatchLoss(BradleyTerry.Loss(tape, rewards.Slice(0, pairs), rewards.Slice(pairs, pairs)), 0);
+            });
+            Assert.True(Math.Abs(result.Loss - expectedLosses[step]) <= 1e-4 * Math.Abs(expectedLosses[step]),
+                $"step {step + 1}: loss {result.Loss:R} vs PyTorch {expectedLosses[step]:R}");
+            Assert.True(Math.Abs(result.GradNorm - expectedNorms[step]) <= 1e-4 * expectedNorms[step],
+                $"step {step + 1}: grad norm {result.GradNorm:R} vs PyTorch {expectedNorms[step]:R}");
         }
     }
 
