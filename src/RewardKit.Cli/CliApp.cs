@@ -49,7 +49,9 @@ public static class CliApp
         var parse = root.Parse(args);
         if (MpiJob.RefuseUnsupported(parse) is { } refusal)
         {
-            if (Distributed.DistributedLaunch.AnnouncedWorld().Rank == 0) Console.Error.WriteLine($"error: {refusal}");
+            // Rank 0 alone reports and fails: mpirun ends the job at the first non-zero exit, which could cut rank 0 short.
+            if (Distributed.DistributedLaunch.AnnouncedWorld().Rank != 0) return Success;
+            Console.Error.WriteLine($"error: {refusal}");
             return UserError;
         }
         try

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RewardKit.Distributed;
 using RewardKit.Training;
 using Spectre.Console;
 
@@ -73,7 +74,11 @@ public static class TrainCommand
         _ => RewardLossKind.BradleyTerry,
     };
 
-    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir)
+    /// <summary>Trains in this process, or as one rank of <c>mpirun -np N rewardkit train ...</c> (see <see cref="MpiJob"/>).</summary>
+    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir) =>
+        MpiJob.Run(communicator => Run(options, data, evalData, outDir, communicator));
+
+    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, ICommunicator communicator)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -84,7 +89,7 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token);
+            var result = TrainWithProgress(options, data, evalData, outDir, cts.Token, communicator);
             PrintSummary(result);
             return CliApp.Success;
         }
@@ -100,7 +105,8 @@ public static class TrainCommand
     }
 
     /// <summary>Runs <see cref="RewardTrainer"/> under a Spectre progress bar with ETA, printing start-up checks and evaluations as they come.</summary>
-    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken)
+    internal static TrainingResult TrainWithProgress(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, CancellationToken cancellationToken,
+        ICommunicator? communicator = null)
     {
             TrainingResult? result = null;
             AnsiConsole.Progress()
@@ -120,7 +126,8 @@ public static class TrainCommand
                             task.Description = double.IsNaN(p.Loss) ? $"{what} {p.Step}/{p.TotalSteps}" : $"{what} {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3}";
                         }
                     });
-                    result = new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cancellationToken);
+                    result = new RewardTrainer(options) { Progress = progress, Communicator = communicator ?? SingleProcessCommunicator.Instance }
+                        .Train(data, evalData, outDir, cancellationToken);
                 });
         return result!;
     }

@@ -45,19 +45,22 @@ public static class CommunicatorExtensions
         Encoding.UTF8.GetString(communicator.BroadcastBlock(text is null ? null : Encoding.UTF8.GetBytes(text), root));
 
     /// <summary>
-    /// Checks that every rank holds the same <paramref name="value"/> (a data hash, an option set) and throws on the ranks
-    /// that differ, naming <paramref name="what"/>, the rank and both values, with <paramref name="hint"/>.
+    /// Checks that every rank holds the same <paramref name="value"/> (a data hash, an option set); when some differ, every
+    /// rank throws, naming <paramref name="what"/>, the ranks that differ and both values, with <paramref name="hint"/>.
     /// </summary>
     public static void RequireSameEverywhere(this ICommunicator communicator, string what, string value, string hint)
     {
         if (communicator.Size == 1) return;
         var rootValue = communicator.BroadcastString(communicator.IsRoot() ? value : null);
-        var differs = new double[] { rootValue == value ? 0 : 1 };
+        var differs = new double[communicator.Size];
+        differs[communicator.Rank] = rootValue == value ? 0 : 1;
         communicator.AllreduceSum(differs);
-        if (rootValue != value)
-            throw new InvalidDataException($"rank {communicator.Rank}: {what} is {Short(value)} here but {Short(rootValue)} on rank 0; {hint}");
-        if (differs[0] > 0)
-            throw new InvalidDataException($"rank {communicator.Rank}: {what} differs on {differs[0]:0} other rank(s) (they name themselves); {hint}");
+        var ranks = Enumerable.Range(0, communicator.Size).Where(r => differs[r] > 0).ToList();
+        if (ranks.Count == 0) return;
+        var which = (ranks.Count == 1 ? "rank " : "ranks ") + string.Join(", ", ranks);
+        throw new InvalidDataException(rootValue == value
+            ? $"{what} differs from rank 0's ({Short(rootValue)}) on {which}; {hint}"
+            : $"{what} is {Short(value)} on rank {communicator.Rank} but {Short(rootValue)} on rank 0 (it differs on {which}); {hint}");
     }
 
     static string Short(string value) => value.Length <= 24 ? value : value[..16] + "…";

@@ -1,33 +1,57 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace RewardKit.Distributed;
 
 /// <summary>
 /// <see cref="ICommunicator"/> over Open MPI's MPI_COMM_WORLD (see <see cref="MpiLibrary"/> for why it calls libmpi
-/// directly). Every collective is started non-blocking and polled, so that a rank which does not arrive is noticed: beside
-/// each collective, every rank posts a 4-byte arrival notice to rank 0 and rank 0 one to every rank (tag
-/// <see cref="ArrivalTag"/>, payload the collective's sequence number). When a collective has not completed after
-/// <see cref="Timeout"/>, rank 0 names the ranks whose notice is missing, the others say whether rank 0 arrived, and the
-/// call throws <see cref="CollectiveTimeoutException"/>; the caller then calls <see cref="AbortJob"/>. A rank that exits
-/// or crashes is already noticed by <c>mpirun</c>, which ends the job. The notices also catch ranks that call different
-/// collectives (a sequence-number mismatch). Calls must not overlap (MPI_THREAD_SERIALIZED).
+/// directly). Every collective is started non-blocking and polled, so that a rank which stops taking part is noticed and
+/// named. Beside each collective every rank posts a 4-byte arrival notice to rank 0 and rank 0 one to every rank (tag
+/// <see cref="ArrivalTag"/>, payload the collective's sequence number, which also catches ranks that call different
+/// collectives). While a rank waits longer than <see cref="HeartbeatInterval"/> it sends heartbeats (tag
+/// <see cref="HeartbeatTag"/>) to rank 0, and rank 0 to every rank, so a rank frozen inside a collective (a stopped
+/// process, a dead machine) is told apart from a slow network. When a collective has not completed after
+/// <see cref="Timeout"/>, the call throws <see cref="CollectiveTimeoutException"/> naming the ranks that did not arrive
+/// or went silent; the caller then calls <see cref="AbortJob"/>. A rank that exits or crashes is noticed by <c>mpirun</c>
+/// itself, which ends the job. Calls must not overlap (MPI_THREAD_SERIALIZED).
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
-    /// <summary>The point-to-point tag of arrival notices (nothing else in RewardKit sends point-to-point messages).</summary>
+    /// <summary>The point-to-point tag of arrival notices.</summary>
     public const int ArrivalTag = 7_301;
 
+    /// <summary>The point-to-point tag of heartbeats.</summary>
+    public const int HeartbeatTag = 7_302;
+
     readonly MpiLibrary _mpi;
-    readonly int* _notices;     // rank 0: the notice received from each rank; others: [0] from rank 0
-    readonly int* _outgoing;    // this rank's notice (the sequence number)
-    readonly nint* _requests;   // arrival sends and receives of the current collective
+    readonly Buffers _b;
+    readonly long[] _lastHeard;   // Stopwatch timestamp of the last notice or heartbeat from each rank
     int _sequence;
     bool _failed, _finalized;
+
+    /// <summary>
+    /// Native memory that pending non-blocking calls read or write (it must not move). Arrival: rank 0 receives a notice
+    /// from each rank (Notices[r]) and sends Outgoing to each; another rank receives Notices[0] from rank 0 and sends to it.
+    /// Heartbeats use the same layout with their own buffers; the heartbeat receives stay posted for the whole job.
+    /// </summary>
+    sealed class Buffers(int size)
+    {
+        public readonly int* Notices = Alloc<int>(size), Outgoing = Alloc<int>(1), Beats = Alloc<int>(size), BeatOut = Alloc<int>(1);
+        public readonly nint* Requests = Alloc<nint>(2 * size), BeatReceives = Alloc<nint>(size), BeatSends = Alloc<nint>(size);
+
+        static T* Alloc<T>(int count) where T : unmanaged => (T*)NativeMemory.AllocZeroed((nuint)count, (nuint)sizeof(T));
+
+        public void Free()
+        {
+            foreach (var p in new void*[] { Notices, Outgoing, Beats, BeatOut, Requests, BeatReceives, BeatSends }) NativeMemory.Free(p);
+        }
+    }
 
     MpiCommunicator(MpiLibrary mpi, TimeSpan timeout)
     {
         _mpi = mpi;
         Timeout = timeout;
+        HeartbeatInterval = TimeSpan.FromSeconds(Math.Clamp(timeout.TotalSeconds / 5, 0.2, 30));
         int provided = 0, rank = 0, size = 0;
         MpiLibrary.Check(mpi.InitThread(null, null, MpiLibrary.ThreadSerialized, &provided), "MPI_Init_thread");
         if (provided < MpiLibrary.ThreadSerialized)
@@ -37,9 +61,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Rank = rank;
         Size = size;
         LibraryVersion = mpi.Version();
-        _notices = (int*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)size, sizeof(int));
-        _outgoing = (int*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1, sizeof(int));
-        _requests = (nint*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(2 * size), (nuint)sizeof(nint));
+        _b = new Buffers(size);
+        _lastHeard = new long[size];
+        Array.Fill(_lastHeard, Stopwatch.GetTimestamp());
+        foreach (int peer in Peers) PostHeartbeatReceive(peer);
     }
 
     /// <summary>
@@ -71,6 +96,12 @@ public sealed unsafe class MpiCommunicator : ICommunicator
 
     /// <summary>Collectives called so far (the number the timeout message quotes).</summary>
     public int Collectives => _sequence;
+
+    /// <summary>How often a rank waiting in a collective tells its peers it is alive: a fifth of <see cref="Timeout"/>, within [0.2 s, 30 s].</summary>
+    public TimeSpan HeartbeatInterval { get; }
+
+    /// <summary>The ranks this rank exchanges notices and heartbeats with: every other rank on rank 0, rank 0 elsewhere.</summary>
+    IEnumerable<int> Peers => Size == 1 ? [] : Rank == 0 ? Enumerable.Range(1, Size - 1) : [0];
 
     /// <inheritdoc/>
     public void AllreduceSum(Span<float> values)
@@ -127,7 +158,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         long total = 0;
         for (int r = 0; r < Size; r++)
         {
-            displacements[r] = (int)total;
+            displacements[r] = (int)Math.Min(total, int.MaxValue);
             total += lengths[r];
         }
         if (Rank == root && total > int.MaxValue)
@@ -164,15 +195,28 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Environment.Exit(exitCode);   // MPI_Abort does not return; this is only reached if the library returns anyway
     }
 
-    /// <summary>MPI_Finalize after a job that did not fail (after a failure the caller has called <see cref="AbortJob"/>).</summary>
+    /// <summary>
+    /// Cancels the standing heartbeat receives and calls MPI_Finalize, after a job that did not fail (after a failure the
+    /// caller has called <see cref="AbortJob"/>, and finalising would wait for the missing rank).
+    /// </summary>
     public void Dispose()
     {
         if (_finalized) return;
         _finalized = true;
-        if (!_failed) MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
-        System.Runtime.InteropServices.NativeMemory.Free(_notices);
-        System.Runtime.InteropServices.NativeMemory.Free(_outgoing);
-        System.Runtime.InteropServices.NativeMemory.Free(_requests);
+        if (!_failed)
+        {
+            foreach (int peer in Peers)
+            {
+                MpiLibrary.Check(_mpi.Cancel(_b.BeatReceives + peer), "MPI_Cancel");
+                MpiLibrary.Check(_mpi.Wait(_b.BeatReceives + peer, null), "MPI_Wait");
+                nint* send = _b.BeatSends + peer;
+                int flag = 1;
+                if (*send != 0) MpiLibrary.Check(_mpi.Test(send, &flag, null), "MPI_Test");
+                if (flag == 0) MpiLibrary.Check(_mpi.RequestFree(send), "MPI_Request_free");   // still in flight: let it go
+            }
+            MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
+        }
+        _b.Free();
     }
 
     void Bcast(void* buffer, int count, nint type, int root, string what)
@@ -188,88 +232,123 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if ((uint)root >= (uint)Size) throw new ArgumentOutOfRangeException(nameof(root), root, $"the job has ranks 0 to {Size - 1}.");
     }
 
-    int ArrivalRequests => Rank == 0 ? 2 * (Size - 1) : 2;
-
-    /// <summary>Posts this collective's arrival notices and returns its sequence number.</summary>
+    /// <summary>Posts this collective's arrival notices (receive from, send to each peer) and returns its sequence number.</summary>
     int BeginCollective()
     {
         ObjectDisposedException.ThrowIf(_finalized, this);
         if (_failed) throw new InvalidOperationException("a collective of this job already failed; end the job (AbortJob).");
         int seq = ++_sequence;
-        *_outgoing = seq;
-        if (Size == 1) return seq;
-        int k = 0;
-        if (Rank == 0)
+        *_b.Outgoing = seq;
+        foreach (int peer in Peers)
         {
-            for (int r = 1; r < Size; r++)
-            {
-                MpiLibrary.Check(_mpi.Irecv(_notices + r, 1, _mpi.Int, r, ArrivalTag, _mpi.World, _requests + k++), "MPI_Irecv");
-                MpiLibrary.Check(_mpi.Isend(_outgoing, 1, _mpi.Int, r, ArrivalTag, _mpi.World, _requests + k++), "MPI_Isend");
-            }
-        }
-        else
-        {
-            MpiLibrary.Check(_mpi.Irecv(_notices, 1, _mpi.Int, 0, ArrivalTag, _mpi.World, _requests + k++), "MPI_Irecv");
-            MpiLibrary.Check(_mpi.Isend(_outgoing, 1, _mpi.Int, 0, ArrivalTag, _mpi.World, _requests + k++), "MPI_Isend");
+            MpiLibrary.Check(_mpi.Irecv(_b.Notices + peer, 1, _mpi.Int, peer, ArrivalTag, _mpi.World, _b.Requests + 2 * peer), "MPI_Irecv");
+            MpiLibrary.Check(_mpi.Isend(_b.Outgoing, 1, _mpi.Int, peer, ArrivalTag, _mpi.World, _b.Requests + 2 * peer + 1), "MPI_Isend");
         }
         return seq;
     }
 
-    /// <summary>Polls the collective and its arrival notices until all complete, or throws after <see cref="Timeout"/>.</summary>
+    /// <summary>Polls the collective and its arrival notices until all complete, sending heartbeats while it waits, or throws after <see cref="Timeout"/>.</summary>
     void EndCollective(int seq, nint request, string what)
     {
-        int notices = Size == 1 ? 0 : ArrivalRequests;
         long start = Stopwatch.GetTimestamp();
-        bool collectiveDone = false, noticesDone = notices == 0;
+        var arrived = new bool[Size];
+        arrived[Rank] = true;
+        int beatsSent = 0;
+        bool collectiveDone = false;
         for (long polls = 0; ; polls++)
         {
             int flag = 0;
             if (!collectiveDone) { MpiLibrary.Check(_mpi.Test(&request, &flag, null), "MPI_Test"); collectiveDone = flag != 0; }
-            if (!noticesDone) { MpiLibrary.Check(_mpi.Testall(notices, _requests, &flag, null), "MPI_Testall"); noticesDone = flag != 0; }
+            bool noticesDone = PollNotices(arrived);
             if (collectiveDone && noticesDone) break;
-            if ((polls & 255) == 0 && Stopwatch.GetElapsedTime(start) > Timeout) throw TimedOut(seq, what);
+            if ((polls & 255) != 0) continue;
+            var waited = Stopwatch.GetElapsedTime(start);
+            if (waited > HeartbeatInterval * (beatsSent + 1)) { SendHeartbeats(seq); beatsSent++; }
+            PollHeartbeats();
+            if (waited > Timeout) throw TimedOut(seq, what, arrived);
             if (polls > 2_000) Thread.Yield();   // a slow peer: give the core away between polls (progress happens inside MPI_Test)
         }
-        if (Size > 1) CheckSequences(seq, what);
-    }
-
-    void CheckSequences(int seq, string what)
-    {
-        for (int r = Rank == 0 ? 1 : 0; r < (Rank == 0 ? Size : 1); r++)
+        foreach (int peer in Peers)
         {
-            if (_notices[r] == seq) continue;
-            int other = Rank == 0 ? r : 0;
+            if (_b.Notices[peer] == seq) continue;
             _failed = true;
             throw new CollectiveTimeoutException(
-                $"rank {Rank}: rank {other} called collective #{_notices[r]} while this rank called #{seq} ({what}): the ranks took different paths through the program (a bug in RewardKit: please report it).");
+                $"rank {peer} called collective #{_b.Notices[peer]} while rank {Rank} called #{seq} ({what}): the ranks took different paths through the program (a bug in RewardKit: please report it).");
         }
     }
 
-    CollectiveTimeoutException TimedOut(int seq, string what)
+    /// <summary>Tests the pending arrival requests; records when each peer's notice came in. True when all are complete.</summary>
+    bool PollNotices(bool[] arrived)
     {
-        _failed = true;
-        var missing = new List<int>();
-        if (Rank == 0)
+        bool all = true;
+        foreach (int peer in Peers)
         {
-            for (int r = 1; r < Size; r++)
+            for (int k = 0; k < 2; k++)
             {
+                nint* r = _b.Requests + 2 * peer + k;
+                if (*r == 0) continue;   // Open MPI's MPI_REQUEST_NULL is &ompi_request_null, never 0: 0 marks "done here"
                 int flag = 0;
-                MpiLibrary.Check(_mpi.Test(_requests + 2 * (r - 1), &flag, null), "MPI_Test");   // the receive from rank r
-                if (flag == 0) missing.Add(r);
+                MpiLibrary.Check(_mpi.Test(r, &flag, null), "MPI_Test");
+                if (flag == 0) { all = false; continue; }
+                *r = 0;
+                if (k == 0) { arrived[peer] = true; _lastHeard[peer] = Stopwatch.GetTimestamp(); }
             }
         }
-        else
+        return all;
+    }
+
+    void PostHeartbeatReceive(int peer) =>
+        MpiLibrary.Check(_mpi.Irecv(_b.Beats + peer, 1, _mpi.Int, peer, HeartbeatTag, _mpi.World, _b.BeatReceives + peer), "MPI_Irecv");
+
+    /// <summary>Records every heartbeat that came in and posts the next receive.</summary>
+    void PollHeartbeats()
+    {
+        foreach (int peer in Peers)
         {
-            int flag = 0;
-            MpiLibrary.Check(_mpi.Test(_requests, &flag, null), "MPI_Test");
-            if (flag == 0) missing.Add(0);
+            int flag = 1;
+            while (flag != 0)
+            {
+                MpiLibrary.Check(_mpi.Test(_b.BeatReceives + peer, &flag, null), "MPI_Test");
+                if (flag == 0) break;
+                _lastHeard[peer] = Stopwatch.GetTimestamp();
+                PostHeartbeatReceive(peer);
+            }
         }
+    }
+
+    /// <summary>Tells every peer this rank is alive (skipping a peer whose previous heartbeat is still in flight).</summary>
+    void SendHeartbeats(int seq)
+    {
+        *_b.BeatOut = seq;
+        foreach (int peer in Peers)
+        {
+            nint* r = _b.BeatSends + peer;
+            if (*r != 0)
+            {
+                int flag = 0;
+                MpiLibrary.Check(_mpi.Test(r, &flag, null), "MPI_Test");
+                if (flag == 0) continue;
+            }
+            MpiLibrary.Check(_mpi.Isend(_b.BeatOut, 1, _mpi.Int, peer, HeartbeatTag, _mpi.World, r), "MPI_Isend");
+        }
+    }
+
+    CollectiveTimeoutException TimedOut(int seq, string what, bool[] arrived)
+    {
+        _failed = true;
+        long now = Stopwatch.GetTimestamp();
+        var silentFor = TimeSpan.FromSeconds(2.5 * HeartbeatInterval.TotalSeconds);
+        var missing = Peers.Where(r => !arrived[r]).ToList();
+        var silent = Peers.Where(r => arrived[r] && Stopwatch.GetElapsedTime(_lastHeard[r], now) > silentFor).ToList();
         string limit = $"within {Timeout.TotalSeconds:0.#} s (set {DistributedLaunch.TimeoutVariable} to allow more)";
-        string message = missing.Count > 0
-            ? $"rank {Rank}: rank {string.Join(", rank ", missing)} did not reach collective #{seq} ({what}) {limit}; it hangs or died. Ending the job."
-            : Rank == 0
-                ? $"rank 0: every rank reached collective #{seq} ({what}) but it did not complete {limit} (a stalled network?). Ending the job."
-                : $"rank {Rank}: rank 0 reached collective #{seq} ({what}) but it did not complete {limit}; another rank hangs (rank 0 names it). Ending the job.";
-        return new CollectiveTimeoutException(message);
+        static string Ranks(List<int> ranks) => (ranks.Count == 1 ? "rank " : "ranks ") + string.Join(", ", ranks);
+        var parts = new List<string>();
+        if (missing.Count > 0) parts.Add($"{Ranks(missing)} did not reach collective #{seq} ({what}) {limit}: it hangs or died");
+        if (silent.Count > 0) parts.Add($"{Ranks(silent)} reached collective #{seq} ({what}) but sent no heartbeat for {silentFor.TotalSeconds:0.#} s: it stopped (a frozen process or machine)");
+        if (parts.Count == 0)
+            parts.Add(Rank == 0
+                ? $"every rank reached collective #{seq} ({what}) and is alive, but it did not complete {limit} (a stalled network?)"
+                : $"rank 0 reached collective #{seq} ({what}) and is alive, but it did not complete {limit}: another rank hangs (rank 0 names it)");
+        return new CollectiveTimeoutException(string.Join("; ", parts) + ". Ending the job.");
     }
 }

@@ -39,6 +39,9 @@ internal sealed unsafe class MpiLibrary
     public readonly delegate* unmanaged<nint*, int*, void*, int> Test;
     public readonly delegate* unmanaged<int, nint*, int*, void*, int> Testall;
     public readonly delegate* unmanaged<byte*, int*, int> GetLibraryVersion;
+    public readonly delegate* unmanaged<nint*, int> Cancel;
+    public readonly delegate* unmanaged<nint*, void*, int> Wait;
+    public readonly delegate* unmanaged<nint*, int> RequestFree;
 
     MpiLibrary(nint handle)
     {
@@ -66,6 +69,9 @@ internal sealed unsafe class MpiLibrary
         Test = (delegate* unmanaged<nint*, int*, void*, int>)Symbol("MPI_Test");
         Testall = (delegate* unmanaged<int, nint*, int*, void*, int>)Symbol("MPI_Testall");
         GetLibraryVersion = (delegate* unmanaged<byte*, int*, int>)Symbol("MPI_Get_library_version");
+        Cancel = (delegate* unmanaged<nint*, int>)Symbol("MPI_Cancel");
+        Wait = (delegate* unmanaged<nint*, void*, int>)Symbol("MPI_Wait");
+        RequestFree = (delegate* unmanaged<nint*, int>)Symbol("MPI_Request_free");
     }
 
     /// <summary>Loads <see cref="FileName"/> and binds every entry point, or throws naming the packages to install.</summary>

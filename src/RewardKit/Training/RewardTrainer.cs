@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RewardKit.Distributed;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Tensors;
@@ -54,6 +55,16 @@ public sealed class RewardTrainer
     /// <summary>Adjusts the model shape after the preset is sized for the tokenizer (e.g. a smaller width for tests). Default none.</summary>
     public Func<GptConfig, GptConfig>? ConfigureModel { get; init; }
 
+    /// <summary>
+    /// The ranks of a data-parallel job (<see cref="Distributed.DistributedLaunch.FromEnvironment"/> under <c>mpirun</c>).
+    /// Every rank calls <see cref="Train(IReadOnlyList{string}, string?, string, CancellationToken)"/> with the same
+    /// arguments; each computes a contiguous shard of every global batch (<see cref="RewardTrainingOptions.BatchSize"/> pairs
+    /// in all, as in one process), gradients are summed with one Allreduce per step, and every rank applies the same update.
+    /// Rank 0 alone writes metrics.jsonl, checkpoints and the model folder, and alone reads the checkpoint on resume.
+    /// Default: one process.
+    /// </summary>
+    public ICommunicator Communicator { get; init; } = SingleProcessCommunicator.Instance;
+
     /// <summary>Test hook: runs inside each checkpoint save just before the rename (it may throw).</summary>
     internal Action? BeforeCheckpointRename { get; init; }
 
@@ -83,12 +94,15 @@ public sealed class RewardTrainer
         foreach (var path in trainPaths) ArgumentException.ThrowIfNullOrEmpty(path, nameof(trainPaths));
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         string trainPath = string.Join(", ", trainPaths);
-        var o = Options;
-        Directory.CreateDirectory(outputDirectory);
+        var o = Options with { WorldSize = Communicator.Size };
+        var dp = new DataParallel(Communicator, o.Seed);
+        if (dp.Size > 1 && o.UseWeights && o.CenterRewardsCoefficient > 0)
+            throw new ArgumentException("training options 'use_weights' with 'center_rewards_coefficient' > 0 cannot be split exactly over several ranks (one loss is a weighted mean, the other a plain mean); drop one, or train in one process.");
+        if (dp.IsRoot) Directory.CreateDirectory(outputDirectory);
         var checkpointDir = Path.Combine(outputDirectory, "checkpoint");
         var modelDir = Path.Combine(outputDirectory, "model");
         TrainingCheckpoint.Contents? resumed = null;
-        if (o.Resume) resumed = TrainingCheckpoint.Load(checkpointDir);
+        if (o.Resume) resumed = dp.ShareCheckpoint(dp.IsRoot ? TrainingCheckpoint.Load(checkpointDir) : null);
 
         // ---- data ---------------------------------------------------------------------------------------------
         var trainFiles = new List<ReadFile>();
@@ -98,10 +112,14 @@ public sealed class RewardTrainer
             var (pairs, report) = TrainingData.Read(path, o, cancellationToken);
             trainFiles.Add(new ReadFile(path, pairs, report));
         }
+        if (dp.Size > 1)
+            Communicator.RequireSameEverywhere("the training data's sha256", TrainingData.Sha256(trainPaths), "every rank must read the same files in the same order: copy them to the same paths on every machine.");
         var trainPairs = trainFiles.SelectMany(f => f.Pairs).ToList();
         var templateName = TrainingData.ChooseTemplate(o, trainPairs);
         var template = PromptTemplate.FromName(templateName);
-        var tokenizer = LoadOrTrainTokenizer(trainPairs, template, resumed is null ? null : Path.Combine(checkpointDir, TrainingCheckpoint.TokenizerFolder), cancellationToken);
+        var tokenizer = resumed is null ? LoadOrTrainTokenizer(trainPairs, template, cancellationToken)
+            : dp.ShareTokenizer(Path.Combine(checkpointDir, TrainingCheckpoint.TokenizerFolder));
+        if (resumed is null) dp.RequireSameTokenizer(tokenizer);
         var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = o.MaxLength, OnOverflow = (OverflowPolicy)o.OnOverflow }, template);
         var train = TrainingData.Encode("train", trainFiles, encoder, cancellationToken);
         EncodedSplit? eval = null;
@@ -139,6 +157,8 @@ public sealed class RewardTrainer
             best = resumed.Best;
             Say($"resumed from {checkpointDir} at step {state.Step}");
         }
+        dp.ShareParameters(parameters);   // every rank starts from rank 0's weights
+        if (dp.Size > 1) Say($"data-parallel over {dp.Size} ranks: each takes its share of every batch of {o.BatchSize} pairs; one Allreduce of {parameters.Count:N0} gradients per step");
 
         // ---- schedule -----------------------------------------------------------------------------------------
         var lengths = train.Pairs.Select(p => p.MaxLength).ToArray();
@@ -163,27 +183,30 @@ public sealed class RewardTrainer
         var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
         var evalTape = new Tape(pool) { RecordsGradients = false };
         var metricsPath = Path.Combine(outputDirectory, MetricsFileName);
-        PrepareMetricsFile(metricsPath, resumed is null ? -1 : state.Step);
-        using var metricsFile = new StreamWriter(metricsPath, append: true) { AutoFlush = true };
+        if (dp.IsRoot) PrepareMetricsFile(metricsPath, resumed is null ? -1 : state.Step);
+        using var metricsFile = dp.IsRoot ? new StreamWriter(metricsPath, append: true) { AutoFlush = true } : null;
         var losses = new List<double>();
         Dictionary<string, double> lastTrain = [], bestEval = [];
         string? lastCheckpoint = resumed is null ? null : checkpointDir;
         long lastCheckpointStep = state.Step;
         bool stoppedEarly = false, evaluatedAtLastStep = false;
-        var step = new TrainingStep(parameters, adam, tape, schedule, o.MaxGradNorm, pool) { OnDiverged = d => Diverged(d.Quantity, d.Value) };
+        var step = new TrainingStep(parameters, adam, tape, schedule, o.MaxGradNorm, pool) { OnDiverged = d => Diverged(d.Quantity, d.Value), GradientReducer = dp.Reducer };
 
         void Checkpoint()
         {
             Report(TrainingStage.Saving, state.Step, totalSteps, losses.LastOrDefault(double.NaN), adam.LearningRate, $"checkpoint at step {state.Step}");
             state.DropoutRng = dropoutRng.GetState();
-            TrainingCheckpoint.Save(checkpointDir, new TrainingCheckpoint.Contents(state, parameters.Values.ToArray(), adam.SaveState(), best),
-                tokenizer, BeforeCheckpointRename);
+            dp.RequireSameParameters(parameters, state.Step);
+            if (dp.IsRoot)
+                TrainingCheckpoint.Save(checkpointDir, new TrainingCheckpoint.Contents(state, parameters.Values.ToArray(), adam.SaveState(), best),
+                    tokenizer, BeforeCheckpointRename);
             lastCheckpoint = checkpointDir;
             lastCheckpointStep = state.Step;
         }
 
         void Emit(Dictionary<string, double> row)
         {
+            if (metricsFile is null) return;   // rank 0 alone writes metrics
             metricsFile.WriteLine(JsonSerializer.Serialize(row));
             Metrics?.Invoke(row);
         }
@@ -192,20 +215,20 @@ public sealed class RewardTrainer
         long sftSteps = resumed is null ? o.SftStepsFor(totalSteps) : 0;
         if (sftSteps > 0)
         {
-            if (!WarmStart(tape, model, train, tokenizer, sftSteps, pool, dropoutRng, Emit, cancellationToken))
+            if (!WarmStart(tape, model, train, tokenizer, sftSteps, pool, dropoutRng, dp, Emit, cancellationToken))
                 return Result(modelDir: null, cancelled: true) with { CheckpointWritten = false };
             Checkpoint();   // step 0, after the warm start: --resume from here does not repeat it
         }
 
+        bool stopAgreed = false;   // with several ranks, the previous step's Allreduce says whether any rank was cancelled
         while (state.Step < totalSteps)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (dp.Size == 1 ? cancellationToken.IsCancellationRequested : stopAgreed)
             {
                 Checkpoint();
                 return Result(modelDir: null, cancelled: true);
             }
-            var chosenRewards = new List<float>();
-            var rejectedRewards = new List<float>();
+            var rewards = new List<DataParallel.MicroRewards>(accum);
             var result = step.Run(state.Step, accum, (tape, micro) =>
             {
                 if (state.BatchCursor >= plan.Batches.Count)
@@ -214,18 +237,26 @@ public sealed class RewardTrainer
                     state.BatchCursor = 0;
                     plan = PlanFor(state.Epoch);
                 }
-                var batch = plan.Batches[state.BatchCursor++].Select(i => train.Pairs[i]).ToArray();
-                var (chosen, rejected, tokenBatch) = Forward(tape, model, batch, tokenizer, training: true, dropoutRng);
+                var global = plan.Batches[state.BatchCursor++].Select(i => train.Pairs[i]).ToArray();
+                var (batch, share) = dp.Shard(global, o.UseWeights ? p => p.Weight : null);   // this rank's pairs, their share of the loss
+                var part = dp.Size == 1 ? Range.All : Communicator.Shard(global.Length);
+                if (batch.Length == 0)
+                {
+                    rewards.Add(new DataParallel.MicroRewards(global.Length, part, [], []));
+                    return new MicroBatchLoss(tape.Zeros([1], requiresGrad: true), 0);   // no rows here: adds nothing to the gradient
+                }
+                var (chosen, rejected, tokenBatch) = Forward(tape, model, batch, tokenizer, training: true, dp.Dropout(dropoutRng, state.Step, micro));
                 var loss = Loss(tape, chosen, rejected, batch, model, withL2: true);
-                chosenRewards.AddRange(chosen.ToArray());
-                rejectedRewards.AddRange(rejected.ToArray());
-                return new MicroBatchLoss(loss, tokenBatch.Lengths.Sum());
+                rewards.Add(new DataParallel.MicroRewards(global.Length, part, chosen.ToArray(), rejected.ToArray()));
+                return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), tokenBatch.Lengths.Sum());
             });
             double lossSum = result.Loss, lr = result.LearningRate, gradNorm = result.GradNorm;
             state.Step++;
             losses.Add(lossSum);
 
-            var m = PreferenceMetrics.Compute(chosenRewards.ToArray(), rejectedRewards.ToArray());
+            var (chosenRewards, rejectedRewards, tokens, stop) = dp.CombineStep(rewards, result.Tokens, cancellationToken.IsCancellationRequested);
+            stopAgreed = stop;
+            var m = PreferenceMetrics.Compute(chosenRewards, rejectedRewards);
             lastTrain = new Dictionary<string, double>
             {
                 ["step"] = state.Step,
@@ -236,8 +267,10 @@ public sealed class RewardTrainer
                 ["mean_reward"] = m.MeanReward,
                 ["grad_norm"] = gradNorm,
                 ["learning_rate"] = lr,
-                ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+                ["tokens_per_s"] = Math.Round(tokens / Math.Max(result.Elapsed.TotalSeconds, 1e-9), 1),
+                ["world_size"] = dp.Size,
             };
+            if (dp.Size > 1) lastTrain["allreduce_ms"] = Math.Round(dp.Reducer.LastReduceTime.TotalMilliseconds, 3);
             Emit(lastTrain);
             Report(TrainingStage.Training, state.Step, totalSteps, lossSum, lr);
             AfterStep?.Invoke(state.Step, model);
@@ -247,7 +280,7 @@ public sealed class RewardTrainer
             if (eval is not null && ((o.EvalEvery > 0 && state.Step % o.EvalEvery == 0) || last))
             {
                 // Not cancellable: a Ctrl+C during evaluation lets it finish, then the next step boundary saves the checkpoint.
-                var row = Evaluate(evalTape, model, eval.Pairs, tokenizer, state.Step, CancellationToken.None);
+                var row = Evaluate(evalTape, model, eval.Pairs, tokenizer, dp, state.Step, CancellationToken.None);
                 Emit(row);
                 evaluatedAtLastStep = true;
                 double score = o.BestMetric == "loss" ? -row["eval_loss"] : row["eval_accuracy"];
@@ -281,7 +314,7 @@ public sealed class RewardTrainer
         // ---- output -------------------------------------------------------------------------------------------
         if (best is not null) best.CopyTo(parameters.Values);
         Report(TrainingStage.Saving, state.Step, totalSteps, losses.LastOrDefault(double.NaN), adam.LearningRate, $"scoring {Math.Min(train.Pairs.Count, StatisticsPairs)} training pairs for the reward statistics");
-        var trainRewards = Score(evalTape, model, StatisticsSample(train.Pairs, o.Seed), tokenizer, cancellationToken);
+        var trainRewards = Score(evalTape, model, StatisticsSample(train.Pairs, o.Seed), tokenizer, dp, cancellationToken);
         double mean = trainRewards.Average();
         double std = Math.Sqrt(trainRewards.Sum(r => (r - mean) * (r - mean)) / trainRewards.Length);
         var metadata = new RewardModelMetadata
@@ -305,7 +338,7 @@ public sealed class RewardTrainer
                 ["final_eval_metrics"] = JsonSerializer.SerializeToElement(bestEval),
             },
         };
-        RewardModelFolder.Save(model, modelDir, metadata, writeExtra: tokenizer.Save);
+        if (dp.IsRoot) RewardModelFolder.Save(model, modelDir, metadata, writeExtra: tokenizer.Save);
         Report(TrainingStage.Saving, state.Step, totalSteps, losses.LastOrDefault(double.NaN), adam.LearningRate,
             $"model saved to {modelDir} (step {(best is null ? state.Step : state.BestStep)}; training rewards mean {mean:F3}, std {std:F3})");
         return Result(modelDir, cancelled: false);
@@ -331,7 +364,7 @@ public sealed class RewardTrainer
     /// Returns false when cancelled (nothing is saved: the run starts again from the beginning).
     /// </summary>
     bool WarmStart(Tape tape, GptRewardModel model, EncodedSplit train, ByteLevelBpeTokenizer tokenizer, long steps, WorkerPool pool,
-        Rng dropoutRng, Action<Dictionary<string, double>> emit, CancellationToken ct)
+        Rng dropoutRng, DataParallel dp, Action<Dictionary<string, double>> emit, CancellationToken ct)
     {
         var o = Options;
         var sequences = train.Pairs.Select(p => p.Chosen).ToArray();
@@ -349,17 +382,22 @@ public sealed class RewardTrainer
         {
             OnDiverged = d => new TrainingDivergedException(
                 $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null),
+            GradientReducer = dp.Reducer,
         };
+        // The loss is a mean over predicted response tokens, so a rank's share of it is its share of those tokens.
+        static float PredictedTokens(EncodedSequence s) => Math.Max(0, s.Ids.Length - 1 - Math.Max(0, s.ResponseStart - 1));
         for (long step = 0; step < steps; step++)
         {
-            if (ct.IsCancellationRequested) return false;
+            if (dp.AnyRank(ct.IsCancellationRequested)) return false;
             var result = trainingStep.Run(step, 1, (tape, _) =>
             {
                 if (cursor >= plan.Batches.Count) { plan = PlanFor(++epoch); cursor = 0; }
-                var rows = plan.Batches[cursor++];
+                var (rows, share) = dp.Shard(plan.Batches[cursor++], i => PredictedTokens(sequences[i]));
+                if (rows.Length == 0) return new MicroBatchLoss(tape.Zeros([1], requiresGrad: true), 0);
                 var batch = TokenBatch.FromSequences(rows.Select(i => sequences[i].Ids).ToArray(), Math.Max(0, tokenizer.PadId),
                     rows.Select(i => sequences[i].ResponseStart).ToArray());
-                return new MicroBatchLoss(model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, dropoutRng), batch.Lengths.Sum());
+                var loss = model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, dp.Dropout(dropoutRng, -1 - step, 0));
+                return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), batch.Lengths.Sum());
             });
             double value = result.Loss, lr = result.LearningRate;
             emit(new Dictionary<string, double>
@@ -384,10 +422,9 @@ public sealed class RewardTrainer
     void Report(TrainingStage stage, long step, long total, double loss, double lr, string? message = null) =>
         Progress?.Report(new TrainingProgress(stage, step, total, loss, lr, message));
 
-    ByteLevelBpeTokenizer LoadOrTrainTokenizer(IReadOnlyList<Data.PreferencePair> pairs, PromptTemplate template, string? resumedTokenizer, CancellationToken ct)
+    ByteLevelBpeTokenizer LoadOrTrainTokenizer(IReadOnlyList<Data.PreferencePair> pairs, PromptTemplate template, CancellationToken ct)
     {
         var o = Options;
-        if (resumedTokenizer is not null) return ByteLevelBpeTokenizer.FromDirectory(resumedTokenizer);
         if (o.Tokenizer is not null) { Say($"tokenizer from {o.Tokenizer}"); return ByteLevelBpeTokenizer.FromDirectory(o.Tokenizer); }
         if (o.Init is not null) { Say($"tokenizer from {o.Init}"); return ByteLevelBpeTokenizer.FromDirectory(o.Init); }
         var clock = Stopwatch.StartNew();
@@ -483,11 +520,9 @@ public sealed class RewardTrainer
     }
 
     /// <summary>Loss (without L2), accuracy, margin and mean/min/max reward on <paramref name="pairs"/>, in inference mode.</summary>
-    Dictionary<string, double> Evaluate(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, ByteLevelBpeTokenizer tokenizer, long step, CancellationToken ct)
+    Dictionary<string, double> Evaluate(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, ByteLevelBpeTokenizer tokenizer, DataParallel dp, long step, CancellationToken ct)
     {
-        var chosen = new float[pairs.Count];
-        var rejected = new float[pairs.Count];
-        ScorePairs(tape, model, pairs, tokenizer, chosen, rejected, ct);
+        var (chosen, rejected) = dp.ScoreSharded(pairs.Count, (part, c, r) => ScorePairs(tape, model, pairs, part, tokenizer, c, r, ct));
         var c = tape.Empty([pairs.Count]); chosen.CopyTo(c.Data);
         var r = tape.Empty([pairs.Count]); rejected.CopyTo(r.Data);
         double loss = Loss(tape, c, r, pairs, model, withL2: false).ToScalar();
@@ -526,24 +561,25 @@ public sealed class RewardTrainer
         return [.. order.Take(StatisticsPairs).Order().Select(i => pairs[i])];
     }
 
-    /// <summary>Every reward (chosen and rejected) of <paramref name="pairs"/>.</summary>
-    double[] Score(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, ByteLevelBpeTokenizer tokenizer, CancellationToken ct)
+    /// <summary>Every reward (chosen and rejected) of <paramref name="pairs"/>, each rank scoring its shard.</summary>
+    double[] Score(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, ByteLevelBpeTokenizer tokenizer, DataParallel dp, CancellationToken ct)
     {
-        var chosen = new float[pairs.Count];
-        var rejected = new float[pairs.Count];
-        ScorePairs(tape, model, pairs, tokenizer, chosen, rejected, ct);
+        var (chosen, rejected) = dp.ScoreSharded(pairs.Count, (part, c, r) => ScorePairs(tape, model, pairs, part, tokenizer, c, r, ct));
         return [.. chosen.Select(x => (double)x), .. rejected.Select(x => (double)x)];
     }
 
-    void ScorePairs(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, ByteLevelBpeTokenizer tokenizer, float[] chosen, float[] rejected, CancellationToken ct)
+    /// <summary>The rewards of the pairs at positions <paramref name="part"/> of <paramref name="pairs"/>, into the same positions of <paramref name="chosen"/> and <paramref name="rejected"/>.</summary>
+    void ScorePairs(Tape tape, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, Range part, ByteLevelBpeTokenizer tokenizer, float[] chosen, float[] rejected, CancellationToken ct)
     {
-        var plan = LengthBuckets.Plan(pairs.Select(p => p.MaxLength).ToArray(),
-            new BatchingOptions { BatchSize = Math.Max(Options.BatchSize, 16), BucketBatches = Math.Max(1, pairs.Count), Shuffle = false });
+        var (first, count) = part.GetOffsetAndLength(pairs.Count);
+        if (count == 0) return;
+        var plan = LengthBuckets.Plan(Enumerable.Range(first, count).Select(i => pairs[i].MaxLength).ToArray(),
+            new BatchingOptions { BatchSize = Math.Max(Options.BatchSize, 16), BucketBatches = Math.Max(1, count), Shuffle = false });
         foreach (var indices in plan.Batches)
         {
             ct.ThrowIfCancellationRequested();
-            var (c, r, _) = Forward(tape, model, indices.Select(i => pairs[i]).ToArray(), tokenizer, training: false, null);
-            for (int k = 0; k < indices.Length; k++) { chosen[indices[k]] = c.Data[k]; rejected[indices[k]] = r.Data[k]; }
+            var (c, r, _) = Forward(tape, model, indices.Select(i => pairs[first + i]).ToArray(), tokenizer, training: false, null);
+            for (int k = 0; k < indices.Length; k++) { chosen[first + indices[k]] = c.Data[k]; rejected[first + indices[k]] = r.Data[k]; }
             tape.Reset();
         }
     }

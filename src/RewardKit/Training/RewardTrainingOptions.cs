@@ -143,6 +143,12 @@ public sealed record RewardTrainingOptions
     /// <summary>Worker threads (0 = all cores). Results are identical run to run for a fixed count.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// Data-parallel ranks of the run (<c>mpirun -np N</c>). Recorded, not chosen: the trainer sets it from the launcher,
+    /// so a value read from a config is replaced by the actual one. Default 1.
+    /// </summary>
+    public int WorldSize { get; init; } = 1;
+
     // ---- SFT warm start ---------------------------------------------------------------------------------------
 
     /// <summary>
@@ -206,6 +212,7 @@ public sealed record RewardTrainingOptions
         Require(Epochs >= 1, "epochs", "must be at least 1.");
         Require(MaxSteps >= 0, "max_steps", "must be non-negative (0 = use epochs).");
         Require(Threads >= 0, "threads", "must be non-negative (0 = all cores).");
+        Require(WorldSize >= 1, "world_size", "must be at least 1 (it is recorded from mpirun -np N).");
         Require(SftSteps is null or >= 0, "sft_steps", "must be non-negative (0 turns the SFT warm start off).");
         Require(SftLearningRate is > 0 and < 1, "sft_learning_rate", $"{SftLearningRate} must be in (0, 1).");
         Require(SftBatchSize >= 1, "sft_batch_size", "must be at least 1 sequence.");
