@@ -8,7 +8,7 @@ namespace RewardKit.Cli.Tests;
 
 /// <summary>
 /// Files and runs the MPI tests share, made on first use: preference pairs, a training config, a one-process run and a
-/// 2-rank run of the same 50 steps at the same global batch.
+/// 2-rank run of the same 50 steps (after a 5-step SFT warm start) at the same global batch.
 /// </summary>
 public sealed class MpiRuns : IDisposable
 {
@@ -25,7 +25,7 @@ public sealed class MpiRuns : IDisposable
         WritePairs(Pairs, 160, seed: 1);
         File.WriteAllText(Config, string.Join('\n',
             "preset: tiny", "vocab_size: 300", "max_length: 48", "batch_size: 8", $"max_steps: {Steps}", "learning_rate: 0.001",
-            "warmup_ratio: 0", "schedule: constant", "eval_every: 0", "threads: 1", "seed: 7", "sft_steps: 0", ""));
+            "warmup_ratio: 0", "schedule: constant", "eval_every: 0", "threads: 1", "seed: 7", "sft_steps: 5", "sft_batch_size: 8", ""));
         _single = new(() => Train("single", ranks: 0));
         _twoRanks = new(() => Train("two-ranks", ranks: 2));
     }
@@ -112,9 +112,9 @@ public class MpiJobTests(MpiRuns runs) : IClassFixture<MpiRuns>
     public void A_two_rank_run_records_world_size_in_metrics_and_in_the_model_and_only_rank_0_writes()
     {
         var rows = File.ReadAllLines(Path.Combine(runs.TwoRanks, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        Assert.Equal(MpiRuns.Steps, rows.Count);   // one row per step: a second writer would double them or interleave
+        Assert.Equal(5 + MpiRuns.Steps, rows.Count);   // one row per SFT and reward step: a second writer would double or interleave them
         Assert.All(rows, r => Assert.Equal(2, (int)r["world_size"]!));
-        Assert.All(rows, r => Assert.True((double)r["allreduce_ms"]! >= 0));
+        Assert.All(rows.Where(r => !r.ContainsKey("sft_step")), r => Assert.True((double)r["allreduce_ms"]! >= 0));
         Assert.All(File.ReadAllLines(Path.Combine(runs.Single, "metrics.jsonl")), l => Assert.Equal(1, (int)JsonNode.Parse(l)!["world_size"]!));
         var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(runs.TwoRanks, "model", "rewardkit.json")))!;
         Assert.Contains("world_size: 2", (string)metadata["training_options"]!);
@@ -128,7 +128,8 @@ public class MpiJobTests(MpiRuns runs) : IClassFixture<MpiRuns>
         runs.Train("resumed", ranks: 2, "--resume");
         var uninterrupted = Weights(runs.TwoRanks);
         foreach (var (name, values) in Weights(resumed)) Assert.Equal(uninterrupted[name], values);
-        var steps = File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Select(l => (int)JsonNode.Parse(l)!["step"]!).ToList();
+        var steps = File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(r => r["sft_step"] is null).Select(r => (int)r["step"]!).ToList();
         Assert.Equal(Enumerable.Range(1, MpiRuns.Steps), steps);
     }
 

@@ -75,6 +75,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     public static MpiCommunicator Initialize(TimeSpan timeout)
     {
         if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "use a timeout > 0.");
+        // Open MPI reads its parameters from the environment at MPI_Init. Its non-blocking Allreduce (libnbc) otherwise
+        // picks an algorithm that took 26 ms for 5.8 MB on 2 ranks where the ring takes 1.3 ms (best of 15, shared memory,
+        // bench/results/2026-12-07-mpi.md); the ring is also the bandwidth-optimal algorithm the README's cost model assumes.
+        // A value the user exported wins.
+        MpiLibrary.SetDefaultParameter("coll_libnbc_iallreduce_algorithm", "1");
         var mpi = MpiLibrary.Load();
         int initialized = 0;
         MpiLibrary.Check(mpi.Initialized(&initialized), "MPI_Initialized");

@@ -162,15 +162,6 @@ internal sealed class DataParallel(ICommunicator communicator, ulong seed)
         return (both[..count], both[count..]);
     }
 
-    /// <summary>True on every rank when <paramref name="flag"/> is true on any rank (a cancellation that must be taken together).</summary>
-    public bool AnyRank(bool flag)
-    {
-        if (Size == 1) return flag;
-        Span<double> value = [flag ? 1 : 0];
-        Communicator.AllreduceSum(value);
-        return value[0] > 0;
-    }
-
     /// <summary>The rewards one micro-batch gave this rank: its <see cref="Part"/> of the global micro-batch of <see cref="Count"/> pairs.</summary>
     public sealed record MicroRewards(int Count, Range Part, float[] Chosen, float[] Rejected);
 

@@ -386,9 +386,10 @@ public sealed class RewardTrainer
         };
         // The loss is a mean over predicted response tokens, so a rank's share of it is its share of those tokens.
         static float PredictedTokens(EncodedSequence s) => Math.Max(0, s.Ids.Length - 1 - Math.Max(0, s.ResponseStart - 1));
+        bool stopAgreed = false;   // with several ranks, the previous step's Allreduce says whether any rank was cancelled
         for (long step = 0; step < steps; step++)
         {
-            if (dp.AnyRank(ct.IsCancellationRequested)) return false;
+            if (dp.Size == 1 ? ct.IsCancellationRequested : stopAgreed) return false;
             var result = trainingStep.Run(step, 1, (tape, _) =>
             {
                 if (cursor >= plan.Batches.Count) { plan = PlanFor(++epoch); cursor = 0; }
@@ -400,10 +401,12 @@ public sealed class RewardTrainer
                 return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), batch.Lengths.Sum());
             });
             double value = result.Loss, lr = result.LearningRate;
+            var (_, _, tokens, stop) = dp.CombineStep([], result.Tokens, ct.IsCancellationRequested);
+            stopAgreed = stop;
             emit(new Dictionary<string, double>
             {
                 ["step"] = 0, ["sft_step"] = step + 1, ["sft_loss"] = value, ["grad_norm"] = result.GradNorm, ["learning_rate"] = lr,
-                ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+                ["tokens_per_s"] = Math.Round(tokens / Math.Max(result.Elapsed.TotalSeconds, 1e-9), 1), ["world_size"] = dp.Size,
             });
             Report(TrainingStage.WarmStart, step + 1, steps, value, lr);
         }
