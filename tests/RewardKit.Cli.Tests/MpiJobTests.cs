@@ -24,7 +24,7 @@ public sealed class MpiRuns : IDisposable
         Directory.CreateDirectory(Folder);
         WritePairs(Pairs, 160, seed: 1);
         File.WriteAllText(Config, string.Join('\n',
-            "preset: tiny", "vocab_size: 300", "max_length: 48", "batch_size: 8", $"max_steps: {Steps}", "learning_rate: 0.001",
+            "preset: tiny", "vocab_size: 300", "max_length: 48", "batch_size: 8", $"max_steps: {Steps}", "learning_rate: 0.0002",
             "warmup_ratio: 0", "schedule: constant", "eval_every: 0", "threads: 1", "seed: 7", "sft_steps: 5", "sft_batch_size: 8", ""));
         _single = new(() => Train("single", ranks: 0));
         _twoRanks = new(() => Train("two-ranks", ranks: 2));
