@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using RewardKit.Distributed;
 using RewardKit.Training;
 using Spectre.Console;
@@ -74,6 +75,9 @@ public static class TrainCommand
         _ => RewardLossKind.BradleyTerry,
     };
 
+    /// <summary>SIGUSR1 on Linux (a raw signal number: .NET names only the portable signals).</summary>
+    const PosixSignal SigUsr1 = (PosixSignal)10;
+
     /// <summary>Trains in this process, or as one rank of <c>mpirun -np N rewardkit train ...</c> (see <see cref="MpiJob"/>).</summary>
     static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir) =>
         MpiJob.Run(communicator => Run(options, data, evalData, outDir, communicator));
@@ -87,6 +91,16 @@ public static class TrainCommand
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // Under mpirun, Ctrl+C reaches mpirun, which kills the ranks; mpirun forwards SIGUSR1 to every rank instead, and
+        // SIGTERM is what it sends first when it ends a job: both ask for the same clean stop (the ranks agree on the step,
+        // rank 0 saves the checkpoint).
+        using var onUsr1 = communicator.Size > 1 ? PosixSignalRegistration.Create(SigUsr1, StopCleanly) : null;
+        using var onTerm = communicator.Size > 1 ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopCleanly) : null;
+        void StopCleanly(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cts.Cancel();
+        }
         try
         {
             var result = TrainWithProgress(options, data, evalData, outDir, cts.Token, communicator);

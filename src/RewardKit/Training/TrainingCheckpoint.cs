@@ -49,6 +49,9 @@ internal static class TrainingCheckpoint
     public static void Save(string directory, Contents contents, Text.ByteLevelBpeTokenizer tokenizer, Action? beforeRename = null)
     {
         var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        // A save killed before its rename (e.g. mpirun's SIGKILL after SIGTERM) leaves its temporary folder: remove it.
+        foreach (var stale in Directory.Exists(Path.GetDirectoryName(full)) ? Directory.GetDirectories(Path.GetDirectoryName(full)!, Path.GetFileName(full) + ".tmp-*") : [])
+            Directory.Delete(stale, recursive: true);
         var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(temp);
         try
