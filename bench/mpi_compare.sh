@@ -30,6 +30,8 @@ for config in ("1x1", "2x1", "1x2"):
     rate = statistics.median(r["train_pairs_per_s_median"] for r in rs)
     step = statistics.median(r["train_step_ms_median"] for r in rs)
     line = f"{sys.argv[2]:5} {config}: {rate:8.2f} pairs/s (median of {len(rs)} runs), step {step:8.1f} ms"
+    cpu = [r["train_compute_cpu_ms_median"] for r in rs if "train_compute_cpu_ms_median" in r]
+    if cpu: line += f", forward+backward CPU {statistics.median(cpu):7.1f} ms per step (per rank)"
     if config == "2x1":
         line += f", Allreduce {statistics.median(r['allreduce_ms_median'] for r in rs):.1f} ms = {statistics.median(r['allreduce_fraction_of_step'] for r in rs):.1%} of the step"
     print(line)

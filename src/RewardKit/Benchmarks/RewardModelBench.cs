@@ -85,7 +85,7 @@ public static class RewardModelBench
         var losses = new List<double>(capacity);
         var phase = new StepPhases(capacity);
 
-        var reducer = new AllreduceGradients(communicator);
+        var reducer = new ComputeCpuClock(new AllreduceGradients(communicator));
         var step = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(RewardModelBenchOptions.LearningRate),
             RewardModelBenchOptions.MaxGradNorm, pool) { GradientReducer = reducer };
         var batch = batches[0];
@@ -96,11 +96,14 @@ public static class RewardModelBench
             return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), 0);
         };
 
+        var computeCpuMs = new List<double>(capacity);
         float Step(int i)
         {
             batch = batches[i % batches.Length];
+            reducer.StepStarted();
             var result = step.Run(i, microBatches: 1, bradleyTerry);
             phase.Add(result.Times);
+            computeCpuMs.Add(reducer.ComputeCpu.TotalMilliseconds);
             return (float)result.Loss;
         }
 
@@ -112,6 +115,7 @@ public static class RewardModelBench
         };
         int warmupSteps = JitWarmup.Run(i => losses.Add(Step(i)), options.Warmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken, everyRank);
         phase.Clear();
+        computeCpuMs.Clear();
         long jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         double rssAfterWarmup = ProcessMemory.CurrentRssMb();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -179,6 +183,7 @@ public static class RewardModelBench
                 .Set("gemm_fraction_of_step", floorMs / Median(stepMs));
             log?.Invoke($"GEMM floor: the step's matrix products alone take {floorMs:F1} ms ({P * 1000.0 / floorMs:F1} pairs/s at most)");
         }
+        if (ThreadCpuTime.IsSupported && options.Threads == 1) report.Set("train_compute_cpu_ms_median", Median(computeCpuMs));
         if (communicator.Size > 1)
         {
             double reduceMs = phase.Median(4);
@@ -260,6 +265,29 @@ public static class RewardModelBench
         }
         log?.Invoke($"inference: best {best:F2}  median {median:F2} seq/s  ({median * options.InferFlopPerSequence / 1e9:F1} GFLOP/s); peak RSS {peak:F0} MB");
         return Footer(report, loadStart);
+    }
+
+    /// <summary>
+    /// Wraps the step's gradient reducer to read this thread's CPU time when the reduction starts: from the step's start to
+    /// there is the forward and backward work, which with one thread all runs on this thread, so it is measured without the
+    /// time the machine's other load takes (<c>train_compute_cpu_ms_median</c>; a rank of a data-parallel run does its
+    /// share of the batch, whatever the machine's load).
+    /// </summary>
+    sealed class ComputeCpuClock(IGradientReducer inner) : IGradientReducer
+    {
+        TimeSpan _start;
+
+        public TimeSpan ComputeCpu { get; private set; }
+
+        public void StepStarted() => _start = ThreadCpuTime.Now();
+
+        public void ReduceGradients(Tensors.ParameterSet parameters)
+        {
+            ComputeCpu = ThreadCpuTime.Now() - _start;
+            inner.ReduceGradients(parameters);
+        }
+
+        public double ReduceLoss(double loss) => inner.ReduceLoss(loss);
     }
 
     /// <summary>
