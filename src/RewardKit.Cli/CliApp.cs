@@ -30,15 +30,21 @@ public static class CliApp
         yield return DataCommand.Create();
         yield return TokenizerCommand.Create();
         yield return TrainCommand.Create();
+        yield return BackboneCommand.Create();
         yield return ScoreCommand.Create();
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();
         yield return RankCommand.Create();
         yield return CompareCommand.Create();
         yield return BestOfNCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return RlCommand.Create();
+        yield return JudgeCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return ExportCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();
+        yield return AnnotateCommand.Create();
         yield return BenchCommand.Create();
     }
 
@@ -93,7 +99,7 @@ public static class CliApp
     /// <summary>True for the exceptions that mean "the input is wrong" rather than "RewardKit is wrong".</summary>
     public static bool IsUserError(Exception e) =>
         e is UserErrorException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-          or InvalidDataException or FormatException or UnauthorizedAccessException;
+          or InvalidDataException or FormatException or UnauthorizedAccessException or RewardKit.Inference.NonFiniteRewardException;
 }
 
 /// <summary>Thrown by commands when the user's input is wrong; the message names the argument or file and the fix.</summary>

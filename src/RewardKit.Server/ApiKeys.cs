@@ -74,6 +74,12 @@ public static class Problems
     /// <summary>404: e.g. an unknown model.</summary>
     public static IResult NotFound(string detail) => Make(404, "Not found", detail);
 
+    /// <summary>408: the body arrived too slowly (Kestrel's MinRequestBodyDataRate).</summary>
+    public static IResult RequestTimeout(string detail) => Make(408, "Request timeout", detail);
+
+    /// <summary>422: well-formed, but the model cannot score it (e.g. it gave a non-finite reward).</summary>
+    public static IResult Unprocessable(string detail) => Make(422, "Unprocessable content", detail);
+
     /// <summary>413: more than the limits allow.</summary>
     public static IResult TooLarge(string detail) => Make(413, "Payload too large", detail);
 

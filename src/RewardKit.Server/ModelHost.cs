@@ -19,6 +19,24 @@ public sealed class ModelHost(RewardServerOptions options, RewardModelLoader loa
     /// <summary>Why no model is loaded, or why the last swap was refused; null when all is well.</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>
+    /// <see cref="LastError"/> as clients see it: the configured model and registry folders appear by name only, so the
+    /// service never shows its file-system layout (the full message is in the log).
+    /// </summary>
+    public string? PublicError => LastError is { } error ? Redact(error) : null;
+
+    /// <summary>The last segment of a folder path ("models/rm-v3/" → "rm-v3"): what clients may see of a model's source.</summary>
+    public static string FolderName(string directory) => Path.GetFileName(directory.TrimEnd('/', '\\')) is { Length: > 0 } name ? name : directory;
+
+    string Redact(string message)
+    {
+        var roots = new[] { options.Model, options.Registry }.OfType<string>()
+            .SelectMany(r => new[] { r.TrimEnd('/', '\\'), Path.GetFullPath(r).TrimEnd('/', '\\') })
+            .Where(r => r.Length > 0).Distinct().OrderByDescending(r => r.Length);
+        foreach (var root in roots) message = message.Replace(root, FolderName(root), StringComparison.Ordinal);
+        return message;
+    }
+
     /// <summary>Models loaded so far (the first load and every swap).</summary>
     public int Loads { get; private set; }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -24,7 +25,7 @@ public static class RewardServer
         ["--api-keys"] = "RewardKit:ApiKeys",
     };
 
-    /// <summary>The web application: configuration from <paramref name="args"/>, the model loaded through <paramref name="loader"/> (default <see cref="ModelLoading.Load"/>).</summary>
+    /// <summary>The web application: configuration from <paramref name="args"/>, the model loaded through <paramref name="loader"/> (default <see cref="ModelLoading.Load(string, bool)"/>, which honours <see cref="RewardServerOptions.SkipVersionCheck"/>).</summary>
     public static WebApplication Build(string[] args, RewardModelLoader? loader = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -40,7 +41,7 @@ public static class RewardServer
     /// <summary>Registers the service's singletons.</summary>
     public static void ConfigureServices(IServiceCollection services, RewardModelLoader? loader)
     {
-        services.TryAddSingleton(loader ?? ModelLoading.Load);
+        services.TryAddSingleton(sp => loader ?? DefaultLoader(sp.GetRequiredService<RewardServerOptions>()));
         services.AddSingleton(sp => RewardServerOptions.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => sp.GetRequiredService<RewardServerOptions>().ApiKeys is { } file ? ApiKeys.Load(file) : ApiKeys.None);
         services.AddMetrics();
@@ -51,6 +52,7 @@ public static class RewardServer
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             // Problems written by the framework (routing, status code pages) get a hint too.
+            if (c.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad) c.ProblemDetails.Detail ??= ScoringEndpoints.DescribeBadBody(bad);
             c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
             {
                 415 => "send the body as application/json.",
@@ -63,6 +65,8 @@ public static class RewardServer
         services.AddOpenApi();
     }
 
+    static RewardModelLoader DefaultLoader(RewardServerOptions options) => directory => ModelLoading.Load(directory, verifyVersion: !options.SkipVersionCheck);
+
     /// <summary>Middleware and endpoints.</summary>
     public static void MapEndpoints(WebApplication app)
     {
@@ -70,7 +74,11 @@ public static class RewardServer
         var keys = app.Services.GetRequiredService<ApiKeys>();
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         _ = app.Services.GetRequiredService<PrometheusExporter>();
-        app.UseExceptionHandler();
+        // A malformed or slow body that escapes an endpoint still gets its own status (400, 408, 413), never 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.Use((context, next) => context.Request.Path.StartsWithSegments("/v1")
             ? ScoringEndpoints.MeasureAsync(context, () => next(context), metrics)
@@ -87,7 +95,7 @@ public static class RewardServer
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health");
         app.MapGet("/readyz", (ModelHost host) => host.Current is { } m
             ? Results.Ok(new { status = "ready", model = m.Model.Metadata.Name, version = m.Model.Metadata.Version })
-            : Problems.Unavailable(host.LastError ?? "the model is still loading.")).WithName("Ready");
+            : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).WithName("Ready");
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).WithName("Metrics");
         app.MapOpenApi();
         app.MapScoring();

@@ -22,6 +22,12 @@ public sealed record RewardServerOptions
     /// <summary>The model name inside the registry (default: the registry's only name).</summary>
     public string? ModelName { get; init; }
 
+    /// <summary>
+    /// Load a model folder even when its weights' sha256 is not the <c>version</c> in its rewardkit.json (default false:
+    /// such a folder is refused). Set it (<c>serve --skip-version-check</c>) only for weights changed on purpose.
+    /// </summary>
+    public bool SkipVersionCheck { get; init; }
+
     /// <summary>How often the registry's <c>promoted.json</c> is polled, in milliseconds (default 1000).</summary>
     public double PollIntervalMs { get; init; } = 1000;
 

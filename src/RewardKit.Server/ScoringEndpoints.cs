@@ -16,6 +16,7 @@ public static class ScoringEndpoints
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false, // a key repeated in any object is refused, not "last one wins"
     };
 
     /// <summary>Maps /v1/score, /v1/rank, /v1/compare, /v1/best-of-n, /v1/models and /v1/drift.</summary>
@@ -38,13 +39,13 @@ public static class ScoringEndpoints
                 {
                     var s = lease.Model; var md = s.Model.Metadata;
                     list.Add(new ModelDto(md.Name, md.Version, s.RegistryVersion, md.Template, md.MaxLength, md.RewardMean, md.RewardStd,
-                        md.Temperature, s.Source, s.LoadedUtc, s.Scorer.Cache.HitRate, s.Scorer.Cache.Count));
+                        md.Temperature, ModelHost.FolderName(s.Source), s.LoadedUtc, s.Scorer.Cache.HitRate, s.Scorer.Cache.Count));
                 }
-            return Results.Json(new ModelsResponse(list, host.LastError), Json);
+            return Results.Json(new ModelsResponse(list, host.PublicError), Json);
         }).Produces<ModelsResponse>().WithName("Models");
         v1.MapGet("/drift", (ModelHost host) =>
         {
-            if (host.Acquire() is not { } lease) return Problems.Unavailable(host.LastError ?? "no model loaded yet.");
+            if (host.Acquire() is not { } lease) return Problems.Unavailable(host.PublicError ?? "no model loaded yet.");
             using (lease) return Results.Json(lease.Model.Drift.Report(), Json);
         }).Produces<DriftReport>().WithName("Drift");
         return v1;
@@ -57,7 +58,7 @@ public static class ScoringEndpoints
         var (request, problem) = await ReadAsync<T>(context, options).ConfigureAwait(false);
         if (problem is not null) return problem;
         if (host.Acquire() is not { } lease)
-            return Problems.Unavailable(host.LastError ?? "the model is still loading; retry shortly (see GET /readyz).");
+            return Problems.Unavailable(host.PublicError ?? "the model is still loading; retry shortly (see GET /readyz).");
         using var _ = lease;
         var wanted = request switch { ScoreRequest s => s.Model, RankRequest r => r.Model, CompareRequest c => c.Model, _ => null };
         var name = lease.Model.Model.Metadata.Name;
@@ -85,6 +86,10 @@ public static class ScoringEndpoints
         {
             return Problems.BadRequest(e.Message);
         }
+        catch (NonFiniteRewardException e)
+        {
+            return Problems.Unprocessable(ItemLabel(request!, e.Index) + e.Message);
+        }
     }
 
     /// <summary>Reads a JSON body of at most <see cref="RewardServerOptions.MaxBodyBytes"/>; returns the problem to answer on failure.</summary>
@@ -111,9 +116,19 @@ public static class ScoringEndpoints
             }
             body = buffer.ToArray();
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == 413)
+        catch (BadHttpRequestException e)
         {
-            return (null, Problems.TooLarge($"the body exceeds the limit of {options.MaxBodyBytes} bytes (MaxBodyBytes)."));
+            return (null, e.StatusCode switch
+            {
+                413 => Problems.TooLarge($"the body exceeds the limit of {options.MaxBodyBytes} bytes (MaxBodyBytes)."),
+                408 => Problems.RequestTimeout(DescribeBadBody(e)),
+                _ => Problems.BadRequest(DescribeBadBody(e)),
+            });
+        }
+        catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports some malformed chunked bodies (a chunk size that overflows) as a bare IOException.
+            return (null, Problems.BadRequest($"the body could not be read: {e.Message.TrimEnd('.')}; send a well-formed body (Content-Length, or valid chunked encoding)."));
         }
         if (body.Length == 0) return (null, Problems.BadRequest($"the body is empty; send a JSON object, e.g. {Example<T>()}."));
         try
@@ -123,13 +138,26 @@ public static class ScoringEndpoints
         }
         catch (JsonException e)
         {
-            var message = e.Message;
-            var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-            if (cut > 0) message = message[..cut];
-            message = message.Replace("RewardKit.Server.", "").Replace("System.", "");
-            return (null, Problems.BadRequest($"invalid JSON at {e.Path ?? "$"} (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {message} Expected e.g. {Example<T>()}."));
+            return (null, Problems.BadRequest($"{JsonErrors.Describe<T>(e, body)} Expected e.g. {Example<T>()}."));
         }
     }
+
+    /// <summary>The detail of a problem for a body Kestrel refused while it was read (bad chunk, too slow, ...).</summary>
+    public static string DescribeBadBody(BadHttpRequestException e) => e.StatusCode switch
+    {
+        408 => $"the body arrived too slowly ({e.Message.TrimEnd('.')}); send the whole body promptly, or fewer items per request.",
+        413 => $"the body is too large ({e.Message.TrimEnd('.')}).",
+        _ => $"the body is malformed ({e.Message.TrimEnd('.')}); send a well-formed body (Content-Length, or valid chunked encoding).",
+    };
+
+    /// <summary>"items[3]: ", "responses[1]: " or "a: " for the item a non-finite reward came from.</summary>
+    static string ItemLabel(object request, int index) => request switch
+    {
+        ScoreRequest => $"items[{index}]: ",
+        RankRequest => $"responses[{index}]: ",
+        CompareRequest => index == 0 ? "a: " : "b: ",
+        _ => "",
+    };
 
     static string Example<T>() => typeof(T).Name switch
     {

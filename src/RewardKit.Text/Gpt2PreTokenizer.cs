@@ -7,8 +7,9 @@ namespace RewardKit.Text;
 
 /// <summary>
 /// GPT-2's pre-tokenisation, written out by hand over UTF-8 bytes instead of through a regular expression:
-/// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>, with <c>\s</c> as JavaScript
-/// defines it (the reference implementations gpt-3-encoder and gpt-tokenizer are JavaScript).
+/// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>, with <c>\s</c> as OpenAI's
+/// encoder.py (Python's <c>regex</c>) and Hugging Face tokenizers (Oniguruma) define it: Unicode's White_Space property.
+/// That differs from JavaScript's <c>\s</c> on two characters: U+0085 (NEXT LINE) is whitespace, U+FEFF (BOM) is not.
 /// Bytes that are not valid UTF-8 count as "other" characters, so any byte string splits into pieces that
 /// concatenate back to it.
 /// </summary>
@@ -17,7 +18,8 @@ public static class Gpt2PreTokenizer
     /// <summary>The character classes the pattern distinguishes.</summary>
     internal enum CharClass : byte { Letter, Number, Space, Other }
 
-    // ASCII: letters, digits, JavaScript whitespace (\t \n \v \f \r and space), everything else "other".
+    // ASCII: letters, digits, whitespace (\t \n \v \f \r and space), everything else "other" (U+001C..U+001F too:
+    // Python's str.isspace counts them, but regex's \s, White_Space, does not).
     static readonly CharClass[] AsciiClass = BuildAscii();
 
     static CharClass[] BuildAscii()
@@ -53,7 +55,7 @@ public static class Gpt2PreTokenizer
     internal static CharClass ClassifyRune(Rune rune)
     {
         int v = rune.Value;
-        if (IsJavaScriptSpace(v)) return CharClass.Space;
+        if (IsWhiteSpace(v)) return CharClass.Space;
         switch (Rune.GetUnicodeCategory(rune))
         {
             case UnicodeCategory.UppercaseLetter:
@@ -71,10 +73,13 @@ public static class Gpt2PreTokenizer
         }
     }
 
-    /// <summary>JavaScript's <c>\s</c>: the line terminators, U+FEFF and the space separators (category Zs).</summary>
-    static bool IsJavaScriptSpace(int v) =>
-        v is '\t' or '\n' or '\v' or '\f' or '\r' or ' ' or 0xA0 or 0x1680 or (>= 0x2000 and <= 0x200A)
-          or 0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000 or 0xFEFF;
+    /// <summary>
+    /// Unicode's White_Space property (PropList.txt, unchanged since Unicode 6.3): U+0009..U+000D, U+0085 and the
+    /// separators Zs, Zl, Zp. It is Python regex's and Oniguruma's <c>\s</c>; U+FEFF, U+180E and U+200B are not in it.
+    /// </summary>
+    static bool IsWhiteSpace(int v) =>
+        v is '\t' or '\n' or '\v' or '\f' or '\r' or ' ' or 0x85 or 0xA0 or 0x1680 or (>= 0x2000 and <= 0x200A)
+          or 0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000;
 
     /// <summary>
     /// The byte length of the piece that starts at <paramref name="start"/> (which must be inside

@@ -15,24 +15,7 @@ public sealed class DataCommandTests : IDisposable
 
     string P(string name) => Path.Combine(_dir, name);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            var code = CliApp.Run(args);
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Run(args);
 
     static JsonElement JsonLine(string output) =>
         JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith("{\"file\"", StringComparison.Ordinal))).RootElement;

@@ -15,7 +15,8 @@ public sealed class TestServer : IDisposable
     readonly TempDirectory _temp = new();
     readonly WebApplicationFactory<Program> _factory;
 
-    public TestServer(Dictionary<string, string?>? settings = null, bool withModel = true, bool withKeys = false, Action<FakeRewardModel>? onLoad = null)
+    public TestServer(Dictionary<string, string?>? settings = null, bool withModel = true, bool withKeys = false, Action<FakeRewardModel>? onLoad = null,
+        Action<IServiceCollection>? services = null)
     {
         var all = new Dictionary<string, string?>();
         if (withModel) all["RewardKit:Model"] = FakeRewardModel.WriteFolder(_temp["model"], name: "fake", mean: 0.1, std: 0.5, temperature: 2,
@@ -36,6 +37,7 @@ public sealed class TestServer : IDisposable
                 Models.Enqueue(model);
                 return model;
             }));
+            if (services is not null) b.ConfigureServices(services);
         });
         Client = _factory.CreateClient();
         if (withKeys) Client.DefaultRequestHeaders.Authorization = new("Bearer", Key);

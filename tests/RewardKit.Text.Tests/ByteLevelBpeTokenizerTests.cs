@@ -47,6 +47,17 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [SharedDataFact]
+    public void Fixture_strings_encode_to_the_ids_openai_encoder_py_computes()
+    {
+        var tok = Gpt2.Tokenizer;
+        var failures = PythonRegexFixture.Cases()
+            .Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids))
+            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}]")
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
+    }
+
+    [SharedDataFact]
     public void The_gpt2_files_have_50257_tokens_plus_a_distinct_pad()
     {
         var tok = Gpt2.Tokenizer;

@@ -12,7 +12,10 @@ public static class BenchCommand
         command.Subcommands.Add(BenchTokenizerCommand.Create());
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
+        command.Subcommands.Add(BenchInferOnnxCommand.Create());
         command.Subcommands.Add(BenchServeCommand.Create());
+        command.Subcommands.Add(BenchJudgeCommand.Create());
+        command.Subcommands.Add(BenchGenerateCommand.Create());
         return command;
     }
 }

@@ -13,10 +13,11 @@ public static class BestOfNCommand
         var prompt = new Option<string>("--prompt") { Description = "The prompt.", Required = true };
         var responses = ScoringCli.ResponsesOption();
         var json = new Option<bool>("--json") { Description = "Print {\"best_index\", \"reward\", \"probability_best\", \"response\"} as JSON." };
-        var command = new Command("best-of-n", "Pick the best of n responses to a prompt.") { model, prompt, responses, json };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("best-of-n", "Pick the best of n responses to a prompt.") { model, prompt, responses, json, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!);
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
             var texts = parse.GetValue(responses)!;
             var best = await new RewardScorer(loaded).BestOfNAsync(parse.GetValue(prompt)!, texts, ct);
             Console.WriteLine(parse.GetValue(json)

@@ -14,10 +14,11 @@ public static class CompareCommand
         var a = new Option<string>("--a") { Description = "Response a.", Required = true };
         var b = new Option<string>("--b") { Description = "Response b.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print {\"reward_a\", \"reward_b\", \"p_a_preferred\", \"temperature\"} as JSON." };
-        var command = new Command("compare", "Compare two responses: the calibrated probability that a is preferred to b.") { model, prompt, a, b, json };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("compare", "Compare two responses: the calibrated probability that a is preferred to b.") { model, prompt, a, b, json, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!);
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
             var c = await new RewardScorer(loaded).CompareAsync(parse.GetValue(prompt)!, parse.GetValue(a)!, parse.GetValue(b)!, ct);
             Console.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new { reward_a = c.A.Raw, reward_b = c.B.Raw, p_a_preferred = c.ProbabilityAPreferred, temperature = c.Temperature })

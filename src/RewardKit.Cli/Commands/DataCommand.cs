@@ -40,15 +40,22 @@ public static partial class DataCommand
     static Command Validate()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "A JSONL or CSV preference file." };
-        var skip = new Option<bool>("--skip-invalid") { Description = "Skip invalid records and list them instead of stopping at the first." };
-        var command = new Command("validate", "Check every record of a preference file.") { file, skip };
+        var skip = new Option<bool>("--skip-invalid") { Description = "List every invalid record instead of stopping at the first (the exit code is still 1 when any is invalid)." };
+        var command = new Command("validate", "Check every record of a preference file. Exit code 0 when every record is valid and there is at least one; "
+            + "1 when a record is invalid or the file holds no record at all (empty, blank lines only, a CSV with only its header, /dev/null): `train` refuses such a file too.") { file, skip };
         command.SetAction(parse =>
         {
-            var reader = new PreferenceReader(parse.GetValue(file)!.FullName, new ReaderOptions { SkipInvalid = parse.GetValue(skip) });
+            var path = parse.GetValue(file)!.FullName;
+            var reader = new PreferenceReader(path, new ReaderOptions { SkipInvalid = parse.GetValue(skip) });
             foreach (var _ in reader.ReadRecords()) { }
             foreach (var issue in reader.Report.Skipped) Console.WriteLine($"invalid: {issue}");
             foreach (var issue in reader.Report.Warnings.Take(20)) Console.WriteLine($"warning: {issue}");
             Console.WriteLine(reader.Report.Summary());
+            if (reader.Report.RecordsRead == 0 && reader.Report.SkippedCount == 0)
+            {
+                Console.Error.WriteLine($"error: {path}: no records (the file is empty, holds only blank lines, or is a CSV with only its header); `train` would refuse it. Add records, or check the path.");
+                return CliApp.UserError;
+            }
             return reader.Report.SkippedCount == 0 ? CliApp.Success : CliApp.UserError;
         });
         return command;

@@ -18,9 +18,10 @@ public static class EvalCommand
         var probes = new Option<int>("--probe-pairs") { Description = "Pairs of the first file used by the adversarial and invariance probes (0 = none). Default 200.", DefaultValueFactory = _ => 200 };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (counted and listed) instead of stopping at the first." };
         var baselineTrain = new Option<FileInfo?>("--baseline-train") { Description = "Training pairs to fit the response-only baseline (bag of words on the response, no prompt) on; its accuracy on the first --data file is reported beside the length-only one." };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
         var command = new Command("eval", "Evaluate a reward model: accuracy with CIs, calibration (ECE), length bias, probes; writes report.json, report.md, report.html.")
         {
-            model, data, outDir, bins, probes, skipInvalid, baselineTrain,
+            model, data, outDir, bins, probes, skipInvalid, baselineTrain, skipVersion,
         };
         command.SetAction(parse =>
         {
@@ -30,7 +31,7 @@ public static class EvalCommand
             var baselineFile = parse.GetValue(baselineTrain);
             if (baselineFile is { Exists: false }) throw new FileNotFoundException($"{baselineFile.FullName}: --baseline-train file not found.", baselineFile.FullName);
             var modelDir = parse.GetValue(model)!.FullName;
-            using var loaded = ScoringCli.Load(modelDir);
+            using var loaded = ScoringCli.Load(modelDir, parse.GetValue(skipVersion));
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = 32 });
             var result = ModelEvaluation.Run(scorer, files.Select(f => f.FullName).ToList(), new ModelEvaluationOptions
             {

@@ -27,8 +27,9 @@ public static class QuantizeCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model, interleaved; the median is reported. Default 3.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "Worker threads of both models (0 = all cores). Default 1.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
         var command = new Command("quantize", "Quantise a reward model's weights to int8 for inference and measure what it costs.")
-            { model, output, data, maxPairs, batch, repeats, threads, json };
+            { model, output, data, maxPairs, batch, repeats, threads, json, skipVersion };
         command.SetAction((parse, ct) =>
         {
             var modelDir = parse.GetValue(model)!;
@@ -38,7 +39,7 @@ public static class QuantizeCommand
             var report = ModelQuantizer.Quantize(modelDir, parse.GetValue(output)!, new ModelQuantizerOptions
             {
                 DataFile = dataFile, MaxPairs = parse.GetValue(maxPairs), BatchSize = parse.GetValue(batch),
-                Repeats = parse.GetValue(repeats), Threads = parse.GetValue(threads),
+                Repeats = parse.GetValue(repeats), Threads = parse.GetValue(threads), VerifyVersion = !parse.GetValue(skipVersion),
             }, progress, ct);
             var document = report.ToJson();
             document["model"] = report.OutputDirectory;

@@ -54,7 +54,7 @@ public static class QuickstartCommand
                 var result = TrainCommand.TrainWithProgress(options, trainFiles, Path.Combine(dataDir, "validation.jsonl"), trainDir, cts.Token);
                 if (result.Cancelled || result.ModelDirectory is null)
                 {
-                    Console.WriteLine(result.CheckpointWritten ? $"stopped; checkpoint in {result.CheckpointDirectory}." : "stopped during the SFT warm start; nothing saved.");
+                    Console.WriteLine($"stopped; checkpoint in {result.CheckpointDirectory}.");
                     return CliApp.UserError;
                 }
 

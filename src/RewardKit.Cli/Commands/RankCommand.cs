@@ -13,10 +13,11 @@ public static class RankCommand
         var prompt = new Option<string>("--prompt") { Description = "The prompt.", Required = true };
         var responses = ScoringCli.ResponsesOption();
         var json = new Option<bool>("--json") { Description = "Print the ranking as JSON." };
-        var command = new Command("rank", "Rank the responses to a prompt.") { model, prompt, responses, json };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("rank", "Rank the responses to a prompt.") { model, prompt, responses, json, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!);
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
             var scorer = new RewardScorer(loaded);
             var texts = parse.GetValue(responses)!;
             var ranked = await scorer.RankAsync(parse.GetValue(prompt)!, texts, ct);

@@ -18,7 +18,8 @@ public static class ScoreCommand
         var data = new Option<string>("--data") { Description = "JSONL input: {prompt, response} or {prompt, chosen, rejected} per line (batch mode)." };
         var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped. Under mpirun -np N the ranks score disjoint chunks and rank 0 writes them in input order." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per forward pass (default 16).", DefaultValueFactory = _ => 16 };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(data) is { } input)
@@ -26,14 +27,14 @@ public static class ScoreCommand
                 var outPath = parse.GetValue(output) ?? throw new UserErrorException("--data needs --out FILE for the scored rows.");
                 return await MpiJob.RunAsync(async communicator =>
                 {
-                    using var shardModel = ScoringCli.Load(parse.GetValue(model)!);
+                    using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
                     var shardScorer = new RewardScorer(shardModel, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
                     return await ScoreFile(communicator, shardScorer, input, outPath, ct);
                 });
             }
             if (DistributedLaunch.AnnouncedWorld().Size > 1)
                 throw new UserErrorException("under mpirun, score runs in batch mode only (--data IN.jsonl --out OUT.jsonl); score one pair as one process.");
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!);
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             var p = parse.GetValue(prompt) ?? throw new UserErrorException("pass --prompt and --response, or --data IN.jsonl --out OUT.jsonl.");
             var r = parse.GetValue(response) ?? throw new UserErrorException("pass --response with the text to score.");
@@ -74,8 +75,15 @@ static class ScoringCli
 {
     public static Option<string> ModelOption() => new("--model") { Description = "The model folder (made by `rewardkit train`).", Required = true };
 
-    /// <summary>Opens a model folder through <see cref="ModelLoading.Load"/> (the single loader the CLI uses).</summary>
-    public static IRewardModel Load(string directory) => ModelLoading.Load(directory);
+    /// <summary>Opens a model folder through <see cref="ModelLoading.Load(string, bool)"/> (the single loader the CLI uses).</summary>
+    public static IRewardModel Load(string directory, bool skipVersionCheck = false) => ModelLoading.Load(directory, verifyVersion: !skipVersionCheck);
+
+    /// <summary>The <c>--skip-version-check</c> flag of every verb that loads a model.</summary>
+    public static Option<bool> SkipVersionCheckOption() => new("--skip-version-check")
+    {
+        Description = "Load the model even when the sha256 of its model.safetensors is not the version in its rewardkit.json "
+            + "(by default such a folder is refused: its weights changed after saving). Use only for weights you changed on purpose.",
+    };
 
     public static Option<string[]> ResponsesOption() => new("--response")
     {

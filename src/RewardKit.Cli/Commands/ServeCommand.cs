@@ -15,7 +15,8 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Listen address (default http://127.0.0.1:8080).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var keys = new Option<string>("--api-keys") { Description = "File of sha256 (hex) API key hashes, one per line; requires Authorization: Bearer KEY." };
         var noBatching = new Option<bool>("--no-micro-batching") { Description = "One forward pass per request (for comparison)." };
-        var command = new Command("serve", "Serve a reward model over HTTP.") { model, registry, name, urls, keys, noBatching };
+        var skipVersion = ScoringCli.SkipVersionCheckOption();
+        var command = new Command("serve", "Serve a reward model over HTTP.") { model, registry, name, urls, keys, noBatching, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
             if ((parse.GetValue(model) is null) == (parse.GetValue(registry) is null))
@@ -27,7 +28,9 @@ public static class ServeCommand
             Add("--name", parse.GetValue(name));
             Add("--api-keys", parse.GetValue(keys));
             if (parse.GetValue(noBatching)) Add("--RewardKit:MicroBatching", "false");
-            await using var app = RewardServer.Build([.. args], ScoringCli.Load);
+            var skip = parse.GetValue(skipVersion);
+            if (skip) Add("--RewardKit:SkipVersionCheck", "true");
+            await using var app = RewardServer.Build([.. args], directory => ScoringCli.Load(directory, skip));
             await app.StartAsync(ct);
             Console.Error.WriteLine($"serving on {string.Join(", ", app.Urls)}; Ctrl+C finishes in-flight requests and stops.");
             await app.WaitForShutdownAsync(ct);

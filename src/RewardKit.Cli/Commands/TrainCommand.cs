@@ -9,7 +9,11 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit train</c>: Train a reward model on preference data.</summary>
 public static class TrainCommand
 {
-    /// <summary>The <c>train</c> verb: binds flags (over an optional YAML config) to <see cref="RewardTrainingOptions"/> and runs <see cref="RewardTrainer"/>.</summary>
+    /// <summary>
+    /// The <c>train</c> verb: <c>--data</c>, <c>--eval-data</c>, <c>--out</c> and <c>--config</c>, plus one flag per
+    /// training option, made from <see cref="RewardTrainingOptions.Descriptors"/> (flag names, help text, allowed values and
+    /// defaults all come from the options record). Flags override the YAML config, which overrides the defaults.
+    /// </summary>
     public static Command Create()
     {
         var data = new Option<FileInfo[]>("--data")
@@ -21,59 +25,35 @@ public static class TrainCommand
         var evalData = new Option<FileInfo?>("--eval-data") { Description = "Validation pairs, evaluated every eval_every steps and at the end; the best model is kept." };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: model/, checkpoint/, metrics.jsonl.", Required = true };
         var config = new Option<FileInfo?>("--config") { Description = "Training options as YAML (snake_case keys, e.g. learning_rate: 0.001); flags override it." };
-        var preset = new Option<string?>("--preset") { Description = "Model size: tiny (2 layers, d 128), small (4, 256) or base (GPT-2 124M). Default tiny." };
-        preset.AcceptOnlyFromAmong("tiny", "small", "base");
-        var init = new Option<DirectoryInfo?>("--init") { Description = "Start from a GPT-2 checkpoint or RewardKit model folder (its tokenizer is used)." };
-        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "A tokenizer folder to use instead of training a BPE tokenizer on the data." };
-        var loss = new Option<string?>("--loss") { Description = "Objective: bradley-terry (default), contrastive, hinge or focal." };
-        loss.AcceptOnlyFromAmong("bradley-terry", "contrastive", "hinge", "focal");
-        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after N optimiser steps (overrides --epochs)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data. Default 3." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Pairs per micro-batch. Default 16." };
-        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate of the reward training. Default 2e-4." };
-        var sftSteps = new Option<int?>("--sft-steps") { Description = "SFT warm-start steps (causal LM on the chosen responses) before reward training; 0 = off. Default 40 % of the reward steps from scratch, 0 with --init." };
-        var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens of prompt + response. Default 128." };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (0 = all cores); results are identical for a fixed count." };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed of initialisation, shuffling and dropout. Default 42." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (bit-identical to an uninterrupted run with the same seed and threads)." };
-        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip invalid records (they are listed) instead of stopping at the first." };
-
-        var command = new Command("train", "Train a reward model on preference data.")
-        {
-            data, evalData, outDir, config, preset, init, tokenizer, loss, maxSteps, epochs, batchSize, lr, sftSteps, maxLength, threads, seed, resume, skipInvalid,
-        };
+        var command = new Command("train", "Train a reward model on preference data.") { data, evalData, outDir, config };
+        var flags = RewardTrainingOptions.Descriptors.Where(d => !d.IsRecorded).Select(d => (Descriptor: d, Option: FlagFor(d))).ToArray();
+        foreach (var (_, option) in flags) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var options = parse.GetValue(config) is { } file ? RewardTrainingOptions.LoadYaml(file.FullName) : new RewardTrainingOptions();
-            options = options with
+            foreach (var (descriptor, option) in flags)
             {
-                Preset = parse.GetValue(preset) ?? options.Preset,
-                Init = parse.GetValue(init)?.FullName ?? options.Init,
-                Tokenizer = parse.GetValue(tokenizer)?.FullName ?? options.Tokenizer,
-                Loss = parse.GetValue(loss) is { } l ? ParseLoss(l) : options.Loss,
-                MaxSteps = parse.GetValue(maxSteps) ?? options.MaxSteps,
-                Epochs = parse.GetValue(epochs) ?? options.Epochs,
-                BatchSize = parse.GetValue(batchSize) ?? options.BatchSize,
-                LearningRate = parse.GetValue(lr) ?? options.LearningRate,
-                SftSteps = parse.GetValue(sftSteps) ?? options.SftSteps,
-                MaxLength = parse.GetValue(maxLength) ?? options.MaxLength,
-                Threads = parse.GetValue(threads) ?? options.Threads,
-                Seed = parse.GetValue(seed) ?? options.Seed,
-                Resume = parse.GetValue(resume) || options.Resume,
-                SkipInvalid = parse.GetValue(skipInvalid) || options.SkipInvalid,
-            };
+                if (parse.GetResult(option) is null) continue;
+                string? text = option is Option<bool> flag ? (parse.GetValue(flag) ? "true" : "false") : parse.GetValue((Option<string>)option);
+                try { options = descriptor.With(options, descriptor.IsPath && !string.IsNullOrWhiteSpace(text) ? Path.GetFullPath(text) : text); }
+                catch (ArgumentException e) { throw new ArgumentException($"{descriptor.Flags[0]}: {e.Message}", e); }
+            }
             return Run(options, [.. parse.GetValue(data)!.Select(f => f.FullName)], parse.GetValue(evalData)?.FullName, parse.GetValue(outDir)!.FullName);
         });
         return command;
     }
 
-    static RewardLossKind ParseLoss(string name) => name switch
+    /// <summary>The flag of one training option, with its names and full help; a true/false option is a switch (<c>--resume</c> alone means true).</summary>
+    static Option FlagFor(TrainingOptionDescriptor descriptor)
     {
-        "contrastive" => RewardLossKind.Contrastive,
-        "hinge" => RewardLossKind.Hinge,
-        "focal" => RewardLossKind.Focal,
-        _ => RewardLossKind.BradleyTerry,
-    };
+        string[] aliases = [.. descriptor.Flags.Skip(1)];
+        if (descriptor.IsSwitch) return new Option<bool>(descriptor.Flags[0], aliases) { Description = descriptor.FullHelp };
+        return new Option<string>(descriptor.Flags[0], aliases)
+        {
+            Description = descriptor.FullHelp,
+            HelpName = descriptor.AllowedValues is { } values ? string.Join("|", values) : null,
+        };
+    }
 
     /// <summary>SIGUSR1 on Linux (a raw signal number: .NET names only the portable signals).</summary>
     const PosixSignal SigUsr1 = (PosixSignal)10;
@@ -148,9 +128,9 @@ public static class TrainCommand
 
     static void PrintSummary(TrainingResult result)
     {
-        if (result.Cancelled && !result.CheckpointWritten)
+        if (result.Cancelled && result.CheckpointDirectory is null)
         {
-            Console.WriteLine("stopped during the SFT warm start, before the first checkpoint; nothing to resume: run the same command again without --resume.");
+            Console.WriteLine($"stopped at step {result.Steps}; backbone fine-tuning keeps no checkpoint: run the same command again.");
             return;
         }
         if (result.Cancelled)

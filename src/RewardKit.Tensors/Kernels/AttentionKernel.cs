@@ -5,8 +5,9 @@ using System.Runtime.CompilerServices;
 namespace RewardKit.Tensors.Kernels;
 
 /// <summary>
-/// Causal multi-head self-attention over a fused QKV buffer (B, T, 3C) laid out [q | k | v], as GPT-2's c_attn, following
-/// llm.c's attention_forward/attention_backward. Query i of head h sees keys j ≤ i whose mask value is non-zero; a query
+/// Multi-head self-attention over a fused QKV buffer (B, T, 3C) laid out [q | k | v], as GPT-2's c_attn, following
+/// llm.c's attention_forward/attention_backward. Causal (GPT-2): query i of head h sees keys j ≤ i whose mask value is
+/// non-zero; bidirectional (BERT, <c>causal: false</c>): every query sees every key whose mask value is non-zero. A query
 /// with no visible key gets zero probabilities and outputs 0.
 /// </summary>
 /// <remarks>
@@ -39,8 +40,9 @@ public static unsafe class AttentionKernel
     /// <param name="heads">NH; hs = C / NH.</param>
     /// <param name="pool">Threads and per-thread scratch.</param>
     /// <param name="isa">GEMM micro-kernel family; narrower ones are for tests.</param>
+    /// <param name="causal">True (GPT-2): query i sees keys j ≤ i; false (BERT): every key.</param>
     public static void Forward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, Span<float> att, Span<float> output,
-        int batch, int time, int channels, int heads, WorkerPool pool, GemmIsa isa = GemmIsa.Auto)
+        int batch, int time, int channels, int heads, WorkerPool pool, GemmIsa isa = GemmIsa.Auto, bool causal = true)
     {
         Check(qkv.Length, mask.Length, output.Length, batch, time, channels, heads);
         bool keep = !att.IsEmpty;
@@ -49,7 +51,7 @@ public static unsafe class AttentionKernel
         if (batch * heads == 0 || time == 0) return;
         fixed (float* pq = qkv, pm = mask, pa = att, po = output)
         {
-            var shape = new Shape(pq, mask.IsEmpty ? null : pm, batch, time, channels, heads);
+            var shape = new Shape(pq, mask.IsEmpty ? null : pm, batch, time, channels, heads, causal);
             switch (Resolve(isa))
             {
                 case GemmIsa.Avx512: RunForward<Avx512Kernel>(shape, keep ? pa : null, po, pool); break;
@@ -75,8 +77,9 @@ public static unsafe class AttentionKernel
     /// <param name="heads">NH.</param>
     /// <param name="pool">Threads and per-thread scratch.</param>
     /// <param name="isa">GEMM micro-kernel family; narrower ones are for tests.</param>
+    /// <param name="causal">As given to the forward.</param>
     public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, ReadOnlySpan<float> att, ReadOnlySpan<float> doutput,
-        Span<float> dqkv, int batch, int time, int channels, int heads, WorkerPool pool, GemmIsa isa = GemmIsa.Auto)
+        Span<float> dqkv, int batch, int time, int channels, int heads, WorkerPool pool, GemmIsa isa = GemmIsa.Auto, bool causal = true)
     {
         Check(qkv.Length, mask.Length, doutput.Length, batch, time, channels, heads);
         if (dqkv.Length != qkv.Length || (!att.IsEmpty && att.Length != (long)batch * heads * time * time))
@@ -85,7 +88,7 @@ public static unsafe class AttentionKernel
         if (batch * heads == 0 || time == 0) return;
         fixed (float* pq = qkv, pm = mask, pa = att, pdo = doutput, pdq = dqkv)
         {
-            var shape = new Shape(pq, mask.IsEmpty ? null : pm, batch, time, channels, heads);
+            var shape = new Shape(pq, mask.IsEmpty ? null : pm, batch, time, channels, heads, causal);
             float* kept = att.IsEmpty ? null : pa;
             switch (Resolve(isa))
             {
@@ -104,7 +107,8 @@ public static unsafe class AttentionKernel
     /// <param name="time">T.</param>
     /// <param name="channels">C.</param>
     /// <param name="heads">NH.</param>
-    public static void ReferenceForward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, Span<float> output, int batch, int time, int channels, int heads)
+    /// <param name="causal">True: query i sees keys j ≤ i; false: every key.</param>
+    public static void ReferenceForward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, Span<float> output, int batch, int time, int channels, int heads, bool causal = true)
     {
         Check(qkv.Length, mask.Length, output.Length, batch, time, channels, heads);
         int hs = channels / heads;
@@ -113,12 +117,13 @@ public static unsafe class AttentionKernel
             for (int h = 0; h < heads; h++)
                 for (int i = 0; i < time; i++)
                 {
-                    double sum = ReferenceProbabilities(qkv, mask, p, b, h, i, time, channels, heads);
+                    double sum = ReferenceProbabilities(qkv, mask, p, b, h, i, time, channels, heads, causal);
+                    int end = causal ? i + 1 : time;
                     for (int d = 0; d < hs; d++)
                     {
                         double o = 0;
                         if (sum > 0)
-                            for (int j = 0; j <= i; j++) o += p[j] * qkv[(b * time + j) * 3 * channels + 2 * channels + h * hs + d];
+                            for (int j = 0; j < end; j++) o += p[j] * qkv[(b * time + j) * 3 * channels + 2 * channels + h * hs + d];
                         output[(b * time + i) * channels + h * hs + d] = (float)o;
                     }
                 }
@@ -133,8 +138,9 @@ public static unsafe class AttentionKernel
     /// <param name="time">T.</param>
     /// <param name="channels">C.</param>
     /// <param name="heads">NH.</param>
+    /// <param name="causal">As given to the forward.</param>
     public static void ReferenceBackward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, ReadOnlySpan<float> doutput, Span<float> dqkv,
-        int batch, int time, int channels, int heads)
+        int batch, int time, int channels, int heads, bool causal = true)
     {
         Check(qkv.Length, mask.Length, doutput.Length, batch, time, channels, heads);
         if (dqkv.Length != qkv.Length) throw new ArgumentException("AttentionKernel: dqkv must match qkv.");
@@ -147,10 +153,10 @@ public static unsafe class AttentionKernel
             for (int h = 0; h < heads; h++)
                 for (int i = 0; i < time; i++)
                 {
-                    if (ReferenceProbabilities(qkv, mask, p, b, h, i, time, channels, heads) == 0) continue;
-                    int qi = (b * time + i) * c3 + h * hs, oi = (b * time + i) * channels + h * hs;
+                    if (ReferenceProbabilities(qkv, mask, p, b, h, i, time, channels, heads, causal) == 0) continue;
+                    int qi = (b * time + i) * c3 + h * hs, oi = (b * time + i) * channels + h * hs, end = causal ? i + 1 : time;
                     double weighted = 0;
-                    for (int j = 0; j <= i; j++)
+                    for (int j = 0; j < end; j++)
                     {
                         int vj = (b * time + j) * c3 + 2 * channels + h * hs;
                         dp[j] = 0;
@@ -161,7 +167,7 @@ public static unsafe class AttentionKernel
                         }
                         weighted += p[j] * dp[j];
                     }
-                    for (int j = 0; j <= i; j++)
+                    for (int j = 0; j < end; j++)
                     {
                         double ds = p[j] * (dp[j] - weighted) * scale;
                         int kj = (b * time + j) * c3 + channels + h * hs;
@@ -175,13 +181,13 @@ public static unsafe class AttentionKernel
         for (int i = 0; i < grad.Length; i++) dqkv[i] += (float)grad[i];
     }
 
-    /// <summary>Row i of head h's probabilities into p[0..i] (zero for masked keys); returns their sum (0 or 1).</summary>
-    static double ReferenceProbabilities(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, double[] p, int b, int h, int i, int time, int channels, int heads)
+    /// <summary>Row i of head h's probabilities into p[0..i] (causal) or p[0..T) (zero for masked keys); returns their sum (0 or 1).</summary>
+    static double ReferenceProbabilities(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, double[] p, int b, int h, int i, int time, int channels, int heads, bool causal)
     {
-        int hs = channels / heads, c3 = 3 * channels;
+        int hs = channels / heads, c3 = 3 * channels, end = causal ? i + 1 : time;
         double scale = 1.0 / Math.Sqrt(hs);
         double max = double.NegativeInfinity;
-        for (int j = 0; j <= i; j++)
+        for (int j = 0; j < end; j++)
         {
             p[j] = double.NegativeInfinity;
             if (!mask.IsEmpty && mask[b * time + j] == 0) continue;
@@ -192,8 +198,8 @@ public static unsafe class AttentionKernel
             max = Math.Max(max, p[j]);
         }
         double sum = 0;
-        for (int j = 0; j <= i; j++) { p[j] = double.IsNegativeInfinity(p[j]) ? 0 : Math.Exp(p[j] - max); sum += p[j]; }
-        if (sum > 0) for (int j = 0; j <= i; j++) p[j] /= sum;
+        for (int j = 0; j < end; j++) { p[j] = double.IsNegativeInfinity(p[j]) ? 0 : Math.Exp(p[j] - max); sum += p[j]; }
+        if (sum > 0) for (int j = 0; j < end; j++) p[j] /= sum;
         return sum > 0 ? 1 : 0;
     }
 
@@ -227,11 +233,24 @@ public static unsafe class AttentionKernel
     }
 
     /// <summary>The problem and the per-row key ranges, shared by the forward and the backward.</summary>
-    readonly struct Shape(float* qkv, float* mask, int b, int t, int c, int nh)
+    readonly struct Shape(float* qkv, float* mask, int b, int t, int c, int nh, bool causal)
     {
         public readonly float* Qkv = qkv, Mask = mask;
         public readonly int B = b, T = t, C = c, NH = nh;
+        public readonly bool Causal = causal;
         public int HeadSize => C / NH;
+
+        /// <summary>
+        /// The first query that sees a key: causal, the first real key's position (earlier queries see nothing); bidirectional,
+        /// 0 when the row has a real key, else T (no query sees anything).
+        /// </summary>
+        public int FirstQuery(int low, int high) => Causal ? low : low < high ? 0 : T;
+
+        /// <summary>The keys [low, low + result) that queries [i0, i0 + rows) read: up to the block's causal end, or all real ones.</summary>
+        public int KeysOfBlock(int low, int high, int i0, int rows) => (Causal ? Math.Min(i0 + rows, high) : high) - low;
+
+        /// <summary>The visible keys [low, low + result) of query i (≥ 1 when i ≥ <see cref="FirstQuery"/>).</summary>
+        public int Visible(int low, int high, int i) => (Causal ? Math.Min(i + 1, high) : high) - low;
 
         /// <summary>Real keys of row b lie in [Low, High); Dense when every key in between is real. Low = High = T when none is.</summary>
         public void Keys(int b, out int low, out int high, out bool dense)
@@ -245,12 +264,12 @@ public static unsafe class AttentionKernel
             for (int j = low; j < high; j++) if (m[j] == 0f) { dense = false; break; }
         }
 
-        /// <summary>Multiply-adds of one (b, h) with keys [low, high): rows from low on, each block up to its causal end.</summary>
+        /// <summary>Multiply-adds of one (b, h) with keys [low, high): rows from the first seeing query on, each block up to its keys' end.</summary>
         public long Cost(int low, int high)
         {
             long cost = T;   // the row clears
-            for (int i0 = low; i0 < T; i0 += RowBlock)
-                cost += (long)(Math.Min(T, i0 + RowBlock) - i0) * (Math.Min(i0 + RowBlock, high) - low);
+            for (int i0 = FirstQuery(low, high); i0 < T; i0 += RowBlock)
+                cost += (long)(Math.Min(T, i0 + RowBlock) - i0) * KeysOfBlock(low, high, i0, RowBlock);
             return cost;
         }
 
@@ -322,15 +341,16 @@ public static unsafe class AttentionKernel
                 float* q = Shape.Qkv + (long)b * T * c3 + h * hs, k = q + C, v = q + 2 * C;
                 float* o = Out + (long)b * T * C + h * hs;
                 float* attUnit = Att == null ? null : Att + (long)unit * T * T;
-                // Queries before the first real key see nothing: zero output (and probabilities).
-                for (int i = 0; i < low; i++)
+                // Queries that see no key (before the first real key, or every query of a row without one) output zero.
+                int first = Shape.FirstQuery(low, high);
+                for (int i = 0; i < first; i++)
                 {
                     new Span<float>(o + (long)i * C, hs).Clear();
                     if (attUnit != null) new Span<float>(attUnit + (long)i * T, T).Clear();
                 }
-                for (int i0 = low; i0 < T; i0 += RowBlock)
+                for (int i0 = first; i0 < T; i0 += RowBlock)
                 {
-                    int rows = Math.Min(RowBlock, T - i0), keys = Math.Min(i0 + rows, high) - low;
+                    int rows = Math.Min(RowBlock, T - i0), keys = Shape.KeysOfBlock(low, high, i0, rows);
                     float* s = attUnit != null ? attUnit + (long)i0 * T + low : block;
                     nint lds = attUnit != null ? T : keys;
                     Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, s, lds, scale, gemm);
@@ -360,7 +380,7 @@ public static unsafe class AttentionKernel
         Multiply<TK>(q + (long)i0 * c3, c3, false, k + (long)low * c3, c3, true, s, lds, rows, keys, shape.HeadSize, scale, false, gemm);
         for (int r = 0; r < rows; r++)
         {
-            int i = i0 + r, visible = Math.Min(i + 1, high) - low;   // ≥ 1: key `low` is real and ≤ i
+            int i = i0 + r, visible = shape.Visible(low, high, i);   // ≥ 1: key `low` is real (and ≤ i when causal)
             float* row = s + r * lds;
             if (!dense)
                 for (int j = 0; j < visible; j++)
@@ -407,9 +427,9 @@ public static unsafe class AttentionKernel
                 float* dq = DQkv + head, dk = dq + C, dv = dq + 2 * C;
                 float* dO = DOut + (long)b * T * C + h * hs;
                 float* attUnit = Att == null ? null : Att + (long)unit * T * T;
-                for (int i0 = low; i0 < T; i0 += RowBlock)
+                for (int i0 = Shape.FirstQuery(low, high); i0 < T; i0 += RowBlock)
                 {
-                    int rows = Math.Min(RowBlock, T - i0), keys = Math.Min(i0 + rows, high) - low;
+                    int rows = Math.Min(RowBlock, T - i0), keys = Shape.KeysOfBlock(low, high, i0, rows);
                     float* p = attUnit != null ? attUnit + (long)i0 * T + low : recomputed;
                     nint ldp = attUnit != null ? T : keys;
                     if (attUnit == null) Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, p, ldp, scale, gemm);

@@ -167,12 +167,39 @@ public static unsafe class Elementwise
         }
     }
 
+    /// <summary>y = gelu(x), the exact (erf) GELU of <see cref="GeluErf"/>, split across the pool.</summary>
+    public static void GeluErfForward(ReadOnlySpan<float> x, Span<float> y, WorkerPool pool, Activations.Width width)
+    {
+        if (y.Length != x.Length) throw new ArgumentException($"Elementwise.GeluErfForward: x has {x.Length} elements but y has {y.Length}.");
+        int threads = ThreadsFor(pool, x.Length, (x.Length + Chunk - 1) / Chunk);
+        if (threads == 1) { GeluErf.Forward(x, y, width); return; }
+        fixed (float* px = x, py = y)
+        {
+            var work = new GeluWork { X = px, Y = py, N = x.Length, Width = width, Exact = true };
+            pool.Run(ref work, threads);
+        }
+    }
+
+    /// <summary>dx += dy · gelu′(x) for the exact (erf) GELU, split across the pool.</summary>
+    public static void GeluErfBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, WorkerPool pool, Activations.Width width)
+    {
+        if (dy.Length != x.Length || dx.Length != x.Length)
+            throw new ArgumentException($"Elementwise.GeluErfBackward: x, dy and dx must have one length, got {x.Length}, {dy.Length} and {dx.Length}.");
+        int threads = ThreadsFor(pool, x.Length, (x.Length + Chunk - 1) / Chunk);
+        if (threads == 1) { GeluErf.Backward(x, dy, dx, width); return; }
+        fixed (float* px = x, pdy = dy, pdx = dx)
+        {
+            var work = new GeluWork { X = px, Dy = pdy, Y = pdx, N = x.Length, Width = width, Backward = true, Exact = true };
+            pool.Run(ref work, threads);
+        }
+    }
+
     struct GeluWork : IThreadWork
     {
         public float* X, Dy, Y;
         public int N;
         public Activations.Width Width;
-        public bool Backward;
+        public bool Backward, Exact;
 
         public readonly void Execute(int thread, int threads, int slot)
         {
@@ -180,7 +207,9 @@ public static unsafe class Elementwise
             int n = end - start;
             var x = new ReadOnlySpan<float>(X + start, n);
             var y = new Span<float>(Y + start, n);
-            if (Backward) Activations.GeluBackward(x, new ReadOnlySpan<float>(Dy + start, n), y, Width);
+            if (Exact && Backward) GeluErf.Backward(x, new ReadOnlySpan<float>(Dy + start, n), y, Width);
+            else if (Exact) GeluErf.Forward(x, y, Width);
+            else if (Backward) Activations.GeluBackward(x, new ReadOnlySpan<float>(Dy + start, n), y, Width);
             else Activations.GeluForward(x, y, Width);
         }
     }

@@ -72,7 +72,9 @@ public static class CsvRows
         try
         {
             using var doc = JsonDocument.Parse(cell);
-            return doc.RootElement.Clone();
+            var value = doc.RootElement.Clone();
+            JsonTextChecks.Check(column, value, checkText: true);
+            return value;
         }
         catch (JsonException e)
         {

@@ -90,10 +90,29 @@ public sealed class PreferenceReader
 
     IEnumerable<PreferenceRecord> ReadJsonl(CancellationToken ct)
     {
-        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var lines = new LineSplitter(stream, _options.MaxRecordBytes);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var warnings = new List<string>();
+        return ReadJsonlLines((fields, line) => Accept(fields, line, ids, warnings), ct);
+    }
+
+    /// <summary>
+    /// Reads a JSONL file with the reader's line checks (UTF-8, JSON, size, blank lines, CRLF, BOM) and turns each
+    /// object's fields into a <typeparamref name="T"/> with <paramref name="accept"/>. A bad line, or a
+    /// <see cref="RecordException"/> from <paramref name="accept"/>, stops the read with FILE:LINE or, with
+    /// <see cref="ReaderOptions.SkipInvalid"/>, is skipped and counted in <see cref="Report"/>. For readers of other
+    /// record shapes (generations) that need this file handling; <see cref="Accept"/> parses a preference record.
+    /// </summary>
+    internal IEnumerable<T> ReadJsonlObjects<T>(Func<List<KeyValuePair<string, JsonElement>>, long, T> accept, CancellationToken ct = default)
+    {
+        if (!File.Exists(_path)) throw new FileNotFoundException($"{_path}: file not found; check the path", _path);
+        Report.Container = FileContainer.Jsonl;
+        return ReadJsonlLines(accept, ct);
+    }
+
+    IEnumerable<T> ReadJsonlLines<T>(Func<List<KeyValuePair<string, JsonElement>>, long, T> accept, CancellationToken ct)
+    {
+        using var stream = Open();
+        var lines = new LineSplitter(stream, _options.MaxRecordBytes);
         long lineNumber = 0;
         while (lines.Next())
         {
@@ -107,13 +126,13 @@ public sealed class PreferenceReader
                 Report.BlankLines++;
                 continue;
             }
-            PreferenceRecord? record;
+            T record;
             try
             {
                 if (lines.TooLong)
                     throw new RecordException(null, $"record is longer than {_options.MaxRecordBytes} bytes (ReaderOptions.MaxRecordBytes); raise the limit or shorten the record");
                 var fields = ParseJsonLine(lines.Buffer.AsSpan(0, lines.Length));
-                record = Accept(fields, lineNumber, ids, warnings);
+                record = accept(fields, lineNumber);
             }
             catch (RecordException e)
             {
@@ -122,13 +141,17 @@ public sealed class PreferenceReader
             }
             yield return record;
         }
+        Report.Sha256 = stream.FinishSha256();
     }
+
+    /// <summary>Opens the file for its single forward read (a pipe or FIFO works: no seek, no length).</summary>
+    HashingReadStream Open() =>
+        new(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), _options.ComputeSha256);
 
     IEnumerable<PreferenceRecord> ReadCsv(CancellationToken ct)
     {
-        using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        Report.HadByteOrderMark = stream.Length >= 3 && stream.ReadByte() == 0xEF && stream.ReadByte() == 0xBB && stream.ReadByte() == 0xBF;
-        stream.Position = Report.HadByteOrderMark ? 3 : 0;
+        using var stream = Open();
+        Report.HadByteOrderMark = stream.SkipByteOrderMark();
         // A strict decoder: invalid UTF-8 throws instead of becoming U+FFFD silently.
         using var text = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
         var options = new CsvReaderOptions
@@ -148,7 +171,7 @@ public sealed class PreferenceReader
         }
         catch (DecoderFallbackException)
         {
-            throw InvalidUtf8();
+            throw InvalidUtf8(1, stream.InnerCanSeek);
         }
         catch (CsvFormatException e)
         {
@@ -172,7 +195,7 @@ public sealed class PreferenceReader
             }
             catch (DecoderFallbackException)
             {
-                throw InvalidUtf8();
+                throw InvalidUtf8(Math.Max(line, csv.LineNumber), stream.InnerCanSeek);
             }
             catch (CsvFormatException e)
             {
@@ -192,11 +215,18 @@ public sealed class PreferenceReader
             }
             yield return record;
         }
+        Report.Sha256 = stream.FinishSha256();
     }
 
-    /// <summary>The error for invalid UTF-8 in a CSV, naming the first bad line (the CSV reader decodes ahead, so its own line is not it).</summary>
-    InvalidDataException InvalidUtf8()
+    /// <summary>
+    /// The error for invalid UTF-8 in a CSV, naming the first bad line (the CSV reader decodes ahead, so its own line is not
+    /// it): a regular file is read again to find it; a pipe cannot be, so the message says where the reader was.
+    /// </summary>
+    InvalidDataException InvalidUtf8(long readerLine, bool seekable)
     {
+        const string Fix = "re-encode the file as UTF-8 (a CSV cannot be resynchronised after bad bytes, so --skip-invalid cannot skip it)";
+        if (!seekable)
+            return new InvalidDataException($"{_path}: invalid UTF-8 near line {readerLine}; {Fix}");
         using var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var lines = new LineSplitter(stream, int.MaxValue / 2);
         long line = 0;
@@ -205,10 +235,11 @@ public sealed class PreferenceReader
             line++;
             if (!Utf8.IsValid(lines.Buffer.AsSpan(0, lines.Length))) break;
         }
-        return new InvalidDataException($"{_path}:{line}: line is not valid UTF-8; re-encode the file as UTF-8 (a CSV cannot be resynchronised after bad bytes, so --skip-invalid cannot skip it)");
+        return new InvalidDataException($"{_path}:{line}: line is not valid UTF-8; {Fix}");
     }
 
-    PreferenceRecord Accept(List<KeyValuePair<string, JsonElement>> fields, long line, HashSet<string> ids, List<string> warnings)
+    /// <summary>Parses the fields of one record as a preference record of the file's format (the first record's, or <see cref="ReaderOptions.Format"/>).</summary>
+    internal PreferenceRecord Accept(List<KeyValuePair<string, JsonElement>> fields, long line, HashSet<string> ids, List<string> warnings)
     {
         var format = Report.Format == RecordFormat.Auto ? RecordParser.Detect(fields) : Report.Format;
         warnings.Clear();
@@ -254,6 +285,8 @@ public sealed class PreferenceReader
             var status = Utf8.ToUtf16(line, new char[line.Length], out var bytesRead, out _, replaceInvalidSequences: false);
             throw new RecordException(null, $"line is not valid UTF-8 (bad byte 0x{line[bytesRead]:X2} at byte {bytesRead + 1} of the line, {status}); re-encode the file as UTF-8");
         }
+        // Lone surrogate escapes are rare: one scan of the line decides whether names and strings need checking at all.
+        var loneSurrogate = JsonTextChecks.FindLoneSurrogate(line) >= 0;
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64, AllowMultipleValues = true });
         var fields = new List<KeyValuePair<string, JsonElement>>();
         try
@@ -265,12 +298,19 @@ public sealed class PreferenceReader
             {
                 if (!reader.Read()) throw new RecordException(null, "line ends inside the JSON object (truncated?); every record must be one complete object on one line");
                 if (reader.TokenType == JsonTokenType.EndObject) break;
+                if (loneSurrogate && reader.ValueIsEscaped && JsonTextChecks.FindLoneSurrogate(reader.ValueSpan) is >= 0 and var at)
+                {
+                    var raw = Encoding.UTF8.GetString(reader.ValueSpan);
+                    throw new RecordException(raw, $"the field name \"{raw}\" holds the lone surrogate escape {JsonTextChecks.EscapeAt(reader.ValueSpan, at)} (half of a UTF-16 pair, not a character); re-export the data as valid Unicode");
+                }
                 var name = reader.GetString()!;
                 if (!reader.Read()) throw new RecordException(name, $"line ends after field name '{name}' (truncated?)");
                 fields.Add(new(name, JsonElement.ParseValue(ref reader)));
             }
             if (reader.Read())
                 throw new RecordException(null, "line has more JSON after the record's closing '}'; put one record per line");
+            if (loneSurrogate)
+                foreach (var (name, value) in fields) JsonTextChecks.Check(name, value, checkText: true);
         }
         catch (JsonException e)
         {

@@ -204,19 +204,34 @@ public sealed class CsvPreferenceWriter : PreferenceWriter
 
     static string? Num(double? v) => v is { } d ? CsvRows.Number(d) : null;
 
+    /// <summary>
+    /// Text fields that are present but empty (<c>"category": ""</c>): an empty cell means "absent" in a CSV, so they go
+    /// into the <c>extra</c> object instead of their column, and read back as the empty string.
+    /// </summary>
+    static IEnumerable<(string Name, string Value)> EmptyTexts(PreferenceRecord record)
+    {
+        if (record.Id == "") yield return ("id", "");
+        if (record.Source == "") yield return ("source", "");
+        if (record.Category == "") yield return ("category", "");
+        if (record.Prompt == "" && record.PromptMessages is null) yield return ("prompt", "");
+        if (record is PreferencePair { Annotator: "" } or RatedResponse { Annotator: "" }) yield return ("annotator", "");
+    }
+
     static string? Cell(PreferenceRecord record, string column)
     {
         switch (column)
         {
-            case "id": return record.Id;
-            case "source": return record.Source;
-            case "category": return record.Category;
+            case "id": return NullIfEmpty(record.Id);
+            case "source": return NullIfEmpty(record.Source);
+            case "category": return NullIfEmpty(record.Category);
             case "prompt": return record.Prompt;
             case "prompt_messages": return record.PromptMessages is { } pm ? Json(w => WriteMessages(w, pm)) : null;
             case "extra":
-                return record.Extra.Count == 0 ? null : Json(w =>
+                var empty = EmptyTexts(record).ToList();
+                return record.Extra.Count == 0 && empty.Count == 0 ? null : Json(w =>
                 {
                     w.WriteStartObject();
+                    foreach (var (k, v) in empty) w.WriteString(k, v);
                     foreach (var (k, v) in record.Extra) { w.WritePropertyName(k); v.WriteTo(w); }
                     w.WriteEndObject();
                 });
@@ -229,7 +244,7 @@ public sealed class CsvPreferenceWriter : PreferenceWriter
                 "rejected" => p.Rejected,
                 "margin" => Num(p.Margin),
                 "weight" => Num(p.Weight),
-                "annotator" => p.Annotator,
+                "annotator" => NullIfEmpty(p.Annotator),
                 "gold_reward_chosen" => Num(p.GoldChosen),
                 "gold_reward_rejected" => Num(p.GoldRejected),
                 "p_true" => Num(p.PTrue),
@@ -255,12 +270,14 @@ public sealed class CsvPreferenceWriter : PreferenceWriter
                 "response" => r.Response,
                 "rating" => Num(r.Rating),
                 "gold_reward" => Num(r.GoldReward),
-                "annotator" => r.Annotator,
+                "annotator" => NullIfEmpty(r.Annotator),
                 _ => null,
             },
             _ => null,
         };
     }
+
+    static string? NullIfEmpty(string? text) => text == "" ? null : text;
 
     /// <inheritdoc />
     public override void Dispose()

@@ -72,6 +72,10 @@ public sealed class ReadReport
     /// <summary>Records whose id was already seen (accepted, warned).</summary>
     public long DuplicateIds { get; internal set; }
 
+    /// <summary>The sha256 (lower-case hex) of every byte of the file, set when the read reached its end with
+    /// <see cref="ReaderOptions.ComputeSha256"/>; null otherwise.</summary>
+    public string? Sha256 { get; internal set; }
+
     /// <summary>Pairs from ratings or rankings that were not made because the two responses tied.</summary>
     public long TiesSkipped { get; internal set; }
 

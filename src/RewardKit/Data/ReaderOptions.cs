@@ -55,6 +55,10 @@ public sealed record ReaderOptions
     /// <summary>At most this many skipped records and warnings are kept with their details (all are counted); default 10,000.</summary>
     public int MaxIssuesKept { get; init; } = 10_000;
 
+    /// <summary>Hash the file's bytes while reading it (<see cref="ReadReport.Sha256"/>), so that a pipe or FIFO, which can be
+    /// read only once, still gets a digest. Default false (the hash costs time that validation does not need).</summary>
+    public bool ComputeSha256 { get; init; }
+
     /// <summary>The default options: stop on the first bad record, detect everything.</summary>
     public static ReaderOptions Default { get; } = new();
 

@@ -40,7 +40,10 @@ internal static class RecordParser
         implicitPrompt = false;
         var map = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var (k, v) in fields)
+        {
             if (!map.TryAdd(k, v)) throw new RecordException(k, $"field '{k}' appears twice; keep one");
+            if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array) JsonTextChecks.Check(k, v, checkText: false); // keys repeated at any depth
+        }
         var detected = Detect(fields);
         if (detected != format)
             throw new RecordException(null, $"record looks like {detected.ToString().ToLowerInvariant()} but the file holds {format.ToString().ToLowerInvariant()} (from its first record or --format); put each format in its own file");
@@ -228,7 +231,7 @@ internal static class RecordParser
         if (string.IsNullOrWhiteSpace(text)) warnings.Add($"field '{field}' is an empty response (accepted: models can answer with nothing, but check the source)");
     }
 
-    static (string? Text, List<ChatMessage>? Messages) TextOrMessages(Dictionary<string, JsonElement> map, string field, bool required)
+    internal static (string? Text, List<ChatMessage>? Messages) TextOrMessages(Dictionary<string, JsonElement> map, string field, bool required)
     {
         if (!map.TryGetValue(field, out var e) || e.ValueKind == JsonValueKind.Null)
         {
@@ -263,7 +266,7 @@ internal static class RecordParser
         throw new RecordException(field, $"field '{field}' is {Describe(e)}, expected a string");
     }
 
-    static string RequiredString(Dictionary<string, JsonElement> map, string field)
+    internal static string RequiredString(Dictionary<string, JsonElement> map, string field)
     {
         if (!map.TryGetValue(field, out var e) || e.ValueKind == JsonValueKind.Null)
             throw new RecordException(field, $"field '{field}' is missing");

@@ -13,11 +13,12 @@ public sealed record CalibrationOutcome(TemperatureFit Fit, double EceBefore, do
 /// <summary>Temperature scaling of a model folder: score validation pairs, fit T, store it in <c>rewardkit.json</c>.</summary>
 public static class Calibrator
 {
-    /// <summary>Fits T on <paramref name="validationFile"/> with the model in <paramref name="modelDirectory"/> and stores it there.</summary>
-    public static CalibrationOutcome Calibrate(string modelDirectory, string validationFile, int bins = 10, CancellationToken cancellationToken = default)
+    /// <summary>Fits T on <paramref name="validationFile"/> with the model in <paramref name="modelDirectory"/> and stores it there
+    /// (<paramref name="verifyVersion"/>: check the weights against rewardkit.json's version first, as every load does).</summary>
+    public static CalibrationOutcome Calibrate(string modelDirectory, string validationFile, int bins = 10, CancellationToken cancellationToken = default, bool verifyVersion = true)
     {
         double[] margins;
-        using (var model = ModelLoading.Load(modelDirectory))
+        using (var model = ModelLoading.Load(modelDirectory, verifyVersion))
         {
             var scorer = new RewardScorer(model, new RewardScorerOptions { BatchSize = 32 });
             var (pairs, _) = PreferenceReader.ReadAllPairs(validationFile, null, cancellationToken);

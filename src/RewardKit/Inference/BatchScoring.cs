@@ -146,8 +146,11 @@ public static class BatchScoring
     static (JsonObject, long, Kind) Parse(string line, string path, long lineNumber)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(line); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: invalid JSON ({e.Message}); each line must be one JSON object.", e); }
+        try { node = JsonNode.Parse(line, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: invalid JSON ({e.Message}); each line must be one JSON object with each key once.", e); }
+        var utf8 = line.Contains("\\u", StringComparison.Ordinal) ? Encoding.UTF8.GetBytes(line) : [];
+        if (Data.JsonTextChecks.FindLoneSurrogate(utf8) is >= 0 and var at)
+            throw new InvalidDataException($"{path}:{lineNumber}: the line holds the lone surrogate escape {Data.JsonTextChecks.EscapeAt(utf8, at)} (half of a UTF-16 pair, not a character); re-export the data as valid Unicode.");
         if (node is not JsonObject record)
             throw new InvalidDataException($"{path}:{lineNumber}: expected a JSON object with \"prompt\" and \"response\" (or \"chosen\" and \"rejected\").");
         RequireString(record, "prompt", path, lineNumber);

@@ -10,6 +10,15 @@ public delegate IRewardModel RewardModelLoader(string modelDirectory);
 /// <summary>The loader the CLI and the service use by default.</summary>
 public static class ModelLoading
 {
-    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models).</summary>
-    public static IRewardModel Load(string modelDirectory) => RewardKit.Models.GptModelLoader.Load(modelDirectory);
+    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models, BERT cross-encoders).</summary>
+    public static IRewardModel Load(string modelDirectory) => Load(modelDirectory, verifyVersion: true);
+
+    /// <summary>
+    /// As <see cref="Load(string)"/>; with <paramref name="verifyVersion"/> false the weights of a GPT-2 folder are not checked
+    /// against rewardkit.json's <c>version</c> (sha256), for a folder whose weights were changed on purpose.
+    /// </summary>
+    public static IRewardModel Load(string modelDirectory, bool verifyVersion) =>
+        RewardKit.Models.Bert.BertModelFolder.IsBert(modelDirectory)
+            ? RewardKit.Models.Bert.BertRewardScorer.Load(modelDirectory)
+            : RewardKit.Models.GptModelLoader.Load(modelDirectory, verifyVersion: verifyVersion);
 }

@@ -116,6 +116,8 @@ public sealed class RewardScorer
         }
         var computed = await _forward.ScoreAsync(sequences, cancellationToken).ConfigureAwait(false);
         for (var j = 0; j < missing.Count; j++)
+            if (!float.IsFinite(computed[j])) throw new NonFiniteRewardException(missing[j], computed[j], Metadata.Name);
+        for (var j = 0; j < missing.Count; j++)
         {
             rewards[missing[j]] = computed[j];
             Cache.Set(keys[missing[j]], computed[j]);
@@ -168,4 +170,23 @@ public sealed class RewardScorer
 
     /// <summary>The logistic function σ(x) = 1 / (1 + e^−x), stable for large |x|.</summary>
     public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+}
+
+/// <summary>
+/// The model gave a NaN or infinite reward (its weights, or an overflow inside the forward pass for this input): no
+/// reward is reported, cached or written, since no consumer can use it and JSON cannot carry it. The CLI reports it as
+/// an error about the model (exit 1, no stack trace); the service answers 422.
+/// </summary>
+/// <param name="index">The position of the item among those scored together.</param>
+/// <param name="value">The reward the model gave.</param>
+/// <param name="model">The model's name.</param>
+public sealed class NonFiniteRewardException(int index, float value, string model)
+    : Exception($"model '{model}' gave a non-finite reward ({value}) for item {index}; the model cannot score this input "
+        + "(an overflow in its forward pass, or corrupt weights). No reward was reported; check the model (its weights are checked for NaN/Inf when loaded) or the input.")
+{
+    /// <summary>The position of the item in the request.</summary>
+    public int Index { get; } = index;
+
+    /// <summary>The reward the model gave (NaN or ±∞).</summary>
+    public float Value { get; } = value;
 }

@@ -10,7 +10,7 @@ public interface ITokenBatchScorer
     ValueTask<float[]> ScoreAsync(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Scores on the caller's thread with <see cref="LengthBuckets.Score"/>.</summary>
+/// <summary>Scores on the caller's thread with <see cref="LengthBuckets.Score(IRewardModel, IReadOnlyList{int[]}, Span{float}, int, CancellationToken)"/>.</summary>
 /// <param name="model">The model.</param>
 /// <param name="batchSize">Sequences per forward pass.</param>
 public sealed class DirectTokenScorer(IRewardModel model, int batchSize) : ITokenBatchScorer
@@ -37,23 +37,42 @@ public static class LengthBuckets
     public static void Score(IRewardModel model, IReadOnlyList<int[]> sequences, Span<float> rewards, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        var batch = new List<int[]>(Math.Clamp(batchSize, 1, Math.Max(1, sequences.Count)));
+        Score(sequences, rewards, batchSize, (indices, slots) =>
+        {
+            batch.Clear();
+            foreach (var i in indices) batch.Add(sequences[i]);
+            model.ScoreTokens(batch, slots, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The batching of <see cref="Score(IRewardModel, IReadOnlyList{int[]}, Span{float}, int, CancellationToken)"/> for
+    /// any forward pass: <paramref name="scoreBatch"/> receives the indices of at most <paramref name="batchSize"/>
+    /// sequences of neighbouring lengths and writes their rewards, in that order (a model that needs more than the ids,
+    /// such as each sequence's response start, looks it up by index).
+    /// </summary>
+    public static void Score(IReadOnlyList<int[]> sequences, Span<float> rewards, int batchSize, BatchScorer scoreBatch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(scoreBatch);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be >= 1.");
         if (rewards.Length != sequences.Count)
             throw new ArgumentException($"rewards has {rewards.Length} slots for {sequences.Count} sequences.", nameof(rewards));
         if (sequences.Count == 0) return;
         var order = Plan(sequences);
-        var batch = new List<int[]>(Math.Min(batchSize, sequences.Count));
         Span<float> scratch = new float[Math.Min(batchSize, sequences.Count)];
         for (var start = 0; start < order.Length; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = Math.Min(batchSize, order.Length - start);
-            batch.Clear();
-            for (var i = 0; i < count; i++) batch.Add(sequences[order[start + i]]);
-            model.ScoreTokens(batch, scratch[..count], cancellationToken);
+            scoreBatch(order.AsSpan(start, count), scratch[..count]);
             for (var i = 0; i < count; i++) rewards[order[start + i]] = scratch[i];
         }
     }
+
+    /// <summary>Scores the sequences at <paramref name="indices"/> into <paramref name="rewards"/> (same order).</summary>
+    public delegate void BatchScorer(ReadOnlySpan<int> indices, Span<float> rewards);
 
     /// <summary>The indices of <paramref name="sequences"/> sorted by length (stable, so equal lengths keep input order).</summary>
     public static int[] Plan(IReadOnlyList<int[]> sequences)

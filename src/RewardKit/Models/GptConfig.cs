@@ -114,9 +114,31 @@ public sealed record GptConfig
         Require(InitializerRange >= 0 && float.IsFinite(InitializerRange), nameof(InitializerRange), $"initializer_range must be ≥ 0, got {InitializerRange}.");
         foreach (var (field, p) in new[] { (nameof(EmbeddingDropout), EmbeddingDropout), (nameof(AttentionDropout), AttentionDropout), (nameof(ResidualDropout), ResidualDropout) })
             Require(p >= 0 && p < 1, field, $"a dropout probability must be in [0, 1), got {p}.");
+        RequireOneBuffer(Require);
         Require(PadTokenId is null || (PadTokenId >= 0 && PadTokenId < VocabSize), nameof(PadTokenId), $"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
         Require(EosTokenId is null || (EosTokenId >= 0 && EosTokenId < VocabSize), nameof(EosTokenId), $"eos_token_id {EosTokenId} is outside the vocabulary [0, {VocabSize}).");
         return this;
+    }
+
+    /// <summary>
+    /// All parameters live in one float buffer, which holds at most <see cref="Array.MaxLength"/> values: a config beyond
+    /// that (e.g. <c>vocab_size</c> 2147483647) is refused by the key that contributes most, before anything is allocated.
+    /// </summary>
+    void RequireOneBuffer(Action<bool, string, string> require)
+    {
+        double c = EmbeddingSize;
+        var terms = new (string Field, string Key, double Count)[]
+        {
+            (nameof(VocabSize), "vocab_size", VocabSize * c),
+            (nameof(Positions), "n_positions", Positions * c),
+            (nameof(Layers), "n_layer", Layers * (12 * c * c + 13 * c)),
+        };
+        var total = terms.Sum(t => t.Count) + 3 * c;
+        if (total <= Array.MaxLength) return;
+        var (field, key, count) = terms.MaxBy(t => t.Count);
+        require(false, field, string.Create(CultureInfo.InvariantCulture,
+            $"{key} = {(field == nameof(Layers) ? Layers : field == nameof(VocabSize) ? VocabSize : Positions)} with n_embd = {EmbeddingSize} makes {count:N0} of the model's {total:N0} parameters, "
+            + $"more than one parameter buffer holds ({Array.MaxLength:N0}); check {key} and n_embd."));
     }
 
     /// <summary>This config with every dropout probability set to 0 (TRL's <c>disable_dropout</c>).</summary>
@@ -127,23 +149,33 @@ public sealed record GptConfig
     /// <summary>The file name inside a model folder.</summary>
     public const string FileName = "config.json";
 
+    /// <summary>The architecture of a reward model's <c>config.json</c>.</summary>
+    public const string SequenceClassification = "GPT2ForSequenceClassification";
+
+    /// <summary>The architecture of a policy's (causal language model's) <c>config.json</c>.</summary>
+    public const string LanguageModel = "GPT2LMHeadModel";
+
     /// <summary>
-    /// The <c>config.json</c> Hugging Face's <c>GPT2ForSequenceClassification</c> reads: GPT-2's keys, one label,
-    /// <c>activation_function: "gelu_new"</c>.
+    /// The <c>config.json</c> Hugging Face reads for <paramref name="architecture"/>: GPT-2's keys and
+    /// <c>activation_function: "gelu_new"</c>; <c>GPT2ForSequenceClassification</c> (default) with one label,
+    /// <c>GPT2LMHeadModel</c> with the head tied to the token table and <c>use_cache</c> on.
     /// </summary>
-    public string ToJson()
+    public string ToJson(string architecture = SequenceClassification)
     {
+        if (architecture is not (SequenceClassification or LanguageModel))
+            throw new ArgumentException($"GptConfig.ToJson: architecture '{architecture}'; use {SequenceClassification} or {LanguageModel}.", nameof(architecture));
+        bool classifier = architecture == SequenceClassification;
         var o = new JsonObject
         {
             ["activation_function"] = "gelu_new",
-            ["architectures"] = new JsonArray("GPT2ForSequenceClassification"),
+            ["architectures"] = new JsonArray(architecture),
             ["attn_pdrop"] = AttentionDropout,
             ["bos_token_id"] = EosTokenId,
             ["embd_pdrop"] = EmbeddingDropout,
             ["eos_token_id"] = EosTokenId,
-            ["id2label"] = new JsonObject { ["0"] = "LABEL_0" },
+            ["id2label"] = classifier ? new JsonObject { ["0"] = "LABEL_0" } : null,
             ["initializer_range"] = InitializerRange,
-            ["label2id"] = new JsonObject { ["LABEL_0"] = 0 },
+            ["label2id"] = classifier ? new JsonObject { ["LABEL_0"] = 0 } : null,
             ["layer_norm_epsilon"] = LayerNormEpsilon,
             ["model_type"] = "gpt2",
             ["n_ctx"] = Positions,
@@ -152,15 +184,31 @@ public sealed record GptConfig
             ["n_inner"] = null,
             ["n_layer"] = Layers,
             ["n_positions"] = Positions,
-            ["num_labels"] = 1,
+            ["num_labels"] = classifier ? 1 : null,
             ["pad_token_id"] = PadTokenId,
             ["resid_pdrop"] = ResidualDropout,
             ["scale_attn_weights"] = true,
+            ["tie_word_embeddings"] = classifier ? null : true,
             ["torch_dtype"] = "float32",
-            ["use_cache"] = false,
+            ["use_cache"] = !classifier,
             ["vocab_size"] = VocabSize,
         };
+        foreach (var key in o.Where(p => p.Value is null && p.Key != "n_inner" && p.Key != "pad_token_id" && p.Key != "bos_token_id" && p.Key != "eos_token_id").Select(p => p.Key).ToList())
+            o.Remove(key);
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>The first entry of <c>architectures</c> in <paramref name="directory"/>'s <c>config.json</c>, or null when it names none.</summary>
+    public static string? ReadArchitecture(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o["architectures"] is JsonArray a && a.Count > 0 && a[0] is JsonValue v
+                && v.TryGetValue<string>(out var name) ? name : null;
+        }
+        catch (JsonException) { return null; }   // GptConfig.Load reports the broken file
     }
 
     /// <summary>
@@ -222,7 +270,7 @@ public sealed record GptConfig
             InitializerRange = Get<float>("initializer_range") ?? 0.02f,
         };
         try { return config.Validate(); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}", e); }
     }
 
     /// <summary>Reads <c>config.json</c> from a model or checkpoint folder.</summary>

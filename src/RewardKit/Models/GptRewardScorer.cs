@@ -17,14 +17,15 @@ public sealed class GptRewardScorer : IRewardModel
     readonly WorkerPool? _pool;
     readonly ConcurrentBag<Tape> _tapes = [];
 
-    /// <summary>Wraps <paramref name="model"/>; <paramref name="maxBatch"/> sequences are scored per forward pass.</summary>
+    /// <summary>
+    /// Wraps <paramref name="model"/>; <paramref name="maxBatch"/> sequences are scored per forward pass. A mean-pooled model
+    /// can only be scored with response starts (the <see cref="IRewardModel"/> method refuses it).
+    /// </summary>
     public GptRewardScorer(GptRewardModel model, RewardModelMetadata metadata, Func<string, string, int[]> encoder, WorkerPool? pool = null, int maxBatch = 32)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         Metadata = metadata ?? throw new ArgumentNullException(nameof(metadata));
         _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
-        if (model.Pooling != RewardPooling.LastToken)
-            throw new NotSupportedException("GptRewardScorer: token sequences carry no response start, so only last-token pooling can be served.");
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "must be at least 1.");
         _pool = pool;
         MaxBatch = maxBatch;
@@ -42,9 +43,22 @@ public sealed class GptRewardScorer : IRewardModel
     /// <inheritdoc />
     public void ScoreTokens(IReadOnlyList<int[]> sequences, Span<float> rewards, CancellationToken cancellationToken = default)
     {
+        if (_model.Pooling != RewardPooling.LastToken)
+            throw new NotSupportedException("GptRewardScorer: token sequences carry no response start, so only last-token pooling can be served.");
+        ScoreTokens(sequences, null, rewards, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ScoreTokens(IReadOnlyList{int[]}, Span{float}, CancellationToken)"/>, with each sequence's first response
+    /// token (which mean-over-response pooling needs; null for last-token pooling).
+    /// </summary>
+    public void ScoreTokens(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? responseStarts, Span<float> rewards, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(sequences);
         if (rewards.Length != sequences.Count)
             throw new ArgumentException($"ScoreTokens: {rewards.Length} reward slots for {sequences.Count} sequences.", nameof(rewards));
+        if (responseStarts is not null && responseStarts.Count != sequences.Count)
+            throw new ArgumentException($"ScoreTokens: {responseStarts.Count} response starts for {sequences.Count} sequences.", nameof(responseStarts));
         if (!_tapes.TryTake(out var tape)) tape = new Tape(_pool) { RecordsGradients = false };
         try
         {
@@ -54,7 +68,13 @@ public sealed class GptRewardScorer : IRewardModel
                 int count = Math.Min(MaxBatch, sequences.Count - start);
                 var chunk = new int[count][];
                 for (int i = 0; i < count; i++) chunk[i] = sequences[start + i];
-                var batch = TokenBatch.FromSequences(chunk, _model.Config.PadTokenId ?? 0);
+                int[]? starts = null;
+                if (responseStarts is not null)
+                {
+                    starts = new int[count];
+                    for (int i = 0; i < count; i++) starts[i] = responseStarts[start + i];
+                }
+                var batch = TokenBatch.FromSequences(chunk, _model.Config.PadTokenId ?? 0, starts);
                 try { _model.Forward(tape, batch).Data.CopyTo(rewards.Slice(start, count)); }
                 finally { tape.Reset(); }
             }

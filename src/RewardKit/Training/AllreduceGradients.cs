@@ -17,7 +17,7 @@ namespace RewardKit.Training;
 public sealed class AllreduceGradients : IGradientReducer
 {
     readonly ICommunicator _communicator;
-    readonly double[] _loss = new double[1];
+    readonly double[] _scalar = new double[1];
 
     /// <summary>A reducer over <paramref name="communicator"/>'s ranks.</summary>
     public AllreduceGradients(ICommunicator communicator)
@@ -40,11 +40,16 @@ public sealed class AllreduceGradients : IGradientReducer
     }
 
     /// <summary>The global batch's loss: the sum of every rank's share (see the class summary).</summary>
-    public double ReduceLoss(double loss)
+    public double ReduceLoss(double loss) => Sum(loss);
+
+    /// <summary>The tokens of every rank's shard.</summary>
+    public long ReduceTokens(long tokens) => (long)Sum(tokens);
+
+    double Sum(double value)
     {
-        if (_communicator.Size == 1) return loss;
-        _loss[0] = loss;
-        _communicator.AllreduceSum(_loss);
-        return _loss[0];
+        if (_communicator.Size == 1) return value;
+        _scalar[0] = value;
+        _communicator.AllreduceSum(_scalar);
+        return _scalar[0];
     }
 }

@@ -7,14 +7,21 @@ using RewardKit.Text;
 namespace RewardKit.Training;
 
 /// <summary>
-/// What <see cref="RewardTrainer"/> does differently as one rank of a data-parallel job (nothing in a single process):
-/// every rank reads the data and follows the same global batch plan, computes its contiguous shard of every global
-/// micro-batch, scales its loss by the shard's share (<see cref="AllreduceGradients"/>), and combines per-step rewards,
-/// evaluations and the statistics sample with Allreduce so every rank takes the same decisions. Rank 0 alone writes files;
-/// on resume it alone reads the checkpoint and broadcasts it.
+/// What a training run does differently as one rank of a data-parallel job, in one place (every method is a no-op or the
+/// identity in a single process). Every rank reads the data and follows the same global batch plan; each computes its
+/// contiguous shard of every global micro-batch (<see cref="Shard{T}"/>) and scales its loss by the shard's share
+/// (<see cref="ScaledLoss"/>); <see cref="Reducer"/>, plugged into <see cref="TrainingStep.GradientReducer"/>, sums the
+/// gradients, the reported loss and the tokens with Allreduce, so every rank applies the same update. Per-step rewards,
+/// evaluations and the statistics sample are combined the same way, and the ranks agree on when to stop
+/// (<see cref="AgreeToStop"/>). Rank 0 alone writes files; on resume it alone reads the checkpoint and broadcasts it.
+/// Used by <see cref="TrainingRun"/> and <see cref="SftWarmStart"/>; a trainer built on <see cref="TrainingStep"/> needs
+/// only <see cref="Shard{T}"/>, <see cref="ScaledLoss"/>, <see cref="Dropout"/> and <see cref="Reducer"/>.
 /// </summary>
 internal sealed class DataParallel(ICommunicator communicator, ulong seed)
 {
+    /// <summary>The one-process run: every method is a no-op or the identity.</summary>
+    public static DataParallel SingleProcess(ulong seed) => new(SingleProcessCommunicator.Instance, seed);
+
     public ICommunicator Communicator { get; } = communicator;
     public AllreduceGradients Reducer { get; } = new(communicator);
     public int Size => Communicator.Size;
@@ -22,19 +29,30 @@ internal sealed class DataParallel(ICommunicator communicator, ulong seed)
     public bool IsRoot => Communicator.Rank == 0;
 
     /// <summary>
-    /// This rank's contiguous part of a global micro-batch and the share of the global loss it carries: rows_rank / rows
-    /// (or Σ weights of the rows / Σ weights, when the loss is a weighted mean). A rank with no rows, or rows of weight 0,
-    /// gets an empty part and share 0.
+    /// This rank's contiguous part of a global micro-batch, its position in the batch, and the share of the global loss it
+    /// carries: rows_rank / rows (or Σ weights of the rows / Σ weights, when the loss is a weighted mean). A rank with no
+    /// rows, or rows of weight 0, gets an empty part and share 0.
     /// </summary>
-    public (T[] Part, float Share) Shard<T>(T[] global, Func<T, float>? weight)
+    public (T[] Part, Range Range, float Share) Shard<T>(T[] global, Func<T, float>? weight)
     {
-        if (Size == 1) return (global, 1f);
-        var part = global[Communicator.Shard(global.Length)];
+        if (Size == 1) return (global, Range.All, 1f);
+        var range = Communicator.Shard(global.Length);
+        var part = global[range];
         double total = weight is null ? global.Length : global.Sum(x => (double)weight(x));
         double mine = weight is null ? part.Length : part.Sum(x => (double)weight(x));
-        if (total <= 0) return (part, 0f);   // the loss throws here as in one process (weights summing to 0, nothing to predict)
-        return mine > 0 ? (part, (float)(mine / total)) : ([], 0f);
+        if (total <= 0) return (part, range, 0f);   // the loss throws here as in one process (weights summing to 0, nothing to predict)
+        return mine > 0 ? (part, range, (float)(mine / total)) : ([], range, 0f);
     }
+
+    /// <summary>
+    /// This rank's contribution to the step's loss: <paramref name="loss"/> (the mean over its rows) times its
+    /// <paramref name="share"/>; the unchanged loss in a single process.
+    /// </summary>
+    public static MicroBatchLoss ScaledLoss(Tape tape, Tensor loss, float share, long tokens) =>
+        new(share == 1f ? loss : tape.Scale(loss, share), tokens);
+
+    /// <summary>The loss of a rank whose shard of a micro-batch is empty: zero, adding nothing to the gradient.</summary>
+    public static MicroBatchLoss NoRows(Tape tape) => new(tape.Zeros([1], requiresGrad: true), 0);
 
     /// <summary>
     /// The dropout stream of micro-batch <paramref name="micro"/> of step <paramref name="step"/>: the run's one stream in a
@@ -43,6 +61,45 @@ internal sealed class DataParallel(ICommunicator communicator, ulong seed)
     /// </summary>
     public Rng Dropout(Rng shared, long step, int micro) => Size == 1 ? shared
         : new Rng(seed ^ 0xD1B54A32D192ED03UL ^ ((ulong)Rank * 0x9E3779B97F4A7C15UL) ^ ((ulong)step * 0xBF58476D1CE4E5B9UL) ^ ((ulong)micro * 0x94D049BB133111EBUL));
+
+    /// <summary>
+    /// Whether to stop before the next step: <paramref name="requested"/> in a single process; with several ranks, whether
+    /// any rank was asked to (Ctrl+C or a signal reaches ranks at different moments; all must checkpoint at the same step).
+    /// </summary>
+    public bool AgreeToStop(bool requested)
+    {
+        if (Size == 1) return requested;
+        var flag = new[] { requested ? 1.0 : 0.0 };
+        Communicator.AllreduceSum(flag);
+        return flag[0] > 0;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="prepare"/> on rank 0 first, then on the others (e.g. a cache that the first call fills, so ranks
+    /// sharing a disk do not write it at once).
+    /// </summary>
+    public T RootFirst<T>(Func<T> prepare)
+    {
+        if (Size == 1) return prepare();
+        T value = IsRoot ? prepare() : default!;
+        Communicator.Barrier();
+        return IsRoot ? value : prepare();
+    }
+
+    /// <summary>Refuses options whose loss cannot be split exactly into per-rank shares.</summary>
+    public void RequireSplittable(RewardTrainingOptions o)
+    {
+        if (Size > 1 && o.UseWeights && o.CenterRewardsCoefficient > 0)
+            throw new ArgumentException("training options 'use_weights' with 'center_rewards_coefficient' > 0 cannot be split exactly over several ranks (one loss is a weighted mean, the other a plain mean); drop one, or train in one process.");
+    }
+
+    /// <summary>Checks that every rank read the same training data (the encoded split's sha256).</summary>
+    public void RequireSameData(string sha256)
+    {
+        if (Size == 1) return;
+        Communicator.RequireSameEverywhere("the training data's sha256", sha256,
+            "every rank must read the same files in the same order: copy them to the same paths on every machine.");
+    }
 
     /// <summary>Rank 0's checkpoint (read there only: the output folder need not be shared) on every rank; null when not resuming.</summary>
     public TrainingCheckpoint.Contents? ShareCheckpoint(TrainingCheckpoint.Contents? rootContents)
@@ -144,20 +201,19 @@ internal sealed class DataParallel(ICommunicator communicator, ulong seed)
     }
 
     /// <summary>
-    /// The rewards of <paramref name="count"/> pairs scored in shards: <paramref name="score"/> fills this rank's contiguous
-    /// shard of (chosen, rejected), then the arrays are assembled on every rank.
+    /// The rewards of <paramref name="pairs"/> scored in shards: <paramref name="score"/> scores this rank's contiguous
+    /// shard, then the arrays are assembled on every rank (each rank writes its rows, zeros elsewhere, and the Allreduce
+    /// sum copies every value exactly).
     /// </summary>
-    public (float[] Chosen, float[] Rejected) ScoreSharded(int count, Action<Range, float[], float[]> score)
+    public (float[] Chosen, float[] Rejected) ScoreSharded(IReadOnlyList<EncodedPair> pairs, Func<IReadOnlyList<EncodedPair>, (float[] Chosen, float[] Rejected)> score)
     {
-        var chosen = new float[count];
-        var rejected = new float[count];
-        var shard = Size == 1 ? Range.All : Communicator.Shard(count);
-        score(shard, chosen, rejected);
-        if (Size == 1) return (chosen, rejected);
+        if (Size == 1) return score(pairs);
+        int count = pairs.Count;
+        var (offset, length) = Communicator.Shard(count).GetOffsetAndLength(count);
+        var (chosen, rejected) = length == 0 ? ([], []) : score([.. pairs.Skip(offset).Take(length)]);
         var both = new float[2 * count];
-        chosen.AsSpan(shard).CopyTo(both.AsSpan(shard));
-        var offset = shard.GetOffsetAndLength(count);
-        rejected.AsSpan(shard).CopyTo(both.AsSpan(count + offset.Offset, offset.Length));
+        chosen.CopyTo(both.AsSpan(offset));
+        rejected.CopyTo(both.AsSpan(count + offset));
         Communicator.AllreduceSum(both);
         return (both[..count], both[count..]);
     }
@@ -166,28 +222,23 @@ internal sealed class DataParallel(ICommunicator communicator, ulong seed)
     public sealed record MicroRewards(int Count, Range Part, float[] Chosen, float[] Rejected);
 
     /// <summary>
-    /// One small Allreduce after each step: the chosen and rejected rewards of the whole global batch in global order (each
-    /// rank writes its rows, zeros elsewhere, so the sum copies every value exactly), the tokens of all ranks, and whether
-    /// any rank was asked to stop (Ctrl+C reaches ranks at different moments; all must checkpoint at the same step).
+    /// The chosen and rejected rewards of a step's global micro-batches in global order, on every rank: one small Allreduce
+    /// (each rank writes its rows, zeros elsewhere, so the sum copies every value exactly).
     /// </summary>
-    public (float[] Chosen, float[] Rejected, long Tokens, bool Stop) CombineStep(IReadOnlyList<MicroRewards> micro, long tokens, bool stop)
+    public (float[] Chosen, float[] Rejected) GatherRewards(IReadOnlyList<MicroRewards> micro)
     {
+        if (Size == 1) return ([.. micro.SelectMany(m => m.Chosen)], [.. micro.SelectMany(m => m.Rejected)]);
         int total = micro.Sum(m => m.Count);
-        var buffer = new double[2 * total + 2];
+        var buffer = new float[2 * total];
         int offset = 0;
         foreach (var m in micro)
         {
-            var (start, length) = m.Part.GetOffsetAndLength(m.Count);
-            for (int i = 0; i < length; i++)
-            {
-                buffer[offset + start + i] = m.Chosen[i];
-                buffer[total + offset + start + i] = m.Rejected[i];
-            }
+            int start = m.Part.GetOffsetAndLength(m.Count).Offset;
+            m.Chosen.CopyTo(buffer.AsSpan(offset + start));
+            m.Rejected.CopyTo(buffer.AsSpan(total + offset + start));
             offset += m.Count;
         }
-        buffer[^2] = tokens;
-        buffer[^1] = stop ? 1 : 0;
-        if (Size > 1) Communicator.AllreduceSum(buffer);
-        return ([.. buffer[..total].Select(x => (float)x)], [.. buffer[total..(2 * total)].Select(x => (float)x)], (long)buffer[^2], buffer[^1] > 0);
+        Communicator.AllreduceSum(buffer);
+        return (buffer[..total], buffer[total..]);
     }
 }

@@ -29,6 +29,21 @@ public sealed record TrainingState
     [JsonPropertyName("train_data_sha256")] public string TrainDataSha256 { get; set; } = "";
     /// <summary>The options YAML of the run, for the record.</summary>
     [JsonPropertyName("options_yaml")] public string OptionsYaml { get; set; } = "";
+    /// <summary>While the SFT warm start runs, where it is (its optimiser state is the checkpoint's); null once it has finished or without one.</summary>
+    [JsonPropertyName("warm_start")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WarmStartState? WarmStart { get; set; }
+}
+
+/// <summary>Where the SFT warm start is (see <see cref="TrainingState.WarmStart"/>).</summary>
+public sealed record WarmStartState
+{
+    /// <summary>SFT steps completed.</summary>
+    [JsonPropertyName("step")] public long Step { get; set; }
+    /// <summary>The epoch the SFT data cursor is in (0-based).</summary>
+    [JsonPropertyName("epoch")] public int Epoch { get; set; }
+    /// <summary>Index of the next batch of the SFT epoch's batch plan.</summary>
+    [JsonPropertyName("batch_cursor")] public int BatchCursor { get; set; }
 }
 
 /// <summary>
@@ -43,15 +58,13 @@ internal static class TrainingCheckpoint
     public const string TokenizerFolder = "tokenizer";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    /// <summary>What a checkpoint holds; <paramref name="Optimizer"/> is the state of the optimiser of the current phase (the SFT warm start's while <see cref="TrainingState.WarmStart"/> is set).</summary>
     public sealed record Contents(TrainingState State, float[] Parameters, IReadOnlyDictionary<string, float[]> Optimizer, float[]? Best);
 
     /// <summary>Writes the checkpoint atomically; <paramref name="beforeRename"/> is a test hook (it may throw).</summary>
     public static void Save(string directory, Contents contents, Text.ByteLevelBpeTokenizer tokenizer, Action? beforeRename = null)
     {
         var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
-        // A save killed before its rename (e.g. mpirun's SIGKILL after SIGTERM) leaves its temporary folder: remove it.
-        foreach (var stale in Directory.Exists(Path.GetDirectoryName(full)) ? Directory.GetDirectories(Path.GetDirectoryName(full)!, Path.GetFileName(full) + ".tmp-*") : [])
-            Directory.Delete(stale, recursive: true);
         var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(temp);
         try
@@ -79,11 +92,46 @@ internal static class TrainingCheckpoint
 
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, StateFile));
 
-    public static Contents Load(string directory)
+    /// <summary>
+    /// Makes <paramref name="outputDirectory"/> consistent after a crash, before a run starts: a checkpoint replacement
+    /// killed between its two renames (<see cref="AtomicFile.ReplaceDirectory"/> moves the old folder to
+    /// <c>checkpoint.tmp-ID.old</c>, then the finished <c>checkpoint.tmp-ID</c> to <c>checkpoint</c>) is completed; then
+    /// every temporary sibling a killed write left behind (<c>checkpoint.tmp-*</c>, <c>model.tmp-*</c>,
+    /// <c>metrics.jsonl.*.tmp</c>) is deleted. Returns a line per repair, for the log.
+    /// </summary>
+    public static List<string> Tidy(string outputDirectory, string checkpointDirectory)
+    {
+        var said = new List<string>();
+        var checkpoint = Path.GetFullPath(checkpointDirectory).TrimEnd(Path.DirectorySeparatorChar);
+        if (!Directory.Exists(checkpoint))
+            foreach (var old in Directory.GetDirectories(outputDirectory, Path.GetFileName(checkpoint) + ".tmp-*.old"))
+            {
+                var staged = old[..^".old".Length];
+                if (!Exists(staged)) continue;
+                Directory.Move(staged, checkpoint);
+                said.Add($"completed the checkpoint replacement a stopped run left half done ({Path.GetFileName(staged)} -> {Path.GetFileName(checkpoint)})");
+                break;
+            }
+        string[] patterns = [Path.GetFileName(checkpoint) + ".tmp-*", "model.tmp-*"];
+        foreach (var pattern in patterns)
+            foreach (var stale in Directory.GetDirectories(outputDirectory, pattern))
+            {
+                Directory.Delete(stale, recursive: true);
+                said.Add($"removed {Path.GetFileName(stale)}, a temporary folder of a stopped run");
+            }
+        foreach (var stale in Directory.GetFiles(outputDirectory, RewardTrainer.MetricsFileName + ".*.tmp"))
+        {
+            File.Delete(stale);
+            said.Add($"removed {Path.GetFileName(stale)}, a temporary file of a stopped run");
+        }
+        return said;
+    }
+
+    /// <summary>The checkpoint in <paramref name="directory"/>, or null when there is none yet.</summary>
+    public static Contents? LoadIfPresent(string directory)
     {
         var statePath = Path.Combine(directory, StateFile);
-        if (!File.Exists(statePath))
-            throw new FileNotFoundException($"{statePath}: no checkpoint to resume from; run without --resume to start a new run.", statePath);
+        if (!File.Exists(statePath)) return null;
         TrainingState state;
         try
         {

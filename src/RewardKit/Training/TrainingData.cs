@@ -67,8 +67,9 @@ internal sealed record ReadFile(string Path, List<PreferencePair> Pairs, ReadRep
 /// <summary>Reading, template choice and encoding of preference files.</summary>
 internal static class TrainingData
 {
+    /// <summary>Reads a file's pairs in one pass, hashing it on the way (<see cref="ReadReport.Sha256"/>), so a pipe or FIFO works.</summary>
     public static (List<PreferencePair> Pairs, ReadReport Report) Read(string path, RewardTrainingOptions options, CancellationToken ct) =>
-        PreferenceReader.ReadAllPairs(path, new ReaderOptions { SkipInvalid = options.SkipInvalid }, ct);
+        PreferenceReader.ReadAllPairs(path, new ReaderOptions { SkipInvalid = options.SkipInvalid, ComputeSha256 = true }, ct);
 
     /// <summary>hh when the prompts are HH-RLHF transcripts ("\n\nHuman:"), else plain, unless the options name one.</summary>
     public static string ChooseTemplate(RewardTrainingOptions options, IReadOnlyList<PreferencePair> pairs) =>
@@ -92,17 +93,28 @@ internal static class TrainingData
     /// Encodes the files of a split, in order, into one list of pairs, with start-up checks per file; a pair repeated in a
     /// later file counts as a duplicate there (kept, as within a file).
     /// </summary>
-    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, SequenceEncoder encoder, CancellationToken ct)
+    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, SequenceEncoder encoder, CancellationToken ct) =>
+        Encode(split, files, new PairEncoding((p, r, t, w) => encoder.Encode(p, r, t, w), encoder.Options.MaxLength, TokensAfterResponse: 0), ct);
+
+    /// <summary>As the overload above, for a BERT cross-encoder's [CLS] prompt [SEP] response [SEP] sequences.</summary>
+    public static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, CrossEncoderSequenceEncoder encoder, CancellationToken ct) =>
+        Encode(split, files, new PairEncoding((p, r, t, w) => encoder.Encode(p, r, t, w), encoder.Options.MaxLength, TokensAfterResponse: 1), ct);
+
+    static EncodedSplit Encode(string split, IReadOnlyList<ReadFile> files, PairEncoding encoder, CancellationToken ct)
     {
         var seen = new HashSet<(string, string, string)>();
         var kept = new List<EncodedPair>(files.Sum(f => f.Pairs.Count));
         var checks = files.Select(f => Encode(split, f.Path, f.Pairs, f.Report, encoder, seen, kept, ct)).ToArray();
         if (kept.Count == 0)
             throw new InvalidDataException($"{string.Join(", ", files.Select(f => f.Path))}: no usable pairs ({string.Join("; ", checks.SelectMany(c => c.Lines()))}); check the files and max_length.");
-        return new EncodedSplit(kept, checks, Sha256(files.Select(f => f.Path).ToArray()));
+        var digests = files.Select(f => f.Report.Sha256 ?? throw new InvalidOperationException($"{f.Path} was read without ComputeSha256.")).ToArray();
+        return new EncodedSplit(kept, checks, Combine(digests));
     }
 
-    static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, SequenceEncoder encoder,
+    /// <summary>How a split's sequences are made: the encoder, its maximum length and the special tokens after the response ([SEP]).</summary>
+    sealed record PairEncoding(Func<string, string, TruncationReport, string, EncodedSequence?> Encode, int MaxLength, int TokensAfterResponse);
+
+    static StartupChecks Encode(string split, string path, List<PreferencePair> pairs, ReadReport report, PairEncoding encoder,
         HashSet<(string, string, string)> seen, List<EncodedPair> kept, CancellationToken ct)
     {
         var truncation = new TruncationReport();
@@ -118,8 +130,8 @@ internal static class TrainingData
             string where = $"{path}:{p.LineNumber}";
             var c = encoder.Encode(p.Prompt, p.Chosen, truncation, where + " chosen");
             var r = encoder.Encode(p.Prompt, p.Rejected, truncation, where + " rejected");
-            if (c is null || r is null) { Drop($"longer than max_length = {encoder.Options.MaxLength} (on_overflow: drop)"); continue; }
-            if (c.ResponseStart >= c.Length || r.ResponseStart >= r.Length)
+            if (c is null || r is null) { Drop($"longer than max_length = {encoder.MaxLength} (on_overflow: drop)"); continue; }
+            if (c.ResponseStart + encoder.TokensAfterResponse >= c.Length || r.ResponseStart + encoder.TokensAfterResponse >= r.Length)
             {
                 Drop("a response encodes to no tokens, so the pooled token would lie in the prompt");
                 continue;
@@ -148,8 +160,10 @@ internal static class TrainingData
             using var stream = File.OpenRead(path);
             return Convert.ToHexStringLower(SHA256.HashData(stream));
         }
-        if (paths.Count == 1) return Of(paths[0]);
-        var digests = string.Join("\n", paths.Select(Of));
-        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(digests)));
+        return Combine(paths.Select(Of).ToArray());
     }
+
+    /// <summary>The data's sha256 from the digests of its files, in order (see <see cref="Sha256(IReadOnlyList{string})"/>).</summary>
+    public static string Combine(IReadOnlyList<string> digests) =>
+        digests.Count == 1 ? digests[0] : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", digests))));
 }

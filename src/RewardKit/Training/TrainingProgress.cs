@@ -39,14 +39,12 @@ public sealed record TrainingResult
 {
     /// <summary>The model folder (<c>OUT/model</c>), or null when the run was cancelled before it was written.</summary>
     public string? ModelDirectory { get; init; }
-    /// <summary>The checkpoint folder (<c>OUT/checkpoint</c>).</summary>
-    public required string CheckpointDirectory { get; init; }
+    /// <summary>The checkpoint folder (<c>OUT/checkpoint</c>), or null when the run writes none (backbone fine-tuning).</summary>
+    public required string? CheckpointDirectory { get; init; }
     /// <summary>Optimiser steps completed.</summary>
     public long Steps { get; init; }
-    /// <summary>True when cancellation stopped the run (a checkpoint was saved, unless <see cref="CheckpointWritten"/> says not).</summary>
+    /// <summary>True when cancellation stopped the run (after saving a checkpoint, also during the SFT warm start).</summary>
     public bool Cancelled { get; init; }
-    /// <summary>False when the run was cancelled during the SFT warm start, before its first checkpoint (start again without --resume).</summary>
-    public bool CheckpointWritten { get; init; } = true;
     /// <summary>True when early stopping ended the run.</summary>
     public bool StoppedEarly { get; init; }
     /// <summary>The start-up checks of the training data, then of the evaluation data.</summary>

@@ -6,14 +6,15 @@ public class AttentionKernelTests
 {
     static readonly int[] Times = [1, 3, 7, 17, 33, 67, 129];
 
-    /// <summary>Every GEMM ISA this machine runs, on 1 and 2 threads.</summary>
-    public static TheoryData<GemmIsa, int> IsasAndThreads()
+    /// <summary>Every GEMM ISA this machine runs, on 1 and 2 threads, causal (GPT-2) and bidirectional (BERT).</summary>
+    public static TheoryData<GemmIsa, int, bool> IsasAndThreads()
     {
-        var data = new TheoryData<GemmIsa, int>();
+        var data = new TheoryData<GemmIsa, int, bool>();
         foreach (var isa in new[] { GemmIsa.Avx512, GemmIsa.Avx2, GemmIsa.Scalar })
             if (Gemm.IsSupported(isa))
                 foreach (int threads in new[] { 1, 2 })
-                    data.Add(isa, threads);
+                    foreach (bool causal in new[] { true, false })
+                        data.Add(isa, threads, causal);
         return data;
     }
 
@@ -58,7 +59,7 @@ public class AttentionKernelTests
 
     [Theory]
     [MemberData(nameof(IsasAndThreads))]
-    public void Fast_forward_and_backward_match_the_naive_reference_on_odd_shapes_and_masks(GemmIsa isa, int threads)
+    public void Fast_forward_and_backward_match_the_naive_reference_on_odd_shapes_and_masks(GemmIsa isa, int threads, bool causal)
     {
         using var pool = new WorkerPool(threads);
         var random = new Random(11);
@@ -70,35 +71,35 @@ public class AttentionKernelTests
                 var mask = masked ? Masks(random, T, B) : [];
                 var dout = Random(random, B * T * C);
                 var expected = new float[B * T * C];
-                AttentionKernel.ReferenceForward(qkv, mask, expected, B, T, C, NH);
+                AttentionKernel.ReferenceForward(qkv, mask, expected, B, T, C, NH, causal);
                 var att = new float[B * NH * T * T];
                 var y = new float[B * T * C];
                 y.AsSpan().Fill(float.NaN);    // the kernel must overwrite every output
                 att.AsSpan().Fill(float.NaN);
-                AttentionKernel.Forward(qkv, mask, att, y, B, T, C, NH, pool, isa);
-                AssertClose(expected, y, 2e-5f, $"forward T={T} NH={NH} hs={hs} masked={masked}");
+                AttentionKernel.Forward(qkv, mask, att, y, B, T, C, NH, pool, isa, causal);
+                AssertClose(expected, y, 2e-5f, $"forward T={T} NH={NH} hs={hs} masked={masked} causal={causal}");
 
                 var inference = new float[B * T * C];
-                AttentionKernel.Forward(qkv, mask, [], inference, B, T, C, NH, pool, isa);
+                AttentionKernel.Forward(qkv, mask, [], inference, B, T, C, NH, pool, isa, causal);
                 Assert.Equal(y, inference);
 
-                CheckProbabilities(att, mask, B, T, NH);
+                CheckProbabilities(att, mask, B, T, NH, causal);
 
                 var dqkvExpected = Random(new Random(T), qkv.Length);  // both add into the same starting values
                 var dqkv = (float[])dqkvExpected.Clone();
-                AttentionKernel.ReferenceBackward(qkv, mask, dout, dqkvExpected, B, T, C, NH);
+                AttentionKernel.ReferenceBackward(qkv, mask, dout, dqkvExpected, B, T, C, NH, causal);
                 var dqkvStart = (float[])dqkv.Clone();
-                AttentionKernel.Backward(qkv, mask, att, dout, dqkv, B, T, C, NH, pool, isa);
-                AssertClose(dqkvExpected, dqkv, 1e-4f, $"backward T={T} NH={NH} hs={hs} masked={masked}");
+                AttentionKernel.Backward(qkv, mask, att, dout, dqkv, B, T, C, NH, pool, isa, causal);
+                AssertClose(dqkvExpected, dqkv, 1e-4f, $"backward T={T} NH={NH} hs={hs} masked={masked} causal={causal}");
 
                 // Without kept probabilities the backward recomputes them: the same gradient bit for bit.
-                AttentionKernel.Backward(qkv, mask, [], dout, dqkvStart, B, T, C, NH, pool, isa);
+                AttentionKernel.Backward(qkv, mask, [], dout, dqkvStart, B, T, C, NH, pool, isa, causal);
                 Assert.True(dqkv.AsSpan().SequenceEqual(dqkvStart), $"recomputing backward differs, T={T} NH={NH} hs={hs} masked={masked}");
             }
     }
 
     /// <summary>Row i of each head's probabilities sums to 1 over its visible keys and is exactly zero elsewhere.</summary>
-    static void CheckProbabilities(float[] att, float[] mask, int B, int T, int NH)
+    static void CheckProbabilities(float[] att, float[] mask, int B, int T, int NH, bool causal)
     {
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++)
@@ -109,7 +110,7 @@ public class AttentionKernelTests
                     for (int j = 0; j < T; j++)
                     {
                         float p = att[((b * NH + h) * T + i) * T + j];
-                        bool visible = j <= i && (mask.Length == 0 || mask[b * T + j] != 0);
+                        bool visible = (j <= i || !causal) && (mask.Length == 0 || mask[b * T + j] != 0);
                         any |= visible;
                         if (!visible) Assert.Equal(0f, p);
                         sum += p;

@@ -57,6 +57,25 @@ public class AttentionTests
     }
 
     [Fact]
+    public void Bidirectional_attention_matches_the_naive_reference_and_lets_the_first_query_see_later_keys()
+    {
+        var qkv = GradCheck.Random(8, 2, 4, 18);
+        var y = new Tape().BidirectionalSelfAttention(qkv, 2, Mask());
+        var expected = new float[2 * 4 * 6];
+        AttentionKernel.ReferenceForward(qkv.Data, Mask().Data, expected, 2, 4, 6, 2, causal: false);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], y[i], 5);
+        var causal = new Tape().CausalSelfAttention(qkv, 2, Mask());
+        Assert.NotEqual(causal[0], y[0]);                                              // query 0 now reads keys 1..3 too
+        for (int d = 0; d < 6; d++) Assert.NotEqual(0f, y[(1 * 4 + 0) * 6 + d]);       // batch 1, query 0 sees keys 1 and 3
+    }
+
+    [Fact]
+    public void Bidirectional_attention_gradient_with_a_mask_matches_central_differences()
+    {
+        GradCheck.Check((t, xs) => t.BidirectionalSelfAttention(xs[0], 2, Mask()), [GradCheck.Random(9, 2, 4, 18)]);
+    }
+
+    [Fact]
     public void Attention_is_identical_on_one_and_two_threads()
     {
         (float[] Y, float[] Dx) Run(WorkerPool pool)

@@ -46,6 +46,22 @@ public sealed class FormatConversionTests : IDisposable
     }
 
     [Fact]
+    public void Empty_optional_texts_survive_a_CSV_round_trip_as_empty_not_absent()
+    {
+        // An empty CSV cell means "absent", so "" travels in the extra column (found by the record fuzz test).
+        var source = _files.Write("{\"id\": \"\", \"category\": \"\", \"prompt\": \"\", \"chosen\": \"a\", \"rejected\": \"b\", \"annotator\": \"\"}\n");
+        var canonical = _files.PathFor("empty.canonical.jsonl");
+        var csv = _files.PathFor("empty.csv");
+        var back = _files.PathFor("empty.back.jsonl");
+        FormatConversion.Convert(source, canonical);
+        FormatConversion.Convert(canonical, csv);
+        FormatConversion.Convert(csv, back);
+        Assert.Equal(Jsonl(canonical), Jsonl(back));
+        var pair = (PreferencePair)DataFiles.ReadAll(back).Single();
+        Assert.Equal(("", "", "", ""), (pair.Id, pair.Category, pair.Prompt, pair.Annotator));
+    }
+
+    [Fact]
     public void Canonical_JSONL_keeps_every_field_value()
     {
         var source = _files.Write(EveryFormat.First()[1] + "\n");

@@ -47,6 +47,19 @@ public sealed class PreferenceReaderTests : IDisposable
         { "two records on one line", Good + " " + Good, 1, null, "one record per line" },
         { "not a preference record", "{\"text\": \"hello\"}", 1, null, "preference file" },
         { "message without content", "{\"prompt\": [{\"role\": \"user\"}], \"chosen\": \"a\", \"rejected\": \"b\"}", 1, "prompt[0].content", "missing" },
+        // Lone surrogate escapes: valid JSON syntax, but no character; reading one as a string would throw inside System.Text.Json.
+        { "lone high surrogate in prompt", "{\"prompt\": \"p\\ud800\", \"chosen\": \"a\", \"rejected\": \"b\"}", 1, "prompt", "lone surrogate escape \\ud800" },
+        { "lone low surrogate in chosen", Good + "\n{\"prompt\": \"p\", \"chosen\": \"\\udc00a\", \"rejected\": \"b\"}", 2, "chosen", "lone surrogate" },
+        { "high surrogate followed by a letter", "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"\\ud83dx\"}", 1, "rejected", "lone surrogate" },
+        { "lone surrogate in a key", "{\"p\\udc00\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}", 1, null, "lone surrogate" },
+        { "lone surrogate in a message", "{\"prompt\": [{\"role\": \"user\", \"content\": \"q\\ud800\"}], \"chosen\": \"a\", \"rejected\": \"b\"}", 1, "prompt[0].content", "lone surrogate" },
+        { "lone surrogate in a ranking response", "{\"prompt\": \"p\", \"responses\": [\"a\", \"\\ud800\"], \"ranks\": [0, 1]}", 1, "responses[1]", "lone surrogate" },
+        { "lone surrogate in an extra field", "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"meta\": {\"note\": [\"\\udfff\"]}}", 1, "meta.note[0]", "lone surrogate" },
+        // Repeated keys at every depth (a parser would keep the last one silently).
+        { "content given twice in a message", "{\"prompt\": [{\"role\": \"user\", \"content\": \"q\", \"content\": \"SECOND\"}], \"chosen\": \"a\", \"rejected\": \"b\"}", 1, "prompt[0].content", "twice" },
+        { "role given twice in a message", "{\"prompt\": \"p\", \"chosen\": [{\"role\": \"assistant\", \"role\": \"user\", \"content\": \"a\"}], \"rejected\": [{\"role\": \"assistant\", \"content\": \"b\"}]}", 1, "chosen[0].role", "twice" },
+        { "key repeated deep in an extra field", "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"meta\": {\"k\": [{\"x\": 1, \"x\": 2}]}}", 1, "meta.k[0].x", "twice" },
+        { "label given twice", "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"labels\": {\"honesty\": 1, \"honesty\": -1}}", 1, "labels.honesty", "twice" },
     };
 
     [Theory]
@@ -55,6 +68,78 @@ public sealed class PreferenceReaderTests : IDisposable
     {
         Assert.NotEmpty(kind);
         FailsAt(_files.Write(text), line, field, word);
+    }
+
+    [Fact]
+    public void A_valid_surrogate_pair_escape_is_text_and_reads()
+    {
+        var path = _files.Write("{\"prompt\": \"smile \\ud83d\\ude00\", \"chosen\": \"\\\\ud800 is escaped text\", \"rejected\": \"b\"}\n");
+        var pair = (PreferencePair)DataFiles.ReadAll(path).Single();
+        Assert.Equal("smile 😀", pair.Prompt);
+        Assert.Equal("\\ud800 is escaped text", pair.Chosen); // an escaped backslash, not an escape
+    }
+
+    [Fact]
+    public void Skip_invalid_counts_lone_surrogates_and_repeated_keys_by_line_and_field()
+    {
+        var path = _files.Write(string.Join("\n",
+            Good,
+            "{\"prompt\": \"p\\ud800\", \"chosen\": \"a\", \"rejected\": \"b\"}",
+            "{\"prompt\": [{\"role\": \"user\", \"content\": \"q\", \"content\": \"SECOND\"}], \"chosen\": \"a\", \"rejected\": \"b\"}",
+            "{\"p\\ud800\": 1, \"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}",
+            Good) + "\n");
+        var reader = new PreferenceReader(path, new ReaderOptions { SkipInvalid = true });
+        Assert.Equal(2, reader.ReadRecords().Count());
+        Assert.Equal(3, reader.Report.SkippedCount);
+        Assert.Equal([2L, 3L, 4L], reader.Report.Skipped.Select(i => i.Line));
+        Assert.Equal(["prompt", "prompt[0].content", "p\\ud800"], reader.Report.Skipped.Select(i => i.Field));
+    }
+
+    [Fact]
+    public void JSON_cells_of_a_CSV_are_checked_for_lone_surrogates_and_repeated_keys()
+    {
+        var surrogate = _files.Write("prompt,chosen,rejected,extra\np,a,b,\"{\"\"note\"\": \"\"x\\ud800\"\"}\"\n", ".csv");
+        FailsAt(surrogate, 2, "extra.note", "lone surrogate");
+        var repeated = _files.Write("prompt_messages,chosen,rejected\n\"[{\"\"role\"\": \"\"user\"\", \"\"content\"\": \"\"q\"\", \"\"content\"\": \"\"x\"\"}]\",a,b\n", ".csv");
+        FailsAt(repeated, 2, "prompt_messages[0].content", "twice");
+    }
+
+    [Fact]
+    public void The_file_is_read_once_and_its_sha256_comes_from_that_read()
+    {
+        // A CSV with a byte order mark too: the mark is skipped for parsing but hashed with the rest.
+        var jsonl = _files.Write(Good + "\n" + "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n");
+        var csv = _files.WriteBytes([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("prompt,chosen,rejected\np,a,b\nq,a,b\n")], ".csv");
+        foreach (var path in new[] { jsonl, csv })
+        {
+            var reader = new PreferenceReader(path, new ReaderOptions { ComputeSha256 = true });
+            Assert.Equal(2, reader.ReadRecords().Count());
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), reader.Report.Sha256);
+            Assert.Null(ReportOf(path).Sha256); // not asked for: not computed
+        }
+    }
+
+    static ReadReport ReportOf(string path)
+    {
+        var reader = new PreferenceReader(path);
+        _ = reader.ReadRecords().Count();
+        return reader.Report;
+    }
+
+    [Fact]
+    public async Task A_FIFO_reads_as_JSONL_and_as_CSV_with_its_sha256()
+    {
+        if (OperatingSystem.IsWindows()) return; // no mkfifo
+        foreach (var (ext, text) in new[] { (".jsonl", Good + "\n"), (".csv", "prompt,chosen,rejected\np,a,b\n") })
+        {
+            var fifo = _files.PathFor("pipe" + ext);
+            Fifo.Make(fifo);
+            var writer = Fifo.WriteAsync(fifo, Encoding.UTF8.GetBytes(text));
+            var reader = new PreferenceReader(fifo, new ReaderOptions { ComputeSha256 = true });
+            Assert.Single(reader.ReadRecords());
+            await writer.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text))), reader.Report.Sha256);
+        }
     }
 
     [Fact]

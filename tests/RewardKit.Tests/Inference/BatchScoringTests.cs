@@ -77,6 +77,9 @@ public class BatchScoringTests
     [InlineData("[1, 2]", "expected a JSON object")]
     [InlineData("{\"prompt\": \"p\", \"answer\": \"x\"}", "no \"response\" field")]
     [InlineData("{\"response\": \"x\"}", "field \"prompt\" must be a string")]
+    [InlineData("{\"prompt\": \"p\\ud800\", \"response\": \"x\"}", "lone surrogate escape \\ud800")]
+    [InlineData("{\"prompt\": \"p\", \"response\": \"x\", \"meta\": {\"k\": \"\\udc00\"}}", "lone surrogate")]
+    [InlineData("{\"prompt\": \"p\", \"prompt\": \"q\", \"response\": \"x\"}", "each key once")]
     public async Task A_bad_line_is_reported_with_file_line_and_field(string badLine, string expected)
     {
         using var temp = new TempDirectory();

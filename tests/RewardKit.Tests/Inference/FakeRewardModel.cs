@@ -6,7 +6,7 @@ namespace RewardKit.Testing;
 /// <summary>
 /// A deterministic stand-in for a reward model: a hashed bag-of-words linear scorer. Token ids are word hashes
 /// (mod 4096); the reward is the mean word weight plus a bias read from <c>rewardkit.json</c> ("fake_bias"), where
-/// "helpful" weighs +2, "harmful" −2 and every other word a hash-derived weight in [−0.5, 0.5].
+/// "helpful" weighs +2, "harmful" −2, "nan-reward" NaN and every other word a hash-derived weight in [−0.5, 0.5].
 /// </summary>
 public sealed class FakeRewardModel : IRewardModel
 {
@@ -46,6 +46,7 @@ public sealed class FakeRewardModel : IRewardModel
     {
         if (token == TokenOf("helpful")) return 2f;
         if (token == TokenOf("harmful")) return -2f;
+        if (token == TokenOf("nan-reward")) return float.NaN; // a model that breaks on one input (tests of non-finite rewards)
         return ((token * 2654435761u) % 1001u) / 1000f - 0.5f;
     }
 

@@ -53,6 +53,20 @@ public class RewardScorerTests
     }
 
     [Fact]
+    public async Task A_non_finite_reward_is_refused_naming_the_item_and_is_not_cached()
+    {
+        using var model = Model();
+        var scorer = new RewardScorer(model);
+        var e = await Assert.ThrowsAsync<NonFiniteRewardException>(() => scorer.ScoreAsync([new("p", "fine"), new("p", "a nan-reward answer")]).AsTask());
+        Assert.Equal(1, e.Index);
+        Assert.True(float.IsNaN(e.Value));
+        Assert.Contains("item 1", e.Message);
+        Assert.Equal(0, scorer.Cache.Count);
+        await Assert.ThrowsAsync<NonFiniteRewardException>(() => scorer.CompareAsync("p", "a", "nan-reward").AsTask());
+        Assert.True(double.IsFinite(scorer.Score("p", "fine").Raw)); // the scorer still works for other inputs
+    }
+
+    [Fact]
     public void Cached_pairs_are_not_rescored()
     {
         using var model = Model();

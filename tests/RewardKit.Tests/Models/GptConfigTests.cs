@@ -27,6 +27,9 @@ public class GptConfigTests
     [InlineData("{\"num_labels\": 2}", "num_labels")]
     [InlineData("{\"n_embd\": 30, \"n_head\": 4}", "n_head")]
     [InlineData("{\"model_type\": \"llama\"}", "model_type")]
+    [InlineData("{\"vocab_size\": 2147483647}", "vocab_size")] // more parameters than one buffer holds: refused before any allocation
+    [InlineData("{\"n_positions\": 2147483647, \"n_embd\": 8, \"n_head\": 1}", "n_positions")]
+    [InlineData("{\"n_layer\": 100000}", "n_layer")]
     public void Unsupported_configs_are_refused_naming_the_key(string json, string key)
     {
         var e = Assert.Throws<InvalidDataException>(() => GptConfig.FromJson(json, "x/config.json"));

@@ -121,7 +121,7 @@ public class GptParityTests
         Assert.Equal(10, expectedLosses.Length);
         Assert.True(expectedNorms.Any(n => n > options.MaxGradNorm), "the fixture should exercise clipping");
         var tape = new Tape();
-        var trainingStep = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(options.LearningRate), options.MaxGradNorm);
+        var trainingStep = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(options.PeakLearningRate), options.MaxGradNorm);
         for (int step = 0; step < expectedLosses.Length; step++)
         {
             var ids = batchIds[step].EnumerateArray().Select(e => e.GetInt32()).ToArray();

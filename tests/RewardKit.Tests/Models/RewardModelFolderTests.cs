@@ -51,4 +51,105 @@ public sealed class RewardModelFolderTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.InitializeFrom(ckpt, seed: 1));
         Assert.Contains("h.0.attn.c_attn.weight", e.Message);
     }
+
+    string SavedFolder(string name, ulong seed = 3)
+    {
+        var folder = Path.Combine(_dir, name);
+        RewardModelFolder.Save(GptRewardModel.Create(Config, seed), folder);
+        return folder;
+    }
+
+    /// <summary>Rewrites one float of a tensor in place (the header is kept, so the file stays valid safetensors).</summary>
+    static void Poke(string folder, string tensor, int index, float value)
+    {
+        var path = Path.Combine(folder, RewardModelFolder.WeightsFileName);
+        long offset;
+        using (var file = RewardKit.Tensors.Safetensors.SafetensorsFile.Open(path))
+            offset = new FileInfo(path).Length - file.Names.Select(n => file[n]).Max(e => e.End) + file[tensor].Begin + 4L * index;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+        stream.Position = offset;
+        stream.Write(BitConverter.GetBytes(value));
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void A_non_finite_weight_is_refused_on_load_naming_the_tensor_and_index(float value)
+    {
+        var folder = SavedFolder("nan");
+        Poke(folder, "transformer.h.0.mlp.c_fc.weight", 5, value);
+        var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder, verifyVersion: false));
+        Assert.Contains("'transformer.h.0.mlp.c_fc.weight'", e.Message);
+        Assert.Contains("at index 5", e.Message);
+        Assert.Contains(Path.Combine(folder, RewardModelFolder.WeightsFileName), e.Message);
+    }
+
+    [Fact]
+    public void Weights_changed_after_saving_are_refused_naming_both_hashes_unless_the_check_is_skipped()
+    {
+        var folder = SavedFolder("edited");
+        var recorded = RewardKit.Inference.RewardModelMetadata.Load(folder).Version;
+        Poke(folder, GptRewardModel.ScoreWeightName, 0, 0.125f);
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, RewardModelFolder.WeightsFileName))));
+
+        var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder));
+        Assert.Contains(recorded, e.Message);
+        Assert.Contains(actual, e.Message);
+        Assert.Contains("--skip-version-check", e.Message);
+
+        var (model, _) = RewardModelFolder.Load(folder, verifyVersion: false);   // the explicit override
+        Assert.Equal(0.125f, model.ScoreWeight.ToArray()[0]);
+    }
+
+    [Fact]
+    public void A_folder_whose_rewardkit_json_has_no_version_is_refused_unless_the_check_is_skipped()
+    {
+        var folder = SavedFolder("unversioned");
+        var path = Path.Combine(folder, RewardKit.Inference.RewardModelMetadata.FileName);
+        File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), "\"version\": \"[0-9a-f]+\"", "\"version\": \"\""));
+        Assert.Contains("no 'version'", Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder)).Message);
+        _ = RewardModelFolder.Load(folder, verifyVersion: false);
+    }
+
+    [Fact]
+    public void A_config_json_whose_sizes_disagree_with_the_weights_is_refused_by_key_before_allocating()
+    {
+        foreach (var (key, value) in new[] { ("vocab_size", 2_000_000), ("n_positions", 4096), ("n_layer", 3), ("n_embd", 16) })
+        {
+            var folder = SavedFolder("sizes-" + key);
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, GptConfig.FileName)))!;
+            config[key] = value;
+            if (key == "n_positions") config["n_ctx"] = value;
+            File.WriteAllText(Path.Combine(folder, GptConfig.FileName), config.ToJsonString());
+            var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder));
+            Assert.Contains(Path.Combine(folder, GptConfig.FileName), e.Message);
+            Assert.Contains($"{key} is {value}", e.Message);
+        }
+    }
+
+    [Fact]
+    public void A_weights_file_that_cannot_be_read_is_a_data_error_naming_it()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need privileges there
+        var loop = SavedFolder("loop");
+        var weights = Path.Combine(loop, RewardModelFolder.WeightsFileName);
+        File.Delete(weights);
+        File.CreateSymbolicLink(weights, RewardModelFolder.WeightsFileName);   // points at itself
+        var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(loop, verifyVersion: false));
+        Assert.StartsWith(weights + ": cannot be read", e.Message);
+        Assert.Contains(weights, Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(loop)).Message); // the version check reads it too
+
+        var directory = SavedFolder("dir");
+        weights = Path.Combine(directory, RewardModelFolder.WeightsFileName);
+        File.Delete(weights);
+        Directory.CreateDirectory(weights);
+        Assert.StartsWith(weights, Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(directory)).Message);
+
+        var config = SavedFolder("config-loop");
+        var configPath = Path.Combine(config, GptConfig.FileName);
+        File.Delete(configPath);
+        File.CreateSymbolicLink(configPath, GptConfig.FileName);
+        Assert.StartsWith(configPath, Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(config)).Message);
+    }
 }

@@ -1,4 +1,5 @@
 using RewardKit.Tensors;
+using RewardKit.Text;
 using RewardKit.Tests.Distributed;
 using RewardKit.Training;
 
@@ -11,9 +12,9 @@ public class DataParallelTests
     [Fact]
     public void In_one_process_a_rank_takes_the_whole_batch_at_full_share()
     {
-        var dp = new DataParallel(RewardKit.Distributed.SingleProcessCommunicator.Instance, 7);
-        var (part, share) = dp.Shard([1, 2, 3], null);
+        var (part, range, share) = DataParallel.SingleProcess(7).Shard([1, 2, 3], null);
         Assert.Equal([1, 2, 3], part);
+        Assert.Equal(Range.All, range);
         Assert.Equal(1f, share);
     }
 
@@ -38,35 +39,57 @@ public class DataParallelTests
     [Fact]
     public void A_rank_with_no_rows_or_only_rows_of_weight_zero_gets_an_empty_part()
     {
-        var (part, share) = Rank(0, 2).Shard([5], null);
+        var (part, _, share) = Rank(0, 2).Shard([5], null);
         Assert.Empty(part);
         Assert.Equal(0f, share);
-        var (other, otherShare) = Rank(1, 2).Shard([5], null);
+        var (other, _, otherShare) = Rank(1, 2).Shard([5], null);
         Assert.Equal([5], other);
         Assert.Equal(1f, otherShare);
         Assert.Empty(Rank(0, 2).Shard([0, 1], i => i).Part);   // rank 0's row weighs 0
     }
 
     [Fact]
-    public void A_step_combines_the_rewards_in_global_order_with_tokens_and_the_stop_flag()
+    public void A_step_gathers_the_rewards_of_every_rank_in_global_order()
     {
-        var dp = new DataParallel(RewardKit.Distributed.SingleProcessCommunicator.Instance, 7);
-        var (chosen, rejected, tokens, stop) = dp.CombineStep(
-            [new(2, Range.All, [1f, 2f], [-1f, -2f]), new(1, Range.All, [3f], [-3f])], tokens: 42, stop: true);
+        var (chosen, rejected) = DataParallel.SingleProcess(7).GatherRewards(
+            [new(2, Range.All, [1f, 2f], [-1f, -2f]), new(1, Range.All, [3f], [-3f])]);
         Assert.Equal([1f, 2f, 3f], chosen);
         Assert.Equal([-1f, -2f, -3f], rejected);
-        Assert.Equal((42L, true), (tokens, stop));
 
-        var (c2, _, _, stop2) = Rank(1, 2).CombineStep([new(4, 2..4, [5f, 6f], [0f, 0f])], 0, false);
-        Assert.Equal([0f, 0f, 10f, 12f], c2);   // rank 1's rows land at positions 2 and 3 (the mirror job doubles them)
-        Assert.False(stop2);
+        var (c2, r2) = Rank(1, 2).GatherRewards([new(4, 2..4, [5f, 6f], [7f, 8f]), new(2, 1..2, [9f], [1f])]);
+        Assert.Equal([0f, 0f, 10f, 12f, 0f, 18f], c2);   // rank 1's rows land at their global positions (the mirror job doubles them)
+        Assert.Equal([0f, 0f, 14f, 16f, 0f, 2f], r2);
+    }
+
+    [Fact]
+    public void Sharded_scoring_scores_only_this_ranks_pairs_and_puts_them_at_their_positions()
+    {
+        var pairs = Enumerable.Range(0, 5).Select(i => new EncodedPair(new EncodedSequence([i], 0, default), new EncodedSequence([i, i], 0, default), 0, 1)).ToArray();
+        var scored = new List<int>();
+        var (chosen, rejected) = Rank(1, 2).ScoreSharded(pairs, shard =>
+        {
+            scored.AddRange(shard.Select(p => p.Chosen.Ids[0]));
+            return ([.. shard.Select(p => (float)p.Chosen.Ids[0])], [.. shard.Select(p => -(float)p.Chosen.Ids[0])]);
+        });
+        Assert.Equal([2, 3, 4], scored);
+        Assert.Equal([0f, 0f, 4f, 6f, 8f], chosen);
+        Assert.Equal([0f, 0f, -4f, -6f, -8f], rejected);
+    }
+
+    [Fact]
+    public void The_ranks_stop_together_when_any_of_them_is_asked_to()
+    {
+        Assert.True(DataParallel.SingleProcess(7).AgreeToStop(true));
+        Assert.False(DataParallel.SingleProcess(7).AgreeToStop(false));
+        Assert.True(Rank(1, 2).AgreeToStop(true));
+        Assert.False(Rank(1, 2).AgreeToStop(false));
     }
 
     [Fact]
     public void Each_rank_and_step_masks_with_its_own_reproducible_dropout_stream()
     {
         var shared = new Rng(1);
-        Assert.Same(shared, new DataParallel(RewardKit.Distributed.SingleProcessCommunicator.Instance, 7).Dropout(shared, 3, 0));
+        Assert.Same(shared, DataParallel.SingleProcess(7).Dropout(shared, 3, 0));
         ulong Draw(int rank, long step, int micro) => Rank(rank, 2).Dropout(shared, step, micro).NextUInt64();
         Assert.Equal(Draw(0, 3, 0), Draw(0, 3, 0));
         Assert.Equal(4, new[] { Draw(0, 3, 0), Draw(1, 3, 0), Draw(0, 4, 0), Draw(0, 3, 1) }.Distinct().Count());

@@ -5,24 +5,8 @@ using RewardKit.Training;
 
 namespace RewardKit.Tests.Training;
 
-public sealed class RewardTrainerTests : IDisposable
+public sealed class RewardTrainerTests : TrainingFolderTest
 {
-    readonly List<string> _folders = [];
-
-    string NewFolder()
-    {
-        var dir = TrainingTestData.NewFolder();
-        _folders.Add(dir);
-        return dir;
-    }
-
-    /// <summary>Deletes the run folders of the test.</summary>
-    public void Dispose()
-    {
-        foreach (var dir in _folders)
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-    }
-
     [NeedsOpsFact]
     public void Without_max_steps_training_runs_the_default_three_epochs()
     {
@@ -96,7 +80,7 @@ public sealed class RewardTrainerTests : IDisposable
     {
         var dir = NewFolder();
         var data = TrainingTestData.WritePairs(dir, "train.jsonl", 40);
-        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = "cosine", WarmupRatio = 0.25, SftSteps = sftSteps };
+        var options = TrainingTestData.Options(maxSteps: 8) with { GradientAccumulationSteps = 2, Dropout = 0.1f, Schedule = LearningRateDecay.Cosine, WarmupRatio = 0.25, SftSteps = sftSteps };
 
         new RewardTrainer(options) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "straight"));
 

@@ -33,7 +33,7 @@ internal static class TrainingTestData
     public static RewardTrainingOptions Options(int maxSteps) => new()
     {
         VocabSize = 300, MaxLength = 48, BatchSize = 8, MaxSteps = maxSteps, LearningRate = 3e-3, WarmupRatio = 0,
-        Schedule = "constant", EvalEvery = 0, Threads = 2, Seed = 7, SftSteps = 0,
+        Schedule = LearningRateDecay.Constant, EvalEvery = 0, Threads = 2, Seed = 7, SftSteps = 0,
     };
 
     /// <summary>A one-block, 16-wide model.</summary>
@@ -44,6 +44,28 @@ internal static class TrainingTestData
         var dir = Path.Combine(Path.GetTempPath(), "rk-trainer-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+}
+
+/// <summary>Temporary run folders of a test class, deleted when the class's test ends.</summary>
+public abstract class TrainingFolderTest : IDisposable
+{
+    readonly List<string> _folders = [];
+
+    /// <summary>A new empty folder.</summary>
+    protected string NewFolder()
+    {
+        var dir = TrainingTestData.NewFolder();
+        _folders.Add(dir);
+        return dir;
+    }
+
+    /// <summary>Deletes the run folders of the test.</summary>
+    public void Dispose()
+    {
+        foreach (var dir in _folders)
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
     }
 }
 

@@ -42,6 +42,13 @@ public static class GoldReward
 
     static readonly Dictionary<string, Term> ByName = Terms.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
+    /// <summary>The gold reward of a response described by its terms: the three objectives' sum, rounded to 4 decimals.</summary>
+    public static double Total(IEnumerable<string> terms) => Total(Score(terms));
+
+    /// <summary>The gold reward from per-objective scores: their sum, rounded to 4 decimals (as <c>gold_reward</c> is written).</summary>
+    internal static double Total((double Helpfulness, double Harmlessness, double Honesty) scores) =>
+        Math.Round(scores.Helpfulness + scores.Harmlessness + scores.Honesty, 4);
+
     /// <summary>The per-objective scores of a response described by its terms.</summary>
     public static (double Helpfulness, double Harmlessness, double Honesty) Score(IEnumerable<string> terms)
     {

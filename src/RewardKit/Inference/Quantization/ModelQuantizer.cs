@@ -25,6 +25,9 @@ public sealed record ModelQuantizerOptions
     /// <summary>Worker threads for both models (default 1; 0 = all cores).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>Check the source weights against its rewardkit.json <c>version</c> before quantising (default true).</summary>
+    public bool VerifyVersion { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field.</summary>
     public void Validate()
     {
@@ -94,7 +97,7 @@ public static class ModelQuantizer
         options.Validate();
         if (!Directory.Exists(modelDirectory)) throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
         if (!File.Exists(options.DataFile)) throw new FileNotFoundException($"{options.DataFile}: --data file not found.", options.DataFile);
-        var (model, metadata) = RewardModelFolder.Load(modelDirectory);
+        var (model, metadata) = RewardModelFolder.Load(modelDirectory, options.VerifyVersion);
         if (QuantizedModelFolder.IsQuantized(metadata))
             throw new ArgumentException($"{modelDirectory}: this model is already quantised (rewardkit.json has '{QuantizedModelFolder.MetadataKey}'); quantise the float model it came from.", nameof(modelDirectory));
 
@@ -114,7 +117,7 @@ public static class ModelQuantizer
         {
             var written = QuantizedModelFolder.Save(model, layers, metadata, modelDirectory, staging);
             using var pool = options.Threads == 1 ? null : new WorkerPool(options.Threads);
-            using var floatModel = GptModelLoader.Load(modelDirectory, pool);
+            using var floatModel = GptModelLoader.Load(modelDirectory, pool, options.VerifyVersion);
             using var int8Model = GptModelLoader.Load(staging, pool);
             var sequences = new List<int[]>(2 * pairs.Count);
             foreach (var p in pairs) { sequences.Add(floatModel.Encode(p.Prompt, p.Chosen)); sequences.Add(floatModel.Encode(p.Prompt, p.Rejected)); }

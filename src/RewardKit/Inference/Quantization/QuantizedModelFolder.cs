@@ -103,11 +103,14 @@ public static class QuantizedModelFolder
         var file = Path.GetFileName(Field("weights_file"));
         var path = Path.Combine(directory, file);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: the int8 weights named in rewardkit.json are missing; quantise the model again.", path);
-        string sha;
-        using (var stream = File.OpenRead(path)) sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        var sha = RewardModelFolder.ReadFile(path, () =>
+        {
+            using var stream = File.OpenRead(path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
         if (!string.Equals(sha, Field("weights_sha256"), StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: sha256 {sha} does not match rewardkit.json's quantization.weights_sha256; the file is corrupt or from another model.");
-        var tensors = Engine.SafetensorsFile.Read(path);
+        var tensors = RewardModelFolder.ReadFile(path, () => Engine.SafetensorsFile.Read(path));
         var layers = new Dictionary<string, Int8Matrix>(StringComparer.Ordinal);
         foreach (var (name, weight) in QuantizedConv1D.Conv1DWeights(model))
         {
@@ -120,6 +123,7 @@ public static class QuantizedModelFolder
             var inOut = tensors.ReadInt8(name);
             var scales = tensors.ReadFloats(name + ScaleSuffix);
             if (scales.Length != outFeatures) throw new InvalidDataException($"{path}: '{name}{ScaleSuffix}' has {scales.Length} entries for {outFeatures} output channels.");
+            RewardModelFolder.RequireFinite(scales, name + ScaleSuffix, path);
             var values = new sbyte[inOut.Length];
             var floats = weight.Data;
             for (int i = 0; i < inFeatures; i++)

@@ -116,6 +116,26 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Lets <paramref name="write"/> fill a temp file beside <paramref name="path"/>, flushes it and renames it over.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
     /// <summary>
     /// Puts the finished folder <paramref name="staged"/> in place of <paramref name="target"/>: the old folder is moved
     /// aside, the staged one renamed in, then the old one deleted, so <paramref name="target"/> is never a mix of both.

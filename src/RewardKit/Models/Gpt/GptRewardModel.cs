@@ -31,30 +31,20 @@ public enum RewardPooling
 public sealed class GptRewardModel
 {
     /// <summary>The name prefix of the backbone's parameters (as in <c>GPT2ForSequenceClassification</c>).</summary>
-    public const string BackbonePrefix = "transformer.";
+    public const string BackbonePrefix = GptTransformer.Prefix;
 
     /// <summary>The name of the reward head's weight, (1, C).</summary>
     public const string ScoreWeightName = "score.weight";
-
-    readonly int[] _positionIds;
 
     /// <summary>Builds the model with zero parameters; call <see cref="Initialize"/> or load weights.</summary>
     public GptRewardModel(GptConfig config, RewardPooling pooling = RewardPooling.LastToken)
     {
         Config = (config ?? throw new ArgumentNullException(nameof(config))).Validate();
         Pooling = pooling;
-        int c = config.EmbeddingSize;
         var p = new ParameterSet.Builder();
-        TokenEmbedding = p.Add(BackbonePrefix + "wte.weight", [config.VocabSize, c]);
-        PositionEmbedding = p.Add(BackbonePrefix + "wpe.weight", [config.Positions, c]);
-        var blocks = new GptBlock[config.Layers];
-        for (int i = 0; i < blocks.Length; i++) blocks[i] = new GptBlock(p, $"{BackbonePrefix}h.{i}.", config);
-        Blocks = blocks;
-        FinalNormWeight = p.Add(BackbonePrefix + "ln_f.weight", [c], weightDecay: false);
-        FinalNormBias = p.Add(BackbonePrefix + "ln_f.bias", [c], weightDecay: false);
-        ScoreWeight = p.Add(ScoreWeightName, [1, c]);
+        Transformer = new GptTransformer(p, config, nameof(GptRewardModel));
+        ScoreWeight = p.Add(ScoreWeightName, [1, config.EmbeddingSize]);
         Parameters = p.Build();
-        _positionIds = Enumerable.Range(0, config.Positions).ToArray();
     }
 
     /// <summary>A model initialised as Hugging Face initialises GPT-2, from <paramref name="seed"/>.</summary>
@@ -74,20 +64,23 @@ public sealed class GptRewardModel
     /// <summary>All parameters, in one buffer, under Hugging Face names.</summary>
     public ParameterSet Parameters { get; }
 
+    /// <summary>The transformer body <c>transformer.*</c> (shared with <see cref="GptLanguageModel"/>).</summary>
+    public GptTransformer Transformer { get; }
+
     /// <summary><c>transformer.wte.weight</c> (V, C).</summary>
-    public Tensor TokenEmbedding { get; }
+    public Tensor TokenEmbedding => Transformer.TokenEmbedding;
 
     /// <summary><c>transformer.wpe.weight</c> (n_positions, C).</summary>
-    public Tensor PositionEmbedding { get; }
+    public Tensor PositionEmbedding => Transformer.PositionEmbedding;
 
     /// <summary>The transformer blocks <c>transformer.h.{i}</c>.</summary>
-    public IReadOnlyList<GptBlock> Blocks { get; }
+    public IReadOnlyList<GptBlock> Blocks => Transformer.Blocks;
 
     /// <summary><c>transformer.ln_f.weight</c> (C).</summary>
-    public Tensor FinalNormWeight { get; }
+    public Tensor FinalNormWeight => Transformer.FinalNormWeight;
 
     /// <summary><c>transformer.ln_f.bias</c> (C).</summary>
-    public Tensor FinalNormBias { get; }
+    public Tensor FinalNormBias => Transformer.FinalNormBias;
 
     /// <summary><c>score.weight</c> (1, C): the reward head, Linear(C, 1) without bias.</summary>
     public Tensor ScoreWeight { get; }
@@ -100,28 +93,11 @@ public sealed class GptRewardModel
     public void Initialize(Rng rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        float std = Config.InitializerRange;
-        float projectionStd = std / MathF.Sqrt(2f * Config.Layers);
-        foreach (var e in Parameters.Entries)
-            InitializeByName(e.Name, e.Tensor.Data, rng, std, projectionStd);
+        foreach (var e in Parameters.Entries) GptTransformer.InitializeByName(Config, e.Name, e.Tensor.Data, rng);
     }
 
     /// <summary>Initialises one parameter by its name (used for tensors a checkpoint does not have).</summary>
-    internal void InitializeParameter(string name, Rng rng)
-    {
-        float std = Config.InitializerRange;
-        InitializeByName(name, Parameters[name].Data, rng, std, std / MathF.Sqrt(2f * Config.Layers));
-    }
-
-    static void InitializeByName(string name, Span<float> data, Rng rng, float std, float projectionStd)
-    {
-        if (name.EndsWith(".bias", StringComparison.Ordinal)) data.Clear();
-        else if (IsLayerNorm(name)) data.Fill(1f);
-        else if (name.EndsWith("c_proj.weight", StringComparison.Ordinal)) rng.FillNormal(data, 0, projectionStd);
-        else rng.FillNormal(data, 0, std);
-    }
-
-    static bool IsLayerNorm(string name) => name.Contains(".ln_", StringComparison.Ordinal);
+    internal void InitializeParameter(string name, Rng rng) => GptTransformer.InitializeByName(Config, name, Parameters[name].Data, rng);
 
     /// <summary>
     /// The reward of every row of <paramref name="batch"/>.
@@ -139,46 +115,17 @@ public sealed class GptRewardModel
         ArgumentNullException.ThrowIfNull(batch);
         if (Pooling == RewardPooling.MeanResponse && batch.ResponseStart is null)
             throw new ArgumentException("GptRewardModel: mean pooling over the response needs TokenBatch.ResponseStart (the first response token of each row).", nameof(batch));
-        var (h, keyMask, dropout) = Embed(tape, batch, training, dropoutRng);            // (B, T, C)
-        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
-        // The last block runs only on the rows the reward reads when nothing else needs its other rows (see ForwardRows).
-        bool lastRowsOnly = ComputeLastBlockOnRewardRowsOnly && Pooling == RewardPooling.LastToken && Blocks.Count > 0
-            && !(dropout.Training && Config.ResidualDropout > 0);
-        int fullBlocks = lastRowsOnly ? Blocks.Count - 1 : Blocks.Count;
-        if (tape.RecordsGradients)
-            for (int i = 0; i < fullBlocks; i++) h = Blocks[i].Forward(tape, h, keyMask, dropout, Conv1DKernel); // (B, T, C)
-        else
-        {
-            // Inference keeps only the residual stream between blocks: each block's output is copied into one of two
-            // buffers and its temporaries go back to the arena, so memory is one block's worth, not n_layer's.
-            var next = tape.Empty([B, T, C]);
-            var spare = tape.Empty([B, T, C]);
-            for (int i = 0; i < fullBlocks; i++)
-            {
-                var mark = tape.Arena.Mark();
-                Blocks[i].Forward(tape, h, keyMask, dropout, Conv1DKernel).Data.CopyTo(next.Data);
-                tape.Arena.Release(mark);
-                h = next;
-                (next, spare) = (spare, next);
-            }
-        }
-
-        float eps = Config.LayerNormEpsilon;
-        if (lastRowsOnly)
-        {
-            var last = Blocks[^1].ForwardRows(tape, h, keyMask, batch.LastTokenRows(), Conv1DKernel);   // (B, C)
-            var normed = tape.LayerNorm(last, FinalNormWeight, FinalNormBias, eps);                   // (B, C)
-            return tape.Linear(normed, ScoreWeight, null).Reshape(B);                                 // (B)
-        }
+        int B = batch.Batch, T = batch.Time;
         if (Pooling == RewardPooling.LastToken)
         {
-            // ln_f and score are per-token, so reading the last real row first computes the same reward on B rows, not B·T.
-            var last = tape.GatherRows(h.Reshape(B * T, C), batch.LastTokenRows());       // (B, C)
-            var normed = tape.LayerNorm(last, FinalNormWeight, FinalNormBias, eps);       // (B, C)
-            return tape.Linear(normed, ScoreWeight, null).Reshape(B);                     // (B)
+            // ln_f and score are per-token, so reading the last real row first computes the same reward on B rows, not B·T;
+            // the last block too, optionally (see ComputeLastBlockOnRewardRowsOnly).
+            var last = Transformer.FinalHiddenRows(tape, batch, batch.LastTokenRows(), ComputeLastBlockOnRewardRowsOnly,
+                training, dropoutRng, Conv1DKernel);                                      // (B, C)
+            return tape.Linear(last, ScoreWeight, null).Reshape(B);                       // (B)
         }
 
-        var all = tape.LayerNorm(h, FinalNormWeight, FinalNormBias, eps);                 // (B, T, C)
+        var all = Transformer.FinalHidden(tape, batch, training, dropoutRng, Conv1DKernel);   // (B, T, C)
         var perToken = tape.Linear(all, ScoreWeight, null).Reshape(B, T);                 // (B, T)
         var weights = tape.Zeros([B, T]);                                                 // (B, T) 1/|response| on response tokens
         for (int b = 0; b < B; b++)
@@ -187,33 +134,6 @@ public sealed class GptRewardModel
             weights.Data.Slice(b * T + start, count).Fill(1f / count);
         }
         return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B)
-    }
-
-    /// <summary>
-    /// Checks the batch and the dropout settings, then returns dropout(wte[ids] + wpe[0..T)) (B, T, C), the (B, T) key mask
-    /// (1 real, 0 pad) and the dropout state: the start shared by <see cref="Forward"/> and <see cref="LanguageModelLoss"/>.
-    /// </summary>
-    (Tensor H, Tensor KeyMask, DropoutState Dropout) Embed(Tape tape, TokenBatch batch, bool training, Rng? dropoutRng)
-    {
-        ArgumentNullException.ThrowIfNull(tape);
-        ArgumentNullException.ThrowIfNull(batch);
-        batch.Validate();
-        int B = batch.Batch, T = batch.Time;
-        if (T > Config.Positions)
-            throw new ArgumentException($"GptRewardModel: sequences of {T} tokens exceed n_positions = {Config.Positions}; truncate them to at most {Config.Positions} tokens.", nameof(batch));
-        bool dropoutOn = training && (Config.EmbeddingDropout > 0 || Config.ResidualDropout > 0 || Config.AttentionDropout > 0);
-        if (dropoutOn && Config.AttentionDropout > 0)
-            throw new NotSupportedException($"GptRewardModel: attention dropout (attn_pdrop = {Config.AttentionDropout}) is not implemented by the fused attention; set attn_pdrop to 0 or train without dropout.");
-        if (dropoutOn && dropoutRng is null)
-            throw new ArgumentException("GptRewardModel: training with dropout needs a dropout Rng.", nameof(dropoutRng));
-        var dropout = new DropoutState(training, dropoutRng);
-        var keyMask = tape.Empty([B, T]);                                                 // (B, T) 1 real, 0 pad
-        batch.AttentionMask(keyMask.Data);
-        var tokens = tape.Embedding(TokenEmbedding, batch.Ids, [B, T]);                   // (B, T, C)
-        var positions = tape.Embedding(PositionEmbedding, _positionIds[..T], [T]);         // (T, C)
-        var h = dropout.Apply(tape, tape.Add(tokens, positions), Config.EmbeddingDropout); // (B, T, C)
-        tape.Release(tokens);                                                            // no backward reads its values
-        return (h, keyMask, dropout);
     }
 
     /// <summary>
@@ -229,31 +149,7 @@ public sealed class GptRewardModel
     /// <param name="dropoutRng">Where dropout masks come from; required when training with dropout.</param>
     /// <returns>The scalar loss.</returns>
     public Tensor LanguageModelLoss(Tape tape, TokenBatch batch, bool responseOnly = false, bool training = false, Rng? dropoutRng = null)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (responseOnly && batch.ResponseStart is null)
-            throw new ArgumentException("GptRewardModel: a response-only language-model loss needs TokenBatch.ResponseStart.", nameof(batch));
-        var (h, keyMask, dropout) = Embed(tape, batch, training, dropoutRng);            // (B, T, C)
-        int B = batch.Batch, T = batch.Time, C = Config.EmbeddingSize;
-        // Only the rows that predict a token reach the loss: the last block's position-wise layers (as in Forward), ln_f and
-        // the (rows, V) logits run on those alone.
-        var rows = new List<int>();
-        var targets = new List<int>();
-        for (int b = 0; b < B; b++)
-        {
-            int first = responseOnly ? Math.Max(0, batch.ResponseStart![b] - 1) : 0;
-            for (int t = first; t < batch.Lengths[b] - 1; t++) { rows.Add(b * T + t); targets.Add(batch.Ids[b * T + t + 1]); }
-        }
-        if (rows.Count == 0) throw new ArgumentException("GptRewardModel: no row of the batch has a next token to predict (every sequence is one token long).", nameof(batch));
-        bool lastRowsOnly = Blocks.Count > 0 && !(dropout.Training && Config.ResidualDropout > 0);
-        for (int i = 0; i < Blocks.Count - (lastRowsOnly ? 1 : 0); i++) h = Blocks[i].Forward(tape, h, keyMask, dropout, Conv1DKernel);
-        var picked = lastRowsOnly
-            ? Blocks[^1].ForwardRows(tape, h, keyMask, [.. rows], Conv1DKernel)                         // (N, C)
-            : tape.GatherRows(h.Reshape(B * T, C), [.. rows]);
-        var normed = tape.LayerNorm(picked, FinalNormWeight, FinalNormBias, Config.LayerNormEpsilon);   // (N, C)
-        var logits = tape.Linear(normed, TokenEmbedding, null);                                         // (N, V)
-        return tape.CrossEntropy(logits, [.. targets]);
-    }
+        => Transformer.LanguageModelLoss(tape, batch, responseOnly, training, dropoutRng, Conv1DKernel);
 
     /// <summary>
     /// How the blocks apply their Conv1D layers: null (default) is the engine's float op; an inference-only kernel such as

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using RewardKit.Generation;
+using RewardKit.Inference;
+using RewardKit.Models;
+using RewardKit.Text;
+
+namespace RewardKit.Cli.Tests;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class RlCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "rk-rl-cli-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    /// <summary>A tiny untrained policy, a tiny reward model with the same tokenizer, and a prompts file.</summary>
+    (string Policy, string Reward, string Prompts) Make(params string[] promptLines)
+    {
+        var topics = new[] { "the sea", "a bird", "rain", "the moon", "bread" };
+        var texts = topics.SelectMany(t => new[] { $"Tell me about {t}.", $"Sure, here is something about {t}." }).ToList();
+        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 280, MinFrequency = 1 });
+        var config = new GptConfig { Layers = 1, EmbeddingSize = 16, Heads = 2, Positions = 64, VocabSize = tokenizer.VocabSize, EosTokenId = tokenizer.EndOfTextId }.WithoutDropout();
+        var policy = Path.Combine(_dir, "policy");
+        new Policy(GptLanguageModel.Create(config, seed: 3), tokenizer, PromptTemplate.Plain, new RewardModelMetadata()).Save(policy);
+        var reward = Path.Combine(_dir, "reward");
+        RewardModelFolder.Save(GptRewardModel.Create(config, seed: 5), reward, new RewardModelMetadata { Template = "plain", MaxLength = 64 }, writeExtra: tokenizer.Save);
+        var prompts = Path.Combine(_dir, "prompts.jsonl");
+        File.WriteAllLines(prompts, promptLines.Length > 0 ? promptLines : topics.Select(t => JsonSerializer.Serialize(new { prompt = $"Tell me about {t}." })));
+        return (policy, reward, prompts);
+    }
+
+    static (int Code, string Out, string Error) Run(params string[] args) => ConsoleCapture.Run(args);
+
+    string[] Args(string policy, string reward, string prompts, string algo, params string[] more) =>
+        ["rl", "--algo", algo, "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--out", Path.Combine(_dir, "out-" + algo),
+         "--max-steps", "2", "--config", Config(), "--threads", "1", .. more];
+
+    string Config()
+    {
+        var path = Path.Combine(_dir, "rl.yaml");
+        File.WriteAllText(path, "prompts_per_step: 2\nsamples_per_prompt: 2\nmax_new_tokens: 5\nlearning_rate: 0.001\nminibatches: 2\nkl_coef: 0.1\n");
+        return path;
+    }
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("rloo")]
+    public void Rl_writes_the_policy_metrics_and_report_and_a_json_summary_last(string algo)
+    {
+        var (policy, reward, prompts) = Make();
+        var (code, stdout, stderr) = Run(Args(policy, reward, prompts, algo, "--reward-model", reward, "--weights", "0.7,0.3", "--json", "--seed", "2"));
+        Assert.True(code == CliApp.Success, stderr);
+        var summary = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal(algo, summary.GetProperty("algo").GetString());
+        Assert.Equal(2, summary.GetProperty("steps").GetInt32());
+        foreach (var key in new[] { "kl", "proxy_reward_before", "proxy_reward_after" }) Assert.Equal(JsonValueKind.Number, summary.GetProperty(key).ValueKind);
+        Assert.False(summary.TryGetProperty("gold_reward_before", out _));   // not world prompts
+        var output = Path.Combine(_dir, "out-" + algo);
+        Assert.True(File.Exists(Path.Combine(output, "policy", "model.safetensors")));
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(output, "report.html")));
+        var first = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, "metrics.jsonl"))[0]).RootElement;
+        Assert.True(first.TryGetProperty("objective/rlhf_reward", out _));
+        Assert.Contains("step 2/2", stderr);
+    }
+
+    [Fact]
+    public void Broken_prompt_lines_are_named_by_file_and_line_and_skip_invalid_counts_them()
+    {
+        var (policy, reward, prompts) = Make("{\"prompt\": \"Tell me about rain.\"}", "not json", "{\"prompt\": \"Tell me about the sea.\"}", "{\"prompt\": \"Tell me about bread.\"}");
+        var (code, _, stderr) = Run(Args(policy, reward, prompts, "reinforce"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains($"{prompts}:2", stderr);
+        var (skipped, _, stderr2) = Run(Args(policy, reward, prompts, "reinforce", "--skip-invalid"));
+        Assert.True(skipped == CliApp.Success, stderr2);
+        Assert.Contains("1 invalid skipped", stderr2);
+    }
+
+    [Fact]
+    public void A_missing_folder_or_a_bad_flag_is_a_user_error_naming_it()
+    {
+        var (policy, reward, prompts) = Make();
+        var missing = Path.Combine(_dir, "nope");
+        var (code, _, stderr) = Run(Args(missing, reward, prompts, "ppo"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains(missing, stderr);
+        (code, _, stderr) = Run(Args(policy, reward, prompts, "sarsa"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains("--algo sarsa", stderr);
+        (code, _, stderr) = Run(Args(policy, reward, prompts, "ppo", "--weights", "1,x"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains("--weights", stderr);
+    }
+}

@@ -1,0 +1,127 @@
+using RewardKit.Generation;
+using RewardKit.Inference;
+using RewardKit.Rl;
+using RewardKit.Tensors.Kernels;
+using RewardKit.Testing;
+using RewardKit.Tests.Generation;
+using RewardKit.Training;
+
+namespace RewardKit.Tests.Rl;
+
+/// <summary>The RL loop on a tiny random policy and a word-weight reward model: seconds per test.</summary>
+public sealed class RlTrainerTests : IDisposable
+{
+    readonly string _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "rk-rl-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    static readonly string[] Prompts = [.. PolicyTestData.Topics.Select(t => $"Tell me about {t}.")];
+
+    static RlOptions Options(RlAlgorithm algorithm, int steps = 3) => new()
+    {
+        Algorithm = algorithm, MaxSteps = steps, PromptsPerStep = 2, SamplesPerPrompt = 2, MaxNewTokens = 6, LearningRate = 1e-3,
+        MiniBatches = 2, Epochs = algorithm == RlAlgorithm.Ppo ? 2 : null, Threads = 1, Seed = 5,
+    };
+
+    static RlTrainer Trainer(Policy policy, RlOptions options, WorkerPool pool)
+    {
+        var rewards = new RlRewards([new RewardScorer(new FakeRewardModel(new RewardModelMetadata { MaxLength = 64 }))], options);
+        return new RlTrainer(policy, rewards, options.UsesCritic ? RlTrainer.CriticFor(policy, null) : null, options, pool);
+    }
+
+    (RlTrainer Trainer, Policy Policy, RlRunResult Result) Run(RlOptions options, string name, bool resume = false, Policy? policy = null)
+    {
+        policy ??= PolicyTestData.Create();
+        var trainer = Trainer(policy, options, WorkerPool.Single);
+        var result = trainer.Train(Prompts, Prompts[..2], Path.Combine(_dir, name), resume);
+        return (trainer, policy, result);
+    }
+
+    [Theory]
+    [InlineData(RlAlgorithm.Ppo)]
+    [InlineData(RlAlgorithm.Reinforce)]
+    [InlineData(RlAlgorithm.Rloo)]
+    [InlineData(RlAlgorithm.Trpo)]
+    public void Each_algorithm_runs_changes_the_policy_and_logs_trl_metric_names(RlAlgorithm algorithm)
+    {
+        var policy = PolicyTestData.Create();
+        var before = policy.Model.Parameters.Values.ToArray();
+        var (trainer, _, result) = Run(Options(algorithm), algorithm.ToString(), policy: policy);
+        Assert.Equal(3, result.Steps);
+        var rows = trainer.Metrics.Where(r => r.ContainsKey("objective/kl")).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, row => Assert.All(RlTrainer.MetricNames, name => Assert.True(row.ContainsKey(name) && double.IsFinite(row[name]), $"{algorithm}: {name}")));
+        Assert.False(before.AsSpan().SequenceEqual(policy.Model.Parameters.Values), $"{algorithm} did not change the policy");
+        Assert.True(File.Exists(Path.Combine(_dir, algorithm.ToString(), "policy", "model.safetensors")));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(_dir, algorithm.ToString(), "metrics.jsonl")).Length);   // 3 steps + the final evaluation
+    }
+
+    [Theory]
+    [InlineData(RlAlgorithm.Ppo)]
+    [InlineData(RlAlgorithm.Reinforce)]
+    public void Resuming_after_a_stop_gives_the_weights_of_an_uninterrupted_run(RlAlgorithm algorithm)
+    {
+        var (_, whole, _) = Run(Options(algorithm, steps: 4), "whole");
+        Run(Options(algorithm, steps: 2), "split");
+        var (_, resumed, _) = Run(Options(algorithm, steps: 4), "split", resume: true);
+        Assert.True(whole.Model.Parameters.Values.SequenceEqual(resumed.Model.Parameters.Values), "resumed weights differ from an uninterrupted run");
+        var steps = File.ReadAllLines(Path.Combine(_dir, "split", "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetDouble()).ToList();
+        Assert.Equal([1, 2, 2, 3, 4, 4], steps);   // the first run's evaluation at its end (step 2) stays
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_run()
+    {
+        var (a, pa, _) = Run(Options(RlAlgorithm.Rloo), "a");
+        var (b, pb, _) = Run(Options(RlAlgorithm.Rloo), "b");
+        Assert.Equal(a.Metrics.Select(r => r.GetValueOrDefault("objective/scores")), b.Metrics.Select(r => r.GetValueOrDefault("objective/scores")));
+        Assert.Equal(a.Metrics.Select(r => r.GetValueOrDefault("objective/kl")), b.Metrics.Select(r => r.GetValueOrDefault("objective/kl")));
+        Assert.True(pa.Model.Parameters.Values.SequenceEqual(pb.Model.Parameters.Values));
+    }
+
+    /// <summary>A reward model whose every score is NaN.</summary>
+    sealed class NanRewardModel : IRewardModel
+    {
+        readonly FakeRewardModel _inner = new(new RewardModelMetadata { MaxLength = 64 });
+        public RewardModelMetadata Metadata => _inner.Metadata;
+        public int[] Encode(string prompt, string response) => _inner.Encode(prompt, response);
+        public void ScoreTokens(IReadOnlyList<int[]> sequences, Span<float> rewards, CancellationToken cancellationToken = default) => rewards.Fill(float.NaN);
+        public void Dispose() => _inner.Dispose();
+    }
+
+    [Fact]
+    public void A_nan_reward_or_a_bad_option_stops_the_run_with_a_message()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Run(Options(RlAlgorithm.Reinforce) with { LengthPenalty = double.NaN }, "bad"));
+        Assert.Contains("length_penalty", e.Message);
+        var options = Options(RlAlgorithm.Ppo);
+        var policy = PolicyTestData.Create();
+        var trainer = new RlTrainer(policy, new RlRewards([new RewardScorer(new NanRewardModel())], options), RlTrainer.CriticFor(policy, null), options, WorkerPool.Single);
+        // The scorer refuses a non-finite reward before the trainer sees it (hostile-input hardening); either way the run stops with a message.
+        var stopped = Assert.ThrowsAny<Exception>(() => trainer.Train(Prompts, Prompts[..2], Path.Combine(_dir, "nan")));
+        Assert.True(stopped is TrainingDivergedException or NonFiniteRewardException, stopped.ToString());
+        Assert.Contains("NaN", stopped.Message);
+    }
+
+    [Fact]
+    public void Reward_scaling_clipping_and_penalties_shape_the_score()
+    {
+        var options = new RlOptions { RewardScaling = RewardScaling.MinMax, LengthPenalty = 0.1, MissingEosPenalty = 1 };
+        var rewards = new RlRewards([new RewardScorer(new FakeRewardModel(new RewardModelMetadata()))], options);
+        var shaped = rewards.Shape([0f, 2f, 4f], [1, 2, 3], [true, true, false]);
+        Assert.Equal([0 - 0.1f, 0.5f - 0.2f, 1 - 0.3f - 1], shaped, (x, y) => Math.Abs(x - y) < 1e-6);
+        var log = new RlRewards([new RewardScorer(new FakeRewardModel(new RewardModelMetadata()))], new RlOptions { RewardScaling = RewardScaling.Log, RewardClip = 1 });
+        Assert.Equal([(float)-Math.Log(2), 1f], log.Shape([-1f, 100f], [0, 0], [true, true]), (x, y) => Math.Abs(x - y) < 1e-6);
+        Assert.Throws<ArgumentException>(() => new RlRewards([new RewardScorer(new FakeRewardModel(new RewardModelMetadata()))], new RlOptions { RewardWeights = [0.5, 0.5] }));
+    }
+
+    [Fact]
+    public void Holding_out_keeps_five_percent_of_the_prompts_apart()
+    {
+        var prompts = Enumerable.Range(0, 100).Select(i => $"p{i}").ToList();
+        var (train, held) = RlTrainer.HoldOut(prompts, 1);
+        Assert.Equal(95, train.Count);
+        Assert.Equal(5, held.Count);
+        Assert.Empty(train.Intersect(held));
+    }
+}

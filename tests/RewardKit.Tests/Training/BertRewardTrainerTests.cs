@@ -1,0 +1,70 @@
+using RewardKit.Inference;
+using RewardKit.Models;
+using RewardKit.Models.Bert;
+using RewardKit.Tensors;
+using RewardKit.Text;
+using RewardKit.Training;
+
+namespace RewardKit.Tests.Training;
+
+/// <summary>BERT fine-tuning through the one training loop (<see cref="RewardTrainer"/> with a backbone option).</summary>
+public class BertRewardTrainerTests : IDisposable
+{
+    readonly string _dir = Path.Combine(Path.GetTempPath(), "bert-trainer-" + Guid.NewGuid().ToString("N"));
+
+    public BertRewardTrainerTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A tiny random "pretrained" BERT folder (BertModel names, no classifier) whose vocabulary covers the test data.</summary>
+    string TinyBackbone()
+    {
+        var words = File.ReadAllText(TrainingTestData.WritePairs(_dir, "vocab-source.jsonl", 40))
+            .Split([' ', '"', ',', ':', '.', '!', '{', '}', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal);
+        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "!", ":", .. words]);
+        var config = new BertConfig
+        {
+            VocabSize = tokenizer.VocabSize, HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 64,
+            SepTokenId = tokenizer.SepId, PadTokenId = tokenizer.PadId,
+        };
+        var model = new BertRewardModel(config);
+        model.Initialize(new Rng(11));
+        var dir = Path.Combine(_dir, "backbone");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, BertConfig.FileName), config.ToJson("BertModel"));
+        SafetensorsFile.Write(Path.Combine(dir, RewardModelFolder.WeightsFileName), model.Parameters.Entries
+            .Where(e => e.Name.StartsWith(BertRewardModel.BackbonePrefix, StringComparison.Ordinal))
+            .Select(e => (e.Name[BertRewardModel.BackbonePrefix.Length..], e.Tensor.Shape, e.Tensor.ToArray())));
+        tokenizer.Save(dir);
+        return dir;
+    }
+
+    [Fact]
+    public void Fine_tuning_lowers_the_loss_and_the_saved_folder_scores_through_the_default_loader()
+    {
+        var backbone = TinyBackbone();
+        var train = TrainingTestData.WritePairs(_dir, "train.jsonl", 64);
+        var eval = TrainingTestData.WritePairs(_dir, "eval.jsonl", 16, seed: 2);
+        var options = TrainingTestData.Options(maxSteps: 40) with { Backbone = backbone, Dropout = 0 };
+        var result = new RewardTrainer(options).Train([train], eval, Path.Combine(_dir, "run"));
+
+        Assert.Equal(40, result.Steps);
+        Assert.True(result.Losses.TakeLast(5).Average() < result.Losses.Take(5).Average() - 0.1,
+            $"loss did not fall: first {result.Losses.Take(5).Average():F3}, last {result.Losses.TakeLast(5).Average():F3}");
+        Assert.True(result.BestEvalMetrics["eval_accuracy"] > 0.9);
+        Assert.Equal(2 * 64, result.Checks[0].PooledInsideResponse);
+
+        using var scorer = ModelLoading.Load(result.ModelDirectory!);
+        Assert.IsType<BertRewardScorer>(scorer);
+        var good = scorer.Encode("Tell me about tea, number 3.", "Sure, happy to help: here is a clear answer about tea. Thank you for asking!");
+        var bad = scorer.Encode("Tell me about tea, number 3.", "Whatever, tea is boring.");
+        var rewards = new float[2];
+        scorer.ScoreTokens([good, bad], rewards);
+        Assert.True(rewards[0] > rewards[1]);
+        Assert.Equal("bert-cross-encoder", scorer.Metadata.Extra!["architecture"].GetString());
+    }
+}
