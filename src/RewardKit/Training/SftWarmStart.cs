@@ -26,11 +26,14 @@ internal sealed class SftWarmStart
     readonly DataParallel _dp;
     BatchPlan _plan;
 
-    /// <summary>A warm start of <paramref name="steps"/> steps, at <paramref name="position"/> (step 0 for a new one).</summary>
+    /// <summary>
+    /// A warm start of <paramref name="steps"/> steps, at <paramref name="position"/> (step 0 for a new one), as one rank of
+    /// <paramref name="dp"/> (default: one process).
+    /// </summary>
     public SftWarmStart(RewardTrainingOptions options, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, int padId, Tape tape,
-        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, DataParallel dp)
+        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, DataParallel? dp = null)
     {
-        _dp = dp;
+        _dp = dp ?? DataParallel.SingleProcess(options.Seed);
         _options = options;
         _model = model;
         _sequences = [.. pairs.Select(p => p.Chosen)];
@@ -45,7 +48,7 @@ internal sealed class SftWarmStart
         {
             OnDiverged = d => new TrainingDivergedException(
                 $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null),
-            GradientReducer = dp.Reducer,
+            GradientReducer = _dp.Reducer,
         };
         _plan = PlanFor(position.Epoch);
     }
