@@ -17,7 +17,7 @@ public class AllreduceGradientsTests
     }
 
     [Fact]
-    public void Gradients_and_loss_are_summed_over_the_ranks_in_one_Allreduce_of_the_whole_buffer()
+    public void Gradients_loss_and_tokens_are_summed_over_the_ranks_the_gradients_in_one_Allreduce_of_the_whole_buffer()
     {
         var mirror = new MirrorCommunicator(rank: 1, size: 2);
         var reducer = new AllreduceGradients(mirror);
@@ -26,6 +26,7 @@ public class AllreduceGradientsTests
         Assert.Equal([2f, -4f, 1f], set.Gradients.ToArray());
         Assert.Equal(1, mirror.Collectives);
         Assert.Equal(0.75, reducer.ReduceLoss(0.375));
+        Assert.Equal(84L, reducer.ReduceTokens(42));
     }
 
     [Fact]
@@ -36,6 +37,7 @@ public class AllreduceGradientsTests
         reducer.ReduceGradients(set);
         Assert.Equal([1f, -2f], set.Gradients.ToArray());
         Assert.Equal(0.5, reducer.ReduceLoss(0.5));
+        Assert.Equal(42L, reducer.ReduceTokens(42));
         Assert.Equal(TimeSpan.Zero, reducer.LastReduceTime);
     }
 }
