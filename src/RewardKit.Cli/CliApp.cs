@@ -54,26 +54,47 @@ public static class CliApp
     {
         var root = BuildRoot();
         var parse = root.Parse(args);
+        if (MpiJob.RefuseUnsupported(parse) is { } refusal)
+        {
+            // Rank 0 alone reports and fails: mpirun ends the job at the first non-zero exit, which could cut rank 0 short.
+            if (Distributed.DistributedLaunch.AnnouncedWorld().Rank != 0) return Success;
+            Console.Error.WriteLine($"error: {refusal}");
+            return UserError;
+        }
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (IsUserError(e))
-        {
-            // REWARDKIT_DEBUG=1 prints the stack trace too (for bug reports).
-            Console.Error.WriteLine(Environment.GetEnvironmentVariable("REWARDKIT_DEBUG") == "1" ? $"error: {e}" : $"error: {e.Message}");
-            return UserError;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("cancelled.");
-            return UserError;
-        }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"internal error (please report it): {e}");
-            return InternalError;
+            return ReportError(e);
         }
+    }
+
+    /// <summary>
+    /// Prints <paramref name="e"/> as the CLI reports failures (a user error's message, "cancelled.", or an internal error
+    /// with its stack trace) after <paramref name="prefix"/>, and returns the matching exit code.
+    /// </summary>
+    public static int ReportError(Exception e, string prefix = "")
+    {
+        if (IsUserError(e))
+        {
+            // REWARDKIT_DEBUG=1 prints the stack trace too (for bug reports).
+            Console.Error.WriteLine(prefix + (Environment.GetEnvironmentVariable("REWARDKIT_DEBUG") == "1" ? $"error: {e}" : $"error: {e.Message}"));
+            return UserError;
+        }
+        if (e is OperationCanceledException)
+        {
+            Console.Error.WriteLine(prefix + "cancelled.");
+            return UserError;
+        }
+        if (e is Distributed.CollectiveTimeoutException)
+        {
+            Console.Error.WriteLine(prefix + $"error: {e.Message}");
+            return UserError;
+        }
+        Console.Error.WriteLine(prefix + $"internal error (please report it): {e}");
+        return InternalError;
     }
 
     /// <summary>True for the exceptions that mean "the input is wrong" rather than "RewardKit is wrong".</summary>

@@ -15,7 +15,9 @@ public static class BenchTrainCommand
         var flags = new BenchModelFlags(inference: false);
         var command = new Command("train", "Reward-model training pairs/s (Bradley-Terry, AdamW, clipping), beside ../shared/bench/torch_rm_bench.py.");
         flags.AddTo(command);
-        command.SetAction((parse, ct) => Task.FromResult(flags.Run(parse, log => RewardModelBench.Train(flags.Bind(parse), log, ct))));
+        // Under mpirun -np N: data-parallel over the ranks (each takes its share of every batch); rank 0 prints.
+        command.SetAction((parse, ct) => Task.FromResult(MpiJob.Run(communicator =>
+            flags.Run(parse, log => RewardModelBench.Train(flags.Bind(parse), communicator, log, ct)))));
         return command;
     }
 }

@@ -2,6 +2,7 @@ using RewardKit.Models.Hub;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using RewardKit.Distributed;
 using RewardKit.Inference;
 
 namespace RewardKit.Cli.Commands;
@@ -16,19 +17,26 @@ public static class ScoreCommand
         var response = new Option<string>("--response") { Description = "The response to score (one pair mode)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line {\"reward\", \"normalized\", \"calibrated\", \"ids\"}." };
         var data = new Option<string>("--data") { Description = "JSONL input: {prompt, response} or {prompt, chosen, rejected} per line (batch mode)." };
-        var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped." };
+        var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped. Under mpirun -np N the ranks score disjoint chunks and rank 0 writes them in input order." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per forward pass (default 16).", DefaultValueFactory = _ => 16 };
         var skipVersion = ScoringCli.SkipVersionCheckOption();
         var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion };
         command.SetAction(async (parse, ct) =>
         {
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
-            var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             if (parse.GetValue(data) is { } input)
             {
                 var outPath = parse.GetValue(output) ?? throw new UserErrorException("--data needs --out FILE for the scored rows.");
-                return await ScoreFile(scorer, input, outPath, ct);
+                return await MpiJob.RunAsync(async communicator =>
+                {
+                    using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+                    var shardScorer = new RewardScorer(shardModel, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
+                    return await ScoreFile(communicator, shardScorer, input, outPath, ct);
+                });
             }
+            if (DistributedLaunch.AnnouncedWorld().Size > 1)
+                throw new UserErrorException("under mpirun, score runs in batch mode only (--data IN.jsonl --out OUT.jsonl); score one pair as one process.");
+            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+            var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             var p = parse.GetValue(prompt) ?? throw new UserErrorException("pass --prompt and --response, or --data IN.jsonl --out OUT.jsonl.");
             var r = parse.GetValue(response) ?? throw new UserErrorException("pass --response with the text to score.");
             var score = (await scorer.ScoreAsync([new ScoringItem(p, r)], ct))[0];
@@ -41,7 +49,7 @@ public static class ScoreCommand
         return command;
     }
 
-    static async Task<int> ScoreFile(RewardScorer scorer, string input, string output, CancellationToken ct)
+    static async Task<int> ScoreFile(ICommunicator communicator, RewardScorer scorer, string input, string output, CancellationToken ct)
     {
         var lastDraw = Stopwatch.StartNew();
         var progress = new Progress<BatchScoringProgress>(p =>
@@ -52,11 +60,13 @@ public static class ScoreCommand
             var filled = (int)(fraction * 30);
             Console.Error.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {fraction,4:P0} {p.Rows:N0} rows {p.RowsPerSecond:N0} rows/s ");
         });
-        var result = await BatchScoring.RunAsync(scorer, input, output, progress: progress, cancellationToken: ct);
+        var result = await BatchScoring.RunAsync(communicator, scorer, input, output, progress: progress, cancellationToken: ct);
+        if (!communicator.IsRoot()) return CliApp.Success;
         Console.Error.WriteLine();
         if (result.ResumedRows > 0)
             Console.Error.WriteLine($"resumed: {result.ResumedRows:N0} rows were already in {output}{(result.TruncatedBytes > 0 ? $" (dropped a partial last line of {result.TruncatedBytes} bytes)" : "")}.");
-        Console.WriteLine($"scored {result.ScoredRows:N0} rows in {result.Elapsed.TotalSeconds:0.0} s ({result.RowsPerSecond:N0} rows/s) -> {output}");
+        var ranks = communicator.Size > 1 ? $" on {communicator.Size} ranks" : "";
+        Console.WriteLine($"scored {result.ScoredRows:N0} rows{ranks} in {result.Elapsed.TotalSeconds:0.0} s ({result.RowsPerSecond:N0} rows/s) -> {output}");
         return CliApp.Success;
     }
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using RewardKit.Distributed;
 using RewardKit.Training;
 
 namespace RewardKit.Cli.Commands;
@@ -23,7 +25,7 @@ public static class TrainCommand
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: model/, checkpoint/, metrics.jsonl.", Required = true };
         var config = new Option<FileInfo?>("--config") { Description = "Training options as YAML (snake_case keys, e.g. learning_rate: 0.001); flags override it." };
         var command = new Command("train", "Train a reward model on preference data.") { data, evalData, outDir, config };
-        var flags = RewardTrainingOptions.Descriptors.Select(d => (Descriptor: d, Option: FlagFor(d))).ToArray();
+        var flags = RewardTrainingOptions.Descriptors.Where(d => !d.IsRecorded).Select(d => (Descriptor: d, Option: FlagFor(d))).ToArray();
         foreach (var (_, option) in flags) command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -54,7 +56,14 @@ public static class TrainCommand
         };
     }
 
-    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir)
+    /// <summary>SIGUSR1 on Linux (a raw signal number: .NET names only the portable signals).</summary>
+    const PosixSignal SigUsr1 = (PosixSignal)10;
+
+    /// <summary>Trains in this process, or as one rank of <c>mpirun -np N rewardkit train ...</c> (see <see cref="MpiJob"/>).</summary>
+    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir) =>
+        MpiJob.Run(communicator => Run(options, data, evalData, outDir, communicator));
+
+    static int Run(RewardTrainingOptions options, IReadOnlyList<string> data, string? evalData, string outDir, ICommunicator communicator)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -63,9 +72,20 @@ public static class TrainCommand
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // Under mpirun, Ctrl+C reaches mpirun, which kills the ranks; mpirun forwards SIGUSR1 to every rank instead, and
+        // SIGTERM is what it sends first when it ends a job: both ask for the same clean stop (the ranks agree on the step,
+        // rank 0 saves the checkpoint).
+        using var onUsr1 = communicator.Size > 1 ? PosixSignalRegistration.Create(SigUsr1, StopCleanly) : null;
+        using var onTerm = communicator.Size > 1 ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopCleanly) : null;
+        void StopCleanly(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cts.Cancel();
+        }
         try
         {
-            var result = TrainingProgressDisplay.Run(progress => new RewardTrainer(options) { Progress = progress }.Train(data, evalData, outDir, cts.Token));
+            var result = TrainingProgressDisplay.Run(progress =>
+                new RewardTrainer(options) { Progress = progress, Communicator = communicator }.Train(data, evalData, outDir, cts.Token));
             PrintSummary(result);
             return CliApp.Success;
         }

@@ -12,8 +12,18 @@ public static class JitWarmup
     /// Runs <paramref name="step"/> <paramref name="minSteps"/> times, then until no method was compiled for
     /// <paramref name="settleSeconds"/> (checked between steps) or <paramref name="maxSeconds"/> have passed.
     /// </summary>
+    /// <param name="step">One warm-up step (its argument counts from 0).</param>
+    /// <param name="minSteps">Steps always run.</param>
+    /// <param name="settleSeconds">JIT-quiet time that ends the warm-up (0: exactly <paramref name="minSteps"/>).</param>
+    /// <param name="maxSeconds">Time after which the warm-up ends even if the JIT is still busy.</param>
+    /// <param name="cancellationToken">Checked before each step.</param>
+    /// <param name="everyRank">
+    /// In a data-parallel job, turns this process's "done" into the job's (true when every rank is done), so all ranks run
+    /// the same number of steps; null in a single process.
+    /// </param>
     /// <returns>How many steps ran.</returns>
-    public static int Run(Action<int> step, int minSteps, double settleSeconds, double maxSeconds, CancellationToken cancellationToken = default)
+    public static int Run(Action<int> step, int minSteps, double settleSeconds, double maxSeconds, CancellationToken cancellationToken = default,
+        Func<bool, bool>? everyRank = null)
     {
         ArgumentNullException.ThrowIfNull(step);
         var clock = Stopwatch.StartNew();
@@ -26,11 +36,12 @@ public static class JitWarmup
         if (settleSeconds <= 0) return i;
         var watch = new JitQuietWatch();
         var settle = TimeSpan.FromSeconds(settleSeconds);
-        while (clock.Elapsed.TotalSeconds < maxSeconds)
+        bool done = clock.Elapsed.TotalSeconds >= maxSeconds;
+        while (!(everyRank?.Invoke(done) ?? done))
         {
             cancellationToken.ThrowIfCancellationRequested();
             step(i++);
-            if (watch.IsQuietFor(settle)) break;
+            done = watch.IsQuietFor(settle) || clock.Elapsed.TotalSeconds >= maxSeconds;
         }
         return i;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RewardKit.Distributed;
 using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
@@ -14,7 +15,7 @@ namespace RewardKit.Benchmarks;
 /// the seed; synthetic right-padded batches (<see cref="SyntheticTokens"/>), pre-generated and cycled so data generation
 /// is never timed.
 /// <list type="bullet">
-/// <item><see cref="Train"/>: Bradley-Terry loss −log σ(r_chosen − r_rejected) averaged over P pairs (rows [0, P) chosen,
+/// <item><see cref="Train(RewardModelBenchOptions, Action{string}?, CancellationToken)"/>: Bradley-Terry loss −log σ(r_chosen − r_rejected) averaged over P pairs (rows [0, P) chosen,
 /// [P, 2P) rejected), backward, global-norm clipping at 1.0, AdamW(lr 1e-4, wd 0.01); pairs/s per round.</item>
 /// <item><see cref="Infer"/>: inference mode (nothing recorded), batches of 32; sequences/s per round.</item>
 /// </list>
@@ -47,18 +48,36 @@ public static class RewardModelBench
     /// <param name="options">What to run.</param>
     /// <param name="log">Receives one human-readable line per round (null: silent).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
-    public static BenchReport Train(RewardModelBenchOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public static BenchReport Train(RewardModelBenchOptions options, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        Train(options, SingleProcessCommunicator.Instance, log, cancellationToken);
+
+    /// <summary>
+    /// Runs the training benchmark data-parallel over <paramref name="communicator"/>'s ranks: every rank draws the same
+    /// global batches of P pairs and trains on its contiguous share of them (loss scaled by its share, one gradient
+    /// Allreduce per step, <see cref="AllreduceGradients"/>), so pairs/s count the global batch and compare directly with
+    /// one process. Adds <c>world_size</c>, <c>allreduce_ms_median</c> and <c>allreduce_fraction_of_step</c> to the report.
+    /// </summary>
+    /// <param name="options">What to run (<c>PairsPerBatch</c> is the global batch).</param>
+    /// <param name="communicator">The job's ranks; each runs this with the same options.</param>
+    /// <param name="log">Receives one human-readable line per round (null: silent).</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    public static BenchReport Train(RewardModelBenchOptions options, ICommunicator communicator, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(communicator);
         options.Validate();
+        if (options.PairsPerBatch < communicator.Size)
+            throw new ArgumentException($"--pairs-per-batch {options.PairsPerBatch} leaves some of the {communicator.Size} ranks without a pair; use at least {communicator.Size}.");
         double loadStart = ProcessMemory.LoadAverage1Min();
         using var pool = new WorkerPool(options.Threads);
         var model = CreateModel(options);
-        var report = Header("train", options, model, pool).Set("recompute_attention", options.RecomputeAttention);
+        var report = Header("train", options, model, pool).Set("recompute_attention", options.RecomputeAttention).Set("world_size", communicator.Size);
         int P = options.PairsPerBatch;
+        var (first, p) = communicator.Shard(P).GetOffsetAndLength(P);   // this rank's pairs [first, first + p) of every batch
+        float share = (float)p / P;
         var rng = new Rng((ulong)options.Seed + 1);
         var batches = new TokenBatch[4];
-        for (int i = 0; i < batches.Length; i++) batches[i] = SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab);
+        for (int i = 0; i < batches.Length; i++) batches[i] = PairRows(SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab), P, first, p);
 
         var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes, RecomputesAttention = options.RecomputeAttention };
         var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
@@ -66,25 +85,37 @@ public static class RewardModelBench
         var losses = new List<double>(capacity);
         var phase = new StepPhases(capacity);
 
+        var reducer = new ComputeCpuClock(new AllreduceGradients(communicator));
         var step = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(RewardModelBenchOptions.LearningRate),
-            RewardModelBenchOptions.MaxGradNorm, pool);
+            RewardModelBenchOptions.MaxGradNorm, pool) { GradientReducer = reducer };
         var batch = batches[0];
         MicroBatchLossBuilder bradleyTerry = (tape, _) =>
         {
-            var rewards = model.Forward(tape, batch, training: true);                                    // (2P)
-            return new MicroBatchLoss(BradleyTerry.Loss(tape, rewards.Slice(0, P), rewards.Slice(P, P)), 0);  // ()
+            var rewards = model.Forward(tape, batch, training: true);                                    // (2p)
+            var loss = BradleyTerry.Loss(tape, rewards.Slice(0, p), rewards.Slice(p, p));                // ()
+            return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), 0);
         };
 
+        var computeCpuMs = new List<double>(capacity);
         float Step(int i)
         {
             batch = batches[i % batches.Length];
+            reducer.StepStarted();
             var result = step.Run(i, microBatches: 1, bradleyTerry);
             phase.Add(result.Times);
+            computeCpuMs.Add(reducer.ComputeCpu.TotalMilliseconds);
             return (float)result.Loss;
         }
 
-        int warmupSteps = JitWarmup.Run(i => losses.Add(Step(i)), options.Warmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken);
+        Func<bool, bool>? everyRank = communicator.Size == 1 ? null : done =>
+        {
+            Span<double> notDone = [done ? 0 : 1];
+            communicator.AllreduceSum(notDone);
+            return notDone[0] == 0;
+        };
+        int warmupSteps = JitWarmup.Run(i => losses.Add(Step(i)), options.Warmup, options.JitSettleSeconds, options.MaxWarmupSeconds, cancellationToken, everyRank);
         phase.Clear();
+        computeCpuMs.Clear();
         long jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         double rssAfterWarmup = ProcessMemory.CurrentRssMb();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -151,6 +182,14 @@ public static class RewardModelBench
             report.Set("gemm_floor_step_ms", floorMs).Set("gemm_floor_pairs_per_s", P * 1000.0 / floorMs)
                 .Set("gemm_fraction_of_step", floorMs / Median(stepMs));
             log?.Invoke($"GEMM floor: the step's matrix products alone take {floorMs:F1} ms ({P * 1000.0 / floorMs:F1} pairs/s at most)");
+        }
+        if (ThreadCpuTime.IsSupported && options.Threads == 1) report.Set("train_compute_cpu_ms_median", Median(computeCpuMs));
+        if (communicator.Size > 1)
+        {
+            double reduceMs = phase.Median(4);
+            report.Set("allreduce_ms_median", reduceMs).Set("allreduce_fraction_of_step", reduceMs / Median(stepMs))
+                .Set("allreduce_bytes_per_step", 2.0 * (communicator.Size - 1) / communicator.Size * model.ParameterCount * sizeof(float));
+            log?.Invoke($"data-parallel over {communicator.Size} ranks, {p} of {P} pairs each here: Allreduce median {reduceMs:F1} ms ({reduceMs / Median(stepMs):P1} of the step)");
         }
         log?.Invoke($"training: best {best:F3}  median {median:F3} pairs/s  (step median {Median(stepMs):F1} ms: forward {phase.Median(0):F1}, " +
             $"backward {phase.Median(1):F1}, clip {phase.Median(2):F1}, AdamW {phase.Median(3):F1}); loss {losses[0]:F4} -> {losses[^1]:F4}");
@@ -228,6 +267,43 @@ public static class RewardModelBench
         return Footer(report, loadStart);
     }
 
+    /// <summary>
+    /// Wraps the step's gradient reducer to read this thread's CPU time when the reduction starts: from the step's start to
+    /// there is the forward and backward work, which with one thread all runs on this thread, so it is measured without the
+    /// time the machine's other load takes (<c>train_compute_cpu_ms_median</c>; a rank of a data-parallel run does its
+    /// share of the batch, whatever the machine's load).
+    /// </summary>
+    sealed class ComputeCpuClock(IGradientReducer inner) : IGradientReducer
+    {
+        TimeSpan _start;
+
+        public TimeSpan ComputeCpu { get; private set; }
+
+        public void StepStarted() => _start = ThreadCpuTime.Now();
+
+        public void ReduceGradients(Tensors.ParameterSet parameters)
+        {
+            ComputeCpu = ThreadCpuTime.Now() - _start;
+            inner.ReduceGradients(parameters);
+        }
+
+        public double ReduceLoss(double loss) => inner.ReduceLoss(loss);
+    }
+
+    /// <summary>
+    /// Rows [first, first + p) (chosen) and [P + first, P + first + p) (rejected) of a (2P, T) pair batch, as a (2p, T)
+    /// batch with the same padding: one rank's share of the global batch.
+    /// </summary>
+    static TokenBatch PairRows(TokenBatch batch, int P, int first, int p)
+    {
+        if (p == P) return batch;
+        int T = batch.Time;
+        var rows = Enumerable.Range(first, p).Concat(Enumerable.Range(P + first, p)).ToArray();
+        var ids = new int[rows.Length * T];
+        for (int k = 0; k < rows.Length; k++) batch.Ids.AsSpan(rows[k] * T, T).CopyTo(ids.AsSpan(k * T, T));
+        return new TokenBatch(ids, rows.Length, T, [.. rows.Select(r => batch.Lengths[r])]).Validate();
+    }
+
     static BenchReport Header(string mode, RewardModelBenchOptions o, GptRewardModel model, WorkerPool pool)
     {
         long embedding = model.TokenEmbedding.Length + model.PositionEmbedding.Length;
@@ -276,12 +352,13 @@ public static class RewardModelBench
     /// </summary>
     sealed class StepPhases(int capacity)
     {
-        readonly List<double>[] _ms = [new(capacity), new(capacity), new(capacity), new(capacity)];
+        readonly List<double>[] _ms = [new(capacity), new(capacity), new(capacity), new(capacity), new(capacity)];
 
+        /// <summary>Phases 0 forward, 1 backward + reduction, 2 clipping, 3 optimiser, 4 the reduction alone.</summary>
         public void Add(StepTimes t)
         {
             _ms[0].Add(t.Forward.TotalMilliseconds); _ms[1].Add((t.Backward + t.Reduce).TotalMilliseconds);
-            _ms[2].Add(t.Clip.TotalMilliseconds); _ms[3].Add(t.Optimizer.TotalMilliseconds);
+            _ms[2].Add(t.Clip.TotalMilliseconds); _ms[3].Add(t.Optimizer.TotalMilliseconds); _ms[4].Add(t.Reduce.TotalMilliseconds);
         }
 
         public void Clear() { foreach (var l in _ms) l.Clear(); }

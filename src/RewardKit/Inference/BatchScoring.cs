@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RewardKit.Distributed;
 
 namespace RewardKit.Inference;
 
@@ -37,45 +39,77 @@ public static class BatchScoring
     /// <param name="chunkRows">Rows scored together (and flushed together), default 256.</param>
     /// <param name="progress">Receives progress after each chunk.</param>
     /// <param name="cancellationToken">Stops after the current chunk; the output stays resumable.</param>
-    public static async Task<BatchScoringResult> RunAsync(RewardScorer scorer, string inputPath, string outputPath, int chunkRows = 256,
-        IProgress<BatchScoringProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<BatchScoringResult> RunAsync(RewardScorer scorer, string inputPath, string outputPath, int chunkRows = 256,
+        IProgress<BatchScoringProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync(SingleProcessCommunicator.Instance, scorer, inputPath, outputPath, chunkRows, progress, cancellationToken);
+
+    /// <summary>
+    /// Scores <paramref name="inputPath"/> into <paramref name="outputPath"/> with every rank of <paramref name="communicator"/>
+    /// (each rank calls this with the same arguments and reads the same input file). The rows after those already written go
+    /// in rounds of <paramref name="chunkRows"/> × ranks: rank r scores the r-th chunk of each round, rank 0 gathers the
+    /// round's lines and appends them in input order, so the output is always a prefix of the full result and a killed job
+    /// resumes (with any number of ranks) exactly like a single-process run. Only rank 0 touches the output and reports
+    /// <paramref name="progress"/>; every rank returns the same counts.
+    /// </summary>
+    /// <param name="communicator">The job's ranks (<see cref="SingleProcessCommunicator.Instance"/> for one process).</param>
+    /// <param name="scorer">This rank's scorer.</param>
+    /// <param name="inputPath">JSONL input, the same file on every rank.</param>
+    /// <param name="outputPath">JSONL output, written by rank 0 only.</param>
+    /// <param name="chunkRows">Rows one rank scores per round (and rank 0 flushes per rank), default 256.</param>
+    /// <param name="progress">Receives progress on rank 0 after each round.</param>
+    /// <param name="cancellationToken">Stops after the current round; the output stays resumable.</param>
+    public static async Task<BatchScoringResult> RunAsync(ICommunicator communicator, RewardScorer scorer, string inputPath, string outputPath,
+        int chunkRows = 256, IProgress<BatchScoringProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(communicator);
         ArgumentNullException.ThrowIfNull(scorer);
         if (chunkRows < 1) throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, "use at least 1 row per chunk.");
         if (!File.Exists(inputPath)) throw new FileNotFoundException($"{inputPath}: input file not found.", inputPath);
         if (Path.GetFullPath(inputPath) == Path.GetFullPath(outputPath))
             throw new ArgumentException($"{outputPath}: the output must not be the input file.", nameof(outputPath));
+        communicator.RequireSameEverywhere($"the size of {inputPath}", new FileInfo(inputPath).Length.ToString(CultureInfo.InvariantCulture),
+            "every rank must read the same input file: copy it to the same path on every machine.");
 
-        var (resumed, truncated) = PrepareOutput(outputPath);
+        bool root = communicator.IsRoot();
+        var (resumed, truncated) = root ? PrepareOutput(outputPath) : (0, 0);
+        resumed = long.Parse(communicator.BroadcastString(root ? resumed.ToString(CultureInfo.InvariantCulture) : null), CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
         using var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var reader = new StreamReader(input, Encoding.UTF8);
-        await using var output = new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-        await using var writer = new StreamWriter(output, new UTF8Encoding(false)) { NewLine = "\n" };
+        await using var output = root ? new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16) : null;
 
         long lineNumber = 0, row = 0, scored = 0;
-        var chunk = new List<(JsonObject Record, long Line, Kind Kind)>(chunkRows);
-        while (true)
+        int roundRows = checked(chunkRows * communicator.Size);
+        var round = new List<(string Line, long LineNumber)>(roundRows);
+        var mine = new List<(JsonObject Record, long Line, Kind Kind)>(chunkRows);
+        bool ended = false;
+        while (!ended)
         {
-            var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            if (line is not null)
+            while (round.Count < roundRows)
             {
+                var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (line is null) { ended = true; break; }
                 lineNumber++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                row++;
-                if (row <= resumed) continue;
-                chunk.Add(Parse(line, inputPath, lineNumber));
-                if (chunk.Count < chunkRows) continue;
+                if (++row <= resumed) continue;
+                round.Add((line, lineNumber));
             }
-            if (chunk.Count > 0)
+            if (round.Count == 0) break;
+            int first = Math.Min(round.Count, communicator.Rank * chunkRows), last = Math.Min(round.Count, first + chunkRows);
+            for (int i = first; i < last; i++) mine.Add(Parse(round[i].Line, inputPath, round[i].LineNumber));
+            var text = mine.Count == 0 ? "" : await ScoreChunkAsync(scorer, mine, cancellationToken).ConfigureAwait(false);
+            var blocks = communicator.Gather(Encoding.UTF8.GetBytes(text));
+            if (output is not null)
             {
-                await ScoreChunkAsync(scorer, chunk, writer, cancellationToken).ConfigureAwait(false);
-                scored += chunk.Count;
-                chunk.Clear();
-                var rate = scored / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                progress?.Report(new BatchScoringProgress(resumed + scored, resumed, input.Position, input.Length, rate));
+                // One write per rank's chunk, then flush: a kill leaves complete lines plus at most one partial line.
+                foreach (var block in blocks) await output.WriteAsync(block, cancellationToken).ConfigureAwait(false);
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (line is null) break;
+            scored += round.Count;
+            round.Clear();
+            mine.Clear();
+            var rate = scored / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            if (root) progress?.Report(new BatchScoringProgress(resumed + scored, resumed, input.Position, input.Length, rate));
         }
         if (row < resumed)
             throw new InvalidDataException($"{outputPath}: holds {resumed} rows but {inputPath} has only {row}; the output belongs to another input, delete it or choose another --out.");
@@ -140,7 +174,8 @@ public static class BatchScoring
             throw new InvalidDataException($"{path}:{lineNumber}: field \"{field}\" must be a string (use \"\" for an empty {field}).");
     }
 
-    static async Task ScoreChunkAsync(RewardScorer scorer, List<(JsonObject Record, long Line, Kind Kind)> chunk, StreamWriter writer, CancellationToken cancellationToken)
+    /// <summary>The output lines of <paramref name="chunk"/>, each ending in a newline.</summary>
+    static async Task<string> ScoreChunkAsync(RewardScorer scorer, List<(JsonObject Record, long Line, Kind Kind)> chunk, CancellationToken cancellationToken)
     {
         var items = new List<ScoringItem>(chunk.Count * 2);
         foreach (var (record, _, kind) in chunk)
@@ -174,8 +209,6 @@ public static class BatchScoring
             }
             text.Append(record.ToJsonString()).Append('\n');
         }
-        // One write per chunk, then flush: a kill leaves complete lines plus at most one partial line.
-        await writer.WriteAsync(text, cancellationToken).ConfigureAwait(false);
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return text.ToString();
     }
 }

@@ -50,6 +50,16 @@ public sealed class RewardTrainer
     /// <summary>Adjusts the model shape after the preset is sized for the tokenizer (e.g. a smaller width for tests). Default none.</summary>
     public Func<GptConfig, GptConfig>? ConfigureModel { get; init; }
 
+    /// <summary>
+    /// The ranks of a data-parallel job (<see cref="Distributed.DistributedLaunch.FromEnvironment"/> under <c>mpirun</c>).
+    /// Every rank calls <see cref="Train(IReadOnlyList{string}, string?, string, CancellationToken)"/> with the same
+    /// arguments; each computes a contiguous shard of every global batch (<see cref="RewardTrainingOptions.BatchSize"/> pairs
+    /// in all, as in one process), gradients are summed with one Allreduce per step, and every rank applies the same update.
+    /// Rank 0 alone writes metrics.jsonl, checkpoints and the model folder, and alone reads the checkpoint on resume.
+    /// Default: one process.
+    /// </summary>
+    public Distributed.ICommunicator Communicator { get; init; } = Distributed.SingleProcessCommunicator.Instance;
+
     /// <summary>Test hook: runs inside each checkpoint save just before the rename (it may throw).</summary>
     internal Action? BeforeCheckpointRename { get; init; }
 

@@ -247,6 +247,10 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Worker threads (0 = all cores); results are identical run to run for a fixed count.")]
     public int Threads { get; init; }
 
+    /// <summary>Data-parallel ranks of the run, recorded from mpirun -np N (not a flag: a config's value is replaced by the run's). Default 1.</summary>
+    [TrainingOption("Data-parallel ranks of the run, recorded from mpirun -np N (not a flag: a config's value is replaced by the run's).", IsRecorded = true)]
+    public int WorldSize { get; init; } = 1;
+
     // ---- SFT warm start ---------------------------------------------------------------------------------------
 
     /// <summary>
@@ -328,6 +332,7 @@ public sealed record RewardTrainingOptions
         Require(Epochs >= 1, "epochs", "must be at least 1.");
         Require(MaxSteps >= 0, "max_steps", "must be non-negative (0 = use epochs).");
         Require(Threads >= 0, "threads", "must be non-negative (0 = all cores).");
+        Require(WorldSize >= 1, "world_size", "must be at least 1 (it is recorded from mpirun -np N).");
         Require(SftSteps is null or >= 0, "sft_steps", "must be non-negative (0 turns the SFT warm start off).");
         Require(SftLearningRate is > 0 and < 1, "sft_learning_rate", $"{SftLearningRate} must be in (0, 1).");
         Require(SftBatchSize >= 1, "sft_batch_size", "must be at least 1 sequence.");

@@ -18,7 +18,9 @@ internal sealed record SftSettings(double LearningRate, int BatchSize, ulong See
 /// <see cref="SftSettings.BatchSize"/> sequences in a seeded length-bucketed order, the loss on the response tokens only.
 /// Two callers: the reward trainer's SFT warm start on chosen responses (<see cref="ForRewardModel"/>, see
 /// <see cref="RewardTrainingOptions.SftSteps"/>) and <see cref="PolicySftTrainer"/> (<c>rewardkit sft</c>). Its position
-/// (<see cref="Position"/>) and optimiser state are what a checkpoint needs to continue it.
+/// (<see cref="Position"/>) and optimiser state are what a checkpoint needs to continue it. As one rank of a
+/// data-parallel job (<see cref="DataParallel"/>) it takes its shard of every batch, weighted by its share of the
+/// predicted tokens (the loss is a mean over them), and sums gradients over the ranks.
 /// </summary>
 internal sealed class SftWarmStart
 {
@@ -29,6 +31,7 @@ internal sealed class SftWarmStart
     readonly int _padId;
     readonly Rng _dropoutRng;
     readonly TrainingStep _step;
+    readonly DataParallel _dp;
     BatchPlan _plan;
 
     /// <summary>A run of <paramref name="steps"/> steps over <paramref name="parameters"/>, at <paramref name="position"/> (step 0 for a new one).</summary>
@@ -43,9 +46,12 @@ internal sealed class SftWarmStart
     /// <param name="steps">Steps of the whole run.</param>
     /// <param name="position">Where the run is (updated by <see cref="Next"/>).</param>
     /// <param name="onDiverged">The exception for a non-finite loss or gradient norm (the caller's hint).</param>
+    /// <param name="dp">The data-parallel job this process is a rank of (default: one process).</param>
     public SftWarmStart(ParameterSet parameters, ResponseLanguageModelLoss loss, IReadOnlyList<EncodedSequence> sequences, SftSettings settings,
-        int padId, Tape tape, WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, Func<Divergence, Exception> onDiverged)
+        int padId, Tape tape, WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, Func<Divergence, Exception> onDiverged,
+        DataParallel? dp = null)
     {
+        _dp = dp ?? DataParallel.SingleProcess(settings.Seed);
         _loss = loss;
         _sequences = sequences;
         _lengths = [.. sequences.Select(s => s.Length)];
@@ -56,19 +62,19 @@ internal sealed class SftWarmStart
         Position = position;
         Optimizer = new AdamW(parameters, settings.LearningRate, weightDecay: settings.WeightDecay, pool: pool);
         var schedule = LearningRateSchedule.CosineWithWarmup(settings.LearningRate, (long)Math.Ceiling(settings.WarmupRatio * steps), steps);
-        _step = new TrainingStep(parameters, Optimizer, tape, schedule, settings.MaxGradNorm, pool) { OnDiverged = onDiverged };
+        _step = new TrainingStep(parameters, Optimizer, tape, schedule, settings.MaxGradNorm, pool) { OnDiverged = onDiverged, GradientReducer = _dp.Reducer };
         _plan = PlanFor(position.Epoch);
     }
 
     /// <summary>The reward trainer's warm start: the chosen sequences of <paramref name="pairs"/>, with the options' SFT settings.</summary>
     public static SftWarmStart ForRewardModel(RewardTrainingOptions options, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, int padId, Tape tape,
-        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position) =>
+        WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, DataParallel? dp = null) =>
         new(model.Parameters, (tape, batch, rng) => model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, rng),
             [.. pairs.Select(p => p.Chosen)],
             new SftSettings(options.SftLearningRate, options.SftBatchSize, options.Seed, options.MaxGradNorm, options.WeightDecay),
             padId, tape, pool, dropoutRng, steps, position,
             d => new TrainingDivergedException(
-                $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null));
+                $"SFT warm-start step {d.Step}: the {d.Quantity} is {d.Value}; lower sft_learning_rate or set sft_steps: 0.", 0, null), dp);
 
     /// <summary>Steps of the whole run.</summary>
     public long Steps { get; }
@@ -94,10 +100,12 @@ internal sealed class SftWarmStart
         var result = _step.Run(Position.Step, 1, (tape, _) =>
         {
             if (Position.BatchCursor >= _plan.Batches.Count) { _plan = PlanFor(++Position.Epoch); Position.BatchCursor = 0; }
-            var rows = _plan.Batches[Position.BatchCursor++];
+            var (rows, _, share) = _dp.Shard(_plan.Batches[Position.BatchCursor++], i => PredictedTokens(_sequences[i]));
+            if (rows.Length == 0) return DataParallel.NoRows(tape);
             var batch = TokenBatch.FromSequences(rows.Select(i => _sequences[i].Ids).ToArray(), _padId,
                 rows.Select(i => _sequences[i].ResponseStart).ToArray());
-            return new MicroBatchLoss(_loss(tape, batch, _dropoutRng), batch.Lengths.Sum());
+            var loss = _loss(tape, batch, _dp.Dropout(_dropoutRng, -1 - Position.Step, 0));
+            return DataParallel.ScaledLoss(tape, loss, share, batch.Lengths.Sum());
         });
         Position.Step++;
         return result;
@@ -107,8 +115,11 @@ internal sealed class SftWarmStart
     public Dictionary<string, double> WarmStartRow(TrainingStepResult result) => new()
     {
         ["step"] = 0, ["sft_step"] = Position.Step, ["sft_loss"] = result.Loss, ["grad_norm"] = result.GradNorm,
-        ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+        ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1), ["world_size"] = _dp.Size,
     };
+
+    /// <summary>The tokens whose next token the response-only loss predicts (its mean is over these).</summary>
+    static float PredictedTokens(EncodedSequence s) => Math.Max(0, s.Ids.Length - 1 - Math.Max(0, s.ResponseStart - 1));
 
     BatchPlan PlanFor(int epoch) => PlanFor(_lengths, _settings, epoch);
 

@@ -21,6 +21,9 @@ public sealed class TrainingOptionAttribute(string help) : Attribute
 
     /// <summary>True for a file or folder (the CLI passes it on as a full path).</summary>
     public bool IsPath { get; init; }
+
+    /// <summary>True for a fact the trainer records about the run (written to the stored options, no CLI flag).</summary>
+    public bool IsRecorded { get; init; }
 }
 
 /// <summary>
@@ -38,6 +41,7 @@ public sealed class TrainingOptionDescriptor
         Flags = attribute.Flags is { Length: > 0 } flags ? flags : ["--" + Key.Replace('_', '-')];
         Help = attribute.Help;
         IsPath = attribute.IsPath;
+        IsRecorded = attribute.IsRecorded;
         Type = property.PropertyType;
         Default = property.GetValue(defaults);
         var enumType = Nullable.GetUnderlyingType(Type) ?? Type;
@@ -58,6 +62,9 @@ public sealed class TrainingOptionDescriptor
 
     /// <summary>True for a file or folder.</summary>
     public bool IsPath { get; }
+
+    /// <summary>True for a fact the trainer records about the run (e.g. <c>world_size</c>): stored with the options, never a CLI flag.</summary>
+    public bool IsRecorded { get; }
 
     /// <summary>The property's type.</summary>
     public Type Type { get; }

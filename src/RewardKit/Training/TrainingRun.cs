@@ -18,6 +18,8 @@ namespace RewardKit.Training;
 /// BERT backbone fine-tuned as a cross-encoder (<see cref="TrainableBert"/>, <see cref="RewardTrainingOptions.Backbone"/>;
 /// no SFT warm start and no checkpoints, so no --resume). The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
 /// <see cref="WarmStart"/>, <see cref="TrainRewardModel"/> and <see cref="SaveModel"/>.
+/// As one rank of a data-parallel job (<see cref="RewardTrainer.Communicator"/>) every rank runs the same run; what differs
+/// goes through <see cref="DataParallel"/>: shards of every batch, one gradient Allreduce per step, rank 0 alone writing files.
 /// </summary>
 internal sealed class TrainingRun : IDisposable
 {
@@ -29,6 +31,7 @@ internal sealed class TrainingRun : IDisposable
     readonly IReadOnlyList<string> _trainPaths;
     readonly string _outputDirectory, _checkpointDirectory, _modelDirectory;
     readonly CancellationToken _ct;
+    readonly DataParallel _dp;
     readonly TrainingCheckpoint.Contents? _resumed;
     readonly EncodedSplit _train;
     readonly EncodedSplit? _eval;
@@ -44,7 +47,7 @@ internal sealed class TrainingRun : IDisposable
     readonly long _totalSteps;
     readonly Tape _tape, _evalTape;
     readonly TrainingStep _step;
-    readonly MetricsLog _metrics;
+    readonly MetricsLog? _metrics;   // rank 0's only
     readonly List<double> _losses = [];
     BatchPlan _plan;
     SftWarmStart? _warmStart;
@@ -58,11 +61,15 @@ internal sealed class TrainingRun : IDisposable
     public TrainingRun(RewardTrainer trainer, IReadOnlyList<string> trainPaths, string? evalPath, string outputDirectory, CancellationToken cancellationToken)
     {
         _trainer = trainer;
-        _o = trainer.Options;
+        _o = trainer.Options with { WorldSize = trainer.Communicator.Size };
         _trainPaths = trainPaths;
         _outputDirectory = outputDirectory;
         _ct = cancellationToken;
-        Directory.CreateDirectory(outputDirectory);
+        _dp = new DataParallel(trainer.Communicator, _o.Seed);
+        _dp.RequireSplittable(_o);
+        if (trainer.Options.WorldSize is not 1 && trainer.Options.WorldSize != _o.WorldSize)
+            Say($"world_size {trainer.Options.WorldSize} of the options is recorded from an earlier run; this run has {_o.WorldSize} (mpirun -np N sets it)");
+        if (_dp.IsRoot) Directory.CreateDirectory(outputDirectory);
         _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
         _modelDirectory = Path.Combine(outputDirectory, "model");
         _resumed = OpenCheckpoint();
@@ -79,6 +86,9 @@ internal sealed class TrainingRun : IDisposable
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
         _dropoutRng = new Rng(_o.Seed ^ 0x5DEECE66DUL);
         _state = Restore();
+        _dp.ShareParameters(_model.Parameters);   // every rank starts from rank 0's weights
+        if (_dp.Size > 1)
+            Say($"data-parallel over {_dp.Size} ranks: each takes its share of every batch of {_o.BatchSize} pairs; one Allreduce of {_model.Parameters.Count:N0} gradients per step");
         _pairLengths = [.. _train.Pairs.Select(p => p.MaxLength)];
         _plan = PlanFor(_state.Epoch);
         _totalSteps = _o.MaxSteps > 0 ? _o.MaxSteps : (long)Math.Ceiling(_o.Epochs * (double)_plan.Batches.Count / _o.GradientAccumulationSteps);
@@ -87,8 +97,8 @@ internal sealed class TrainingRun : IDisposable
             + $"{_totalSteps} steps, warm-up {warmup}, {OptionNames.Name(_o.Schedule)} decay, peak lr {_o.PeakLearningRate:G3}");
         _tape = new Tape(_pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };   // resident memory flat over steps
         _evalTape = new Tape(_pool) { RecordsGradients = false };
-        _step = new TrainingStep(_model.Parameters, _optimizer, _tape, Schedule(warmup), _o.MaxGradNorm, _pool) { OnDiverged = Diverged };
-        _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), _resumed is null ? null : KeepRow, trainer.Metrics);
+        _step = new TrainingStep(_model.Parameters, _optimizer, _tape, Schedule(warmup), _o.MaxGradNorm, _pool) { OnDiverged = Diverged, GradientReducer = _dp.Reducer };
+        if (_dp.IsRoot) _metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), _resumed is null ? null : KeepRow, trainer.Metrics);
     }
 
     /// <summary>
@@ -102,7 +112,7 @@ internal sealed class TrainingRun : IDisposable
         if (steps == 0) _state.WarmStart = null;
         if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
         var position = _resumed?.State.WarmStart ?? new WarmStartState();
-        _warmStart = SftWarmStart.ForRewardModel(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position);
+        _warmStart = SftWarmStart.ForRewardModel(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position, _dp);
         if (_resumed is not null) _warmStart.Optimizer.LoadState(_resumed.Optimizer);
         _state.WarmStart = position;
         Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}"
@@ -110,13 +120,13 @@ internal sealed class TrainingRun : IDisposable
         long every = _o.CheckpointEvery > 0 ? _o.CheckpointEvery : _o.EvalEvery;
         while (!_warmStart.Done)
         {
-            if (_ct.IsCancellationRequested)
+            if (_dp.AgreeToStop(_ct.IsCancellationRequested))
             {
                 Checkpoint();
                 return false;
             }
             var result = _warmStart.Next();
-            _metrics.Write(_warmStart.WarmStartRow(result));
+            _metrics?.Write(_warmStart.WarmStartRow(result));
             Report(TrainingStage.WarmStart, position.Step, steps, result.Loss, result.LearningRate);
             if (every > 0 && position.Step % every == 0 && !_warmStart.Done) Checkpoint();
         }
@@ -131,7 +141,7 @@ internal sealed class TrainingRun : IDisposable
     {
         while (_state.Step < _totalSteps)
         {
-            if (_ct.IsCancellationRequested)
+            if (_dp.AgreeToStop(_ct.IsCancellationRequested))
             {
                 Checkpoint();
                 return false;
@@ -152,9 +162,8 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>One reward step: <see cref="RewardTrainingOptions.GradientAccumulationSteps"/> micro-batches from the data cursor, then its metrics row.</summary>
     void TakeStep()
     {
-        var chosenRewards = new List<float>();
-        var rejectedRewards = new List<float>();
-        var result = _step.Run(_state.Step, _o.GradientAccumulationSteps, (tape, _) =>
+        var rewards = new List<DataParallel.MicroRewards>(_o.GradientAccumulationSteps);
+        var result = _step.Run(_state.Step, _o.GradientAccumulationSteps, (tape, micro) =>
         {
             if (_state.BatchCursor >= _plan.Batches.Count)
             {
@@ -162,16 +171,22 @@ internal sealed class TrainingRun : IDisposable
                 _state.BatchCursor = 0;
                 _plan = PlanFor(_state.Epoch);
             }
-            var batch = _plan.Batches[_state.BatchCursor++].Select(i => _train.Pairs[i]).ToArray();
-            var (chosen, rejected, tokens) = _model.Forward(tape, batch, _dropoutRng);
+            var global = _plan.Batches[_state.BatchCursor++].Select(i => _train.Pairs[i]).ToArray();
+            var (batch, part, share) = _dp.Shard(global, _o.UseWeights ? p => p.Weight : null);   // this rank's pairs, their share of the loss
+            if (batch.Length == 0)
+            {
+                rewards.Add(new(global.Length, part, [], []));
+                return DataParallel.NoRows(tape);
+            }
+            var (chosen, rejected, tokens) = _model.Forward(tape, batch, _dp.Dropout(_dropoutRng, _state.Step, micro));
             var loss = Loss(tape, chosen, rejected, batch, withL2: true);
-            chosenRewards.AddRange(chosen.ToArray());
-            rejectedRewards.AddRange(rejected.ToArray());
-            return new MicroBatchLoss(loss, tokens);
+            rewards.Add(new(global.Length, part, chosen.ToArray(), rejected.ToArray()));
+            return DataParallel.ScaledLoss(tape, loss, share, tokens);
         });
         _state.Step++;
         _losses.Add(result.Loss);
-        var m = PreferenceMetrics.Compute([.. chosenRewards], [.. rejectedRewards]);
+        var (chosenRewards, rejectedRewards) = _dp.GatherRewards(rewards);
+        var m = PreferenceMetrics.Compute(chosenRewards, rejectedRewards);
         _lastTrain = new Dictionary<string, double>
         {
             ["step"] = _state.Step,
@@ -183,8 +198,10 @@ internal sealed class TrainingRun : IDisposable
             ["grad_norm"] = result.GradNorm,
             ["learning_rate"] = result.LearningRate,
             ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+            ["world_size"] = _dp.Size,
         };
-        _metrics.Write(_lastTrain);
+        if (_dp.Size > 1) _lastTrain["allreduce_ms"] = Math.Round(result.Times.Reduce.TotalMilliseconds, 3);
+        _metrics?.Write(_lastTrain);
         Report(TrainingStage.Training, _state.Step, _totalSteps, result.Loss, result.LearningRate);
         if (_gpt is not null) _trainer.AfterStep?.Invoke(_state.Step, _gpt);
     }
@@ -194,7 +211,7 @@ internal sealed class TrainingRun : IDisposable
     {
         // Not cancellable: a Ctrl+C during evaluation lets it finish, then the next step boundary saves the checkpoint.
         var row = Evaluate(eval.Pairs, CancellationToken.None);
-        _metrics.Write(row);
+        _metrics?.Write(row);
         double score = _o.BestMetric switch
         {
             BestModelMetric.Loss => -row["eval_loss"],
@@ -229,7 +246,7 @@ internal sealed class TrainingRun : IDisposable
         if (_best is not null) _best.CopyTo(_model.Parameters.Values);
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
             $"scoring {Math.Min(_train.Pairs.Count, _model.StatisticsPairs)} training pairs for the reward statistics");
-        var (chosen, rejected) = _model.Score(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed, _model.StatisticsPairs), _ct);
+        var (chosen, rejected) = _dp.ScoreSharded(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed, _model.StatisticsPairs), pairs => _model.Score(pairs, _ct));
         double[] trainRewards = [.. chosen.Select(x => (double)x), .. rejected.Select(x => (double)x)];
         double mean = trainRewards.Average();
         double std = Math.Sqrt(trainRewards.Sum(r => (r - mean) * (r - mean)) / trainRewards.Length);
@@ -256,7 +273,7 @@ internal sealed class TrainingRun : IDisposable
             },
         };
         if (_templateName is not null) metadata.Template = _templateName;   // a cross-encoder has no prompt template
-        _model.Save(_modelDirectory, metadata);
+        if (_dp.IsRoot) _model.Save(_modelDirectory, metadata);
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
             $"model saved to {_modelDirectory} (step {keptStep}; training rewards mean {mean:F3}, std {std:F3})");
         return Result(_modelDirectory, cancelled: false);
@@ -273,7 +290,7 @@ internal sealed class TrainingRun : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _metrics.Dispose();
+        _metrics?.Dispose();
         _model.Dispose();
         _pool.Dispose();
     }
@@ -290,6 +307,7 @@ internal sealed class TrainingRun : IDisposable
             var (pairs, report) = TrainingData.Read(path, _o, _ct);
             trainFiles.Add(new ReadFile(path, pairs, report));
         }
+        _dp.RequireSameData(TrainingData.Combine([.. trainFiles.Select(f => f.Report.Sha256 ?? "")]));
         return trainFiles;
     }
 
@@ -314,7 +332,7 @@ internal sealed class TrainingRun : IDisposable
     /// </summary>
     (EncodedSplit Train, EncodedSplit? Eval, ITrainableRewardModel Model) PrepareBackbone(string backbone, string? evalPath, int scoringBatch)
     {
-        var directory = PackagedBackbones.Resolve(backbone, _o.BackboneCache, new Progress(Say));
+        var directory = _dp.RootFirst(() => PackagedBackbones.Resolve(backbone, _o.BackboneCache, new Progress(Say)));   // rank 0 fills the cache
         var tokenizer = WordPieceTokenizer.FromFile(directory);
         float dropout = _o.DropoutRate;
         var (model, report) = BertModelFolder.InitializeFrom(directory, _o.Seed, _o.BackbonePooling,
@@ -337,6 +355,7 @@ internal sealed class TrainingRun : IDisposable
         var templateName = TrainingData.ChooseTemplate(_o, trainPairs);
         var template = PromptTemplate.FromName(templateName);
         var tokenizer = LoadOrTrainTokenizer(trainPairs, template);
+        if (_resumed is null) _dp.RequireSameTokenizer(tokenizer);
         var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy }, template);
         var train = TrainingData.Encode("train", trainFiles, encoder, _ct);
         var eval = ReadEvalFile(evalPath) is { } evalFile ? TrainingData.Encode("eval", [evalFile], encoder, _ct) : null;
@@ -354,7 +373,7 @@ internal sealed class TrainingRun : IDisposable
 
     ByteLevelBpeTokenizer LoadOrTrainTokenizer(IReadOnlyList<Data.PreferencePair> pairs, PromptTemplate template)
     {
-        if (_resumed is not null) return ByteLevelBpeTokenizer.FromDirectory(Path.Combine(_checkpointDirectory, TrainingCheckpoint.TokenizerFolder));
+        if (_resumed is not null) return _dp.ShareTokenizer(Path.Combine(_checkpointDirectory, TrainingCheckpoint.TokenizerFolder));   // rank 0's checkpoint
         if (_o.Tokenizer is not null) { Say($"tokenizer from {_o.Tokenizer}"); return ByteLevelBpeTokenizer.FromDirectory(_o.Tokenizer); }
         if (_o.Init is not null) { Say($"tokenizer from {_o.Init}"); return ByteLevelBpeTokenizer.FromDirectory(_o.Init); }
         var clock = Stopwatch.StartNew();
@@ -391,11 +410,13 @@ internal sealed class TrainingRun : IDisposable
     }
 
     /// <summary>Repairs what a killed run left in the output folder, then loads the checkpoint when resuming (null: start fresh).</summary>
+    /// <remarks>With several ranks, rank 0 alone does this (the output folder need not be shared) and broadcasts the checkpoint.</remarks>
     TrainingCheckpoint.Contents? OpenCheckpoint()
     {
-        foreach (var line in TrainingCheckpoint.Tidy(_outputDirectory, _checkpointDirectory)) Say(line);
+        if (_dp.IsRoot)
+            foreach (var line in TrainingCheckpoint.Tidy(_outputDirectory, _checkpointDirectory)) Say(line);
         if (!_o.Resume) return null;
-        var contents = TrainingCheckpoint.LoadIfPresent(_checkpointDirectory);
+        var contents = _dp.ShareCheckpoint(_dp.IsRoot ? TrainingCheckpoint.LoadIfPresent(_checkpointDirectory) : null);
         if (contents is null) Say($"resume: no checkpoint in {_checkpointDirectory} yet, so the run starts from the beginning");
         return contents;
     }
@@ -462,8 +483,9 @@ internal sealed class TrainingRun : IDisposable
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at {what}");
         _state.DropoutRng = _dropoutRng.GetState();
         var optimizer = (_warmStart?.Optimizer ?? _optimizer).SaveState();
+        _dp.RequireSameParameters(_model.Parameters, _state.Step);
         var contents = new TrainingCheckpoint.Contents(_state, _model.Parameters.Values.ToArray(), optimizer, _best);
-        TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);
+        if (_dp.IsRoot) TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);
         _lastCheckpoint = _checkpointDirectory;
         _lastCheckpointStep = _state.Step;
     }
@@ -503,7 +525,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Loss (without L2), accuracy, margin and mean/min/max reward on <paramref name="pairs"/>, in inference mode.</summary>
     Dictionary<string, double> Evaluate(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
     {
-        var (chosen, rejected) = _model.Score(pairs, ct);
+        var (chosen, rejected) = _dp.ScoreSharded(pairs, shard => _model.Score(shard, ct));
         var c = _evalTape.Empty([pairs.Count]); chosen.CopyTo(c.Data);
         var r = _evalTape.Empty([pairs.Count]); rejected.CopyTo(r.Data);
         double loss = Loss(_evalTape, c, r, pairs, withL2: false).ToScalar();

@@ -33,6 +33,12 @@ public interface IGradientReducer
     /// mean over workers so every rank logs the same value. Default: unchanged.
     /// </summary>
     double ReduceLoss(double loss) => loss;
+
+    /// <summary>
+    /// The step's tokens as reported (this worker's); a data-parallel reducer returns the sum over workers, so tokens/s is
+    /// the job's. Default: unchanged.
+    /// </summary>
+    long ReduceTokens(long tokens) => tokens;
 }
 
 /// <summary>The single-process <see cref="IGradientReducer"/>: gradients and loss stay as they are.</summary>
@@ -65,7 +71,7 @@ public readonly record struct StepTimes(TimeSpan Forward, TimeSpan Backward, Tim
 /// <param name="Loss">Σ over micro-batches of loss / micro-batches (each term in float, as the loss is scaled for backward), after <see cref="IGradientReducer.ReduceLoss"/>.</param>
 /// <param name="GradNorm">The global gradient norm before clipping.</param>
 /// <param name="LearningRate">The learning rate the update used.</param>
-/// <param name="Tokens">Σ <see cref="MicroBatchLoss.Tokens"/>.</param>
+/// <param name="Tokens">Σ <see cref="MicroBatchLoss.Tokens"/>, after <see cref="IGradientReducer.ReduceTokens"/>.</param>
 /// <param name="Elapsed">Wall time of the whole step.</param>
 /// <param name="Times">Wall time per phase.</param>
 public readonly record struct TrainingStepResult(double Loss, double GradNorm, double LearningRate, long Tokens, TimeSpan Elapsed, StepTimes Times)
@@ -173,6 +179,7 @@ public sealed class TrainingStep
         long t3 = Stopwatch.GetTimestamp();
         GradientReducer.ReduceGradients(_parameters);
         lossSum = GradientReducer.ReduceLoss(lossSum);
+        tokens = GradientReducer.ReduceTokens(tokens);
         long t4 = Stopwatch.GetTimestamp();
         double lr = _schedule.At(step);
         _optimizer.LearningRate = lr;

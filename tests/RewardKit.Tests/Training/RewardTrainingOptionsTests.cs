@@ -54,7 +54,7 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
             Loss = RewardLossKind.Focal, UseMargin = true, LabelSmoothing = 0.1, UseWeights = true, CenterRewardsCoefficient = 0.01,
             Temperature = 0.5, HingeMargin = 2, FocalGamma = 3, L2 = 1e-5, LearningRate = 1e-5, WeightDecay = 0.1, WarmupRatio = 0.1,
             Schedule = LearningRateDecay.Linear, MaxGradNorm = 0.5, BatchSize = 4, GradientAccumulationSteps = 3, Epochs = 2, MaxSteps = 9,
-            Seed = 123456789012345UL, Threads = 3, SftSteps = 7, SftLearningRate = 2e-3, SftBatchSize = 5, EvalEvery = 11,
+            Seed = 123456789012345UL, Threads = 3, WorldSize = 2, SftSteps = 7, SftLearningRate = 2e-3, SftBatchSize = 5, EvalEvery = 11,
             BestMetric = BestModelMetric.Loss, Patience = 2, CheckpointEvery = 4, Resume = true,
             Backbone = "minilm", BackbonePooling = RewardKit.Models.Bert.BertPooling.Mean, BackboneCache = "/cache",
         };

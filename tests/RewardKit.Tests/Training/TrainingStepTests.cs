@@ -113,7 +113,7 @@ public sealed class TrainingStepTests
     }
 
     [NeedsOpsFact]
-    public void The_gradient_reducer_sees_the_accumulated_gradients_before_clipping_and_may_change_the_reported_loss()
+    public void The_gradient_reducer_sees_the_accumulated_gradients_before_clipping_and_may_change_the_reported_loss_and_tokens()
     {
         var plain = Model();
         var expected = new TrainingStep(plain.Parameters, new AdamW(plain.Parameters, 1e-2), new Tape(), LearningRateSchedule.Constant(1e-2), 0)
@@ -131,6 +131,7 @@ public sealed class TrainingStepTests
         Assert.Equal(expected.GradNorm, doubling.NormSeen, 12);           // after both backward passes, before any clipping
         Assert.Equal(2 * expected.GradNorm, result.GradNorm, 9);          // the norm (and update) of the reduced gradients
         Assert.Equal(2 * expected.Loss, result.Loss);
+        Assert.Equal(2 * expected.Tokens, result.Tokens);                 // a data-parallel job's tokens/s counts every rank's
     }
 
     sealed class Doubling : IGradientReducer
@@ -146,6 +147,8 @@ public sealed class TrainingStepTests
         }
 
         public double ReduceLoss(double loss) => 2 * loss;
+
+        public long ReduceTokens(long tokens) => 2 * tokens;
     }
 
     sealed class Poisoning : IGradientReducer
