@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Registry;
 using RewardKit.Tensors;
 
 namespace RewardKit.Models;

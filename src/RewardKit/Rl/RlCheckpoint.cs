@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using RewardKit.Models;
 
 namespace RewardKit.Rl;

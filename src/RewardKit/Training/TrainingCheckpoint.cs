@@ -1,4 +1,4 @@
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RewardKit.Models;

@@ -1,4 +1,4 @@
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RewardKit.Data;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Registry;
 using RewardKit.Tensors;
 using RewardKit.Text;
 

@@ -3,7 +3,7 @@ using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text.Json;
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using RewardKit.Onnx;
 using RewardKit.Text;
 
