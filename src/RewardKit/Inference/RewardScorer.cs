@@ -1,3 +1,5 @@
+using RewardKit.IO;
+
 namespace RewardKit.Inference;
 
 /// <summary>Options of a <see cref="RewardScorer"/>.</summary>

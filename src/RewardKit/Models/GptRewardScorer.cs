@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using RewardKit.Inference.Registry;
 using System.Security.Cryptography;
 using System.Text.Json;

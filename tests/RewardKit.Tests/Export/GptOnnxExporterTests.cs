@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using RewardKit.Export;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Inference.Quantization;
 using RewardKit.Models;

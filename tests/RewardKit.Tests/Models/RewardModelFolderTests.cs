@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using RewardKit.Models;
 using RewardKit.Tensors;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RewardKit.IO;
 using RewardKit.Models;
 using Engine = RewardKit.Tensors.Safetensors;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace RewardKit.Inference;
+namespace RewardKit.IO;
 
 /// <summary>
 /// The contents of a model folder's <c>rewardkit.json</c>: everything Hugging Face's <c>config.json</c> does not hold.
@@ -80,8 +80,3 @@ public sealed class RewardModelMetadata
         File.Move(temp, path, overwrite: true);
     }
 }
-
-/// <summary>An equal-width histogram: <see cref="Edges"/> has one more entry than <see cref="Counts"/>.</summary>
-public sealed record RewardHistogram(
-    [property: JsonPropertyName("edges")] double[] Edges,
-    [property: JsonPropertyName("counts")] long[] Counts);
