@@ -90,7 +90,7 @@ public sealed class RewardModelFolderTests : IDisposable
     public void Weights_changed_after_saving_are_refused_naming_both_hashes_unless_the_check_is_skipped()
     {
         var folder = SavedFolder("edited");
-        var recorded = RewardKit.Inference.RewardModelMetadata.Load(folder).Version;
+        var recorded = RewardKit.IO.RewardModelMetadata.Load(folder).Version;
         Poke(folder, GptRewardModel.ScoreWeightName, 0, 0.125f);
         var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, RewardModelFolder.WeightsFileName))));
 
@@ -107,7 +107,7 @@ public sealed class RewardModelFolderTests : IDisposable
     public void A_folder_whose_rewardkit_json_has_no_version_is_refused_unless_the_check_is_skipped()
     {
         var folder = SavedFolder("unversioned");
-        var path = Path.Combine(folder, RewardKit.Inference.RewardModelMetadata.FileName);
+        var path = Path.Combine(folder, RewardKit.IO.RewardModelMetadata.FileName);
         File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), "\"version\": \"[0-9a-f]+\"", "\"version\": \"\""));
         Assert.Contains("no 'version'", Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder)).Message);
         _ = RewardModelFolder.Load(folder, verifyVersion: false);
