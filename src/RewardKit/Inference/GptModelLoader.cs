@@ -1,8 +1,8 @@
-using RewardKit.Inference;
+using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Text;
 
-namespace RewardKit.Models;
+namespace RewardKit.Inference;
 
 /// <summary>Opens a RewardKit GPT-2 model folder as an <see cref="IRewardModel"/>: weights, tokenizer and prompt template together.</summary>
 public static class GptModelLoader

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using RewardKit.IO;
-using RewardKit.Inference;
+using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 
-namespace RewardKit.Models;
+namespace RewardKit.Inference;
 
 /// <summary>
 /// <see cref="IRewardModel"/> over a <see cref="GptRewardModel"/>: inference-mode tapes (RecordsGradients off) kept in a

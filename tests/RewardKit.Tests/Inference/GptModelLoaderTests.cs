@@ -1,6 +1,7 @@
+using RewardKit.Inference;
 using RewardKit.Models;
 
-namespace RewardKit.Tests.Models;
+namespace RewardKit.Tests.Inference;
 
 public sealed class GptModelLoaderTests : IDisposable
 {

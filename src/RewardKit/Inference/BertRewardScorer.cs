@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using RewardKit.IO;
-using RewardKit.Inference;
+using RewardKit.Models;
+using RewardKit.Models.Bert;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Text;
 
-namespace RewardKit.Models.Bert;
+namespace RewardKit.Inference;
 
 /// <summary>
 /// <see cref="IRewardModel"/> over a <see cref="BertRewardModel"/>: <see cref="Encode"/> makes [CLS] prompt [SEP] response [SEP]
