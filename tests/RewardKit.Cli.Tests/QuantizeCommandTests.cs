@@ -2,8 +2,8 @@ using System.Text.Json;
 using RewardKit.Cli.Commands;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Text;
 
 namespace RewardKit.Cli.Tests;

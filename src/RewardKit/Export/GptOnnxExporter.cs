@@ -4,8 +4,8 @@ using Google.Protobuf;
 using Onnx;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 using DataType = Onnx.TensorProto.Types.DataType;
 

@@ -3,8 +3,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using RewardKit.Export;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 
 namespace RewardKit.Tests.Export;

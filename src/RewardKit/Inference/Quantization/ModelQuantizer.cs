@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RewardKit.Data;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Inference.Quantization;

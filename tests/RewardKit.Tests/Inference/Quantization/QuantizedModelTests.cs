@@ -2,6 +2,7 @@ using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Inference.Quantization;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 using RewardKit.Tests.Training;
 using RewardKit.Training;

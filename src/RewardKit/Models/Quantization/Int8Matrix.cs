@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RewardKit.Inference.Quantization;
+namespace RewardKit.Models.Quantization;
 
 /// <summary>
 /// A weight matrix W (Out, In) stored as int8 with one symmetric scale per output row (per output channel):

@@ -5,7 +5,7 @@ using RewardKit.IO;
 using RewardKit.Models;
 using Engine = RewardKit.Tensors.Safetensors;
 
-namespace RewardKit.Inference.Quantization;
+namespace RewardKit.Models.Quantization;
 
 /// <summary>
 /// An int8 model folder: a normal model folder (Hugging Face opens it as it is) whose <c>model.safetensors</c> holds the

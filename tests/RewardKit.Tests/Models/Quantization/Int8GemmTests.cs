@@ -1,7 +1,7 @@
-using RewardKit.Inference.Quantization;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors.Kernels;
 
-namespace RewardKit.Tests.Inference.Quantization;
+namespace RewardKit.Tests.Models.Quantization;
 
 public class Int8GemmTests
 {

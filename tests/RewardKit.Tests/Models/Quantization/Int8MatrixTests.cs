@@ -1,6 +1,7 @@
 using RewardKit.Inference.Quantization;
+using RewardKit.Models.Quantization;
 
-namespace RewardKit.Tests.Inference.Quantization;
+namespace RewardKit.Tests.Models.Quantization;
 
 public class Int8MatrixTests
 {

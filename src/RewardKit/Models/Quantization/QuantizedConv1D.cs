@@ -3,7 +3,7 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using RewardKit.Models;
 using RewardKit.Tensors;
 
-namespace RewardKit.Inference.Quantization;
+namespace RewardKit.Models.Quantization;
 
 /// <summary>
 /// The int8 path of a <see cref="GptRewardModel"/>'s Conv1D layers (<c>c_attn</c>, <c>attn.c_proj</c>, <c>c_fc</c>,

@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics.X86;
 using RewardKit.Tensors.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace RewardKit.Inference.Quantization;
+namespace RewardKit.Models.Quantization;
 
 /// <summary>Which integer micro-kernel <see cref="Int8Gemm"/> runs.</summary>
 public enum Int8GemmIsa
