@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.IO;
 using RewardKit.Onnx;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Text;
 
 namespace RewardKit.Models.Bert;
@@ -179,7 +180,7 @@ public static class PackagedBackbones
         try
         {
             File.WriteAllText(Path.Combine(temp, BertConfig.FileName), config.ToJson("BertModel"));
-            SafetensorsFile.Write(Path.Combine(temp, RewardModelFolder.WeightsFileName),
+            SafetensorsWriter.Write(Path.Combine(temp, RewardModelFolder.WeightsFileName),
                 tensors.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, t.Value.Shape, t.Value.Values)));
             tokenizer.Save(temp);
             File.WriteAllText(Path.Combine(temp, SourceFileName), JsonSerializer.Serialize(source, new JsonSerializerOptions { WriteIndented = true }));
