@@ -5,8 +5,9 @@ using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using RewardKit.Evaluation;
 using RewardKit.Reports;
+using RewardKit.Tensors.Kernels;
 
-namespace RewardKit.Tests.Reports;
+namespace RewardKit.Tests.Evaluation;
 
 public class HtmlReportTests
 {
@@ -24,7 +25,7 @@ public class HtmlReportTests
             double truth = rng.NextDouble() * 4 - 1;
             double rc = truth + 0.002 * lc + Gaussian(rng) * 0.8, rr = 0.002 * lr + Gaussian(rng) * 0.8;
             return new ScoredPair($"p{i / 2}", categories[i % categories.Length], i < n / 2 ? "hh.jsonl" : "pandalm.jsonl", rc, rr, lc, lr,
-                PTrue: PreferenceMetrics.Sigmoid(truth));
+                PTrue: Activations.Sigmoid(truth));
         }).ToList();
     }
 

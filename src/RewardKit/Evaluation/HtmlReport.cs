@@ -1,8 +1,8 @@
 using System.Text;
-using RewardKit.Evaluation;
+using RewardKit.Reports;
 using static RewardKit.Reports.MarkupText;
 
-namespace RewardKit.Reports;
+namespace RewardKit.Evaluation;
 
 /// <summary>
 /// Writes report.html: one self-contained page (inline CSS and inline SVG, no scripts, no external resources) with the key
@@ -63,7 +63,7 @@ public static class HtmlReport
         }
 
         sb.Append("<h2>Charts</h2>\n<div class=\"charts\">\n");
-        Figure(sb, SvgChart.Reliability("chart-reliability", "Reliability diagram", report.Reliability,
+        Figure(sb, ReliabilityChart.Create("chart-reliability", "Reliability diagram", report.Reliability,
             $"ECE {Number(report.Ece)} (noise floor {Number(report.EceNoiseFloor.Mean)}, p95 {Number(report.EceNoiseFloor.Percentile95)}), MCE {Number(report.Mce)}").Render(),
             "Observed accuracy per confidence bin; a calibrated model's bars reach the dashed diagonal.");
 
