@@ -195,7 +195,7 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         var cpuStarted = Benchmarks.ThreadCpuTime.Now();
         try
         {
-            LengthBuckets.Score(_model, sequences, rewards, Options.ForwardBatchSize);
+            LengthSortedScoring.Score(_model, sequences, rewards, Options.ForwardBatchSize);
         }
         catch (Exception e)
         {
