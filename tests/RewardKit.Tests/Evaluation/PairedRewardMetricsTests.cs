@@ -1,8 +1,8 @@
-using RewardKit.Training.Losses;
+using RewardKit.Evaluation;
 
-namespace RewardKit.Tests.Training.Losses;
+namespace RewardKit.Tests.Evaluation;
 
-public class PreferenceMetricsTests
+public class PairedRewardMetricsTests
 {
     [Fact]
     public void Ties_count_one_half_and_margin_is_the_mean_difference()
