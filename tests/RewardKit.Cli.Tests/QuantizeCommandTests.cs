@@ -3,7 +3,6 @@ using RewardKit.Cli.Commands;
 using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
-using RewardKit.Models.Quantization;
 using RewardKit.Text;
 
 namespace RewardKit.Cli.Tests;

@@ -7,6 +7,7 @@ using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Reports;
+using RewardKit.Reports.Rl;
 using RewardKit.Rl;
 using RewardKit.Tensors.Kernels;
 

@@ -5,7 +5,6 @@ using Onnx;
 using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
-using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 using DataType = Onnx.TensorProto.Types.DataType;
 

@@ -1,5 +1,4 @@
 // Shapes: B batch, T time (padded length), C channels (n_embd), NH heads, hs = C / NH, V vocabulary.
-using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 
 namespace RewardKit.Models;

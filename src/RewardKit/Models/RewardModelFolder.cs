@@ -3,7 +3,6 @@ using RewardKit.Inference.Registry;
 using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.Inference;
-using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 using Engine = RewardKit.Tensors.Safetensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

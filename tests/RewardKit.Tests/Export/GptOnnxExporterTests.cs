@@ -4,7 +4,6 @@ using RewardKit.Export;
 using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
-using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 
 namespace RewardKit.Tests.Export;

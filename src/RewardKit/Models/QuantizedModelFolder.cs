@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RewardKit.IO;
-using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using Engine = RewardKit.Tensors.Safetensors;
 
-namespace RewardKit.Models.Quantization;
+namespace RewardKit.Models;
 
 /// <summary>
 /// An int8 model folder: a normal model folder (Hugging Face opens it as it is) whose <c>model.safetensors</c> holds the

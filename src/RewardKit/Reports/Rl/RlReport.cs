@@ -1,7 +1,7 @@
 using System.Text;
 using RewardKit.Rl;
 
-namespace RewardKit.Reports;
+namespace RewardKit.Reports.Rl;
 
 /// <summary>
 /// The report of an RL run (report.html): proxy and gold reward, KL and entropy against step, and sample generations of the

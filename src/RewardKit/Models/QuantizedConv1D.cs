@@ -1,9 +1,9 @@
 // Shapes: B batch, T time (padded length), C channels (n_embd), NH heads, hs = C / NH, V vocabulary.
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
 
-namespace RewardKit.Models.Quantization;
+namespace RewardKit.Models;
 
 /// <summary>
 /// The int8 path of a <see cref="GptRewardModel"/>'s Conv1D layers (<c>c_attn</c>, <c>attn.c_proj</c>, <c>c_fc</c>,
