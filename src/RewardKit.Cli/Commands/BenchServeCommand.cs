@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RewardKit.Benchmarks;
 using RewardKit.Inference;
 using RewardKit.Server;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using RewardKit.Benchmarks;
 
-namespace RewardKit.Tests.Benchmarks;
+namespace RewardKit.Benchmarks.Tests;
 
 public class JitWarmupTests
 {

@@ -1,6 +1,6 @@
 using RewardKit.Benchmarks;
 
-namespace RewardKit.Tests.Benchmarks;
+namespace RewardKit.Benchmarks.Tests;
 
 public class GenerationBenchTests
 {

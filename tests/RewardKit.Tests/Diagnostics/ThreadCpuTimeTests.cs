@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using RewardKit.Benchmarks;
+using RewardKit.Diagnostics;
 
-namespace RewardKit.Tests.Benchmarks;
+namespace RewardKit.Tests.Diagnostics;
 
 public class ThreadCpuTimeTests
 {

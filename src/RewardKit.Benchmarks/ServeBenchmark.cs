@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using RewardKit.Inference;
+using RewardKit.Server;
 
-namespace RewardKit.Server;
+namespace RewardKit.Benchmarks;
 
 /// <summary>Options of <see cref="ServeBenchmark"/>.</summary>
 public sealed record ServeBenchmarkOptions

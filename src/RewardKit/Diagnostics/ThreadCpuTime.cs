@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RewardKit.Benchmarks;
+namespace RewardKit.Diagnostics;
 
 /// <summary>
 /// CPU time consumed by the calling thread (<c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c>, Linux). Unlike a wall

@@ -1,7 +1,7 @@
 using RewardKit.Benchmarks;
 using RewardKit.Tensors;
 
-namespace RewardKit.Tests.Benchmarks;
+namespace RewardKit.Benchmarks.Tests;
 
 public class SyntheticTokensTests
 {

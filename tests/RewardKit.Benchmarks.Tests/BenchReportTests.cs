@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RewardKit.Benchmarks;
 
-namespace RewardKit.Tests.Benchmarks;
+namespace RewardKit.Benchmarks.Tests;
 
 public class BenchReportTests
 {

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using MathNet.Numerics.Statistics;
 using Microsoft.ML.OnnxRuntime;
-using RewardKit.Benchmarks;
 using RewardKit.Export;
 using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 
-namespace RewardKit.Cli.Benchmarks;
+namespace RewardKit.Benchmarks;
 
 /// <summary>
 /// <c>bench infer-onnx</c>: RewardKit's inference beside ONNX Runtime running the same model exported by
