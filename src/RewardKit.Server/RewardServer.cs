@@ -32,6 +32,26 @@ public static class RewardServer
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddCommandLine(args, Switches.ToDictionary());
+        return Build(builder, loader);
+    }
+
+    /// <summary>
+    /// The web application for settings already in hand (<c>rewardkit serve</c>): <paramref name="options"/> (validated
+    /// here) instead of the <c>RewardKit</c> configuration section, listening on <paramref name="urls"/> (';'-separated).
+    /// </summary>
+    public static WebApplication Build(RewardServerOptions options, string urls, RewardModelLoader? loader = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(urls);
+        options.Validate();
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.Services.AddSingleton(options);
+        return Build(builder, loader);
+    }
+
+    static WebApplication Build(WebApplicationBuilder builder, RewardModelLoader? loader)
+    {
         ConfigureServices(builder.Services, loader);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // limited per request in ReadAsync
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -40,11 +60,11 @@ public static class RewardServer
         return app;
     }
 
-    /// <summary>Registers the service's singletons.</summary>
+    /// <summary>Registers the service's singletons (the options from configuration unless a <see cref="RewardServerOptions"/> is registered already).</summary>
     public static void ConfigureServices(IServiceCollection services, RewardModelLoader? loader)
     {
         services.TryAddSingleton(sp => loader ?? DefaultLoader(sp.GetRequiredService<RewardServerOptions>()));
-        services.AddSingleton(sp => RewardServerOptions.From(sp.GetRequiredService<IConfiguration>()));
+        services.TryAddSingleton(sp => RewardServerOptions.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => sp.GetRequiredService<RewardServerOptions>().ApiKeys is { } file ? ApiKeys.Load(file) : ApiKeys.None);
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
@@ -107,7 +127,7 @@ public static class RewardServer
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health");
         app.MapGet("/readyz", (ModelHost host) => host.Current is { } m
             ? Results.Ok(new { status = "ready", model = m.Model.Metadata.Name, version = m.Model.Metadata.Version })
-            : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).WithName("Ready");
+            : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithName("Ready");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
         app.MapScalarApiReference("/scalar", o => o.WithTitle("RewardKit scoring API"));

@@ -23,14 +23,14 @@ public static class ScoringEndpoints
     public static RouteGroupBuilder MapScoring(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
-        v1.MapPost("/score", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<ScoreRequest>(c, h, o, m, Score))
-          .Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(429).WithName("Score");
-        v1.MapPost("/rank", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<RankRequest>(c, h, o, m, Rank))
-          .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(413).WithName("Rank");
-        v1.MapPost("/best-of-n", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<RankRequest>(c, h, o, m, BestOfN))
-          .Accepts<RankRequest>("application/json").Produces<BestOfNResponse>().ProducesProblem(400).ProducesProblem(413).WithName("BestOfN");
-        v1.MapPost("/compare", (HttpContext c, ModelHost h, RewardServerOptions o, ServerMetrics m) => Handle<CompareRequest>(c, h, o, m, Compare))
-          .Accepts<CompareRequest>("application/json").Produces<CompareResponse>().ProducesProblem(400).ProducesProblem(413).WithName("Compare");
+        v1.MapPost("/score", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<ScoreRequest>(c, h, o, Score))
+          .Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>().ProducesScoringProblems().WithName("Score");
+        v1.MapPost("/rank", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest>(c, h, o, Rank))
+          .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesScoringProblems().WithName("Rank");
+        v1.MapPost("/best-of-n", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest>(c, h, o, BestOfN))
+          .Accepts<RankRequest>("application/json").Produces<BestOfNResponse>().ProducesScoringProblems().WithName("BestOfN");
+        v1.MapPost("/compare", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<CompareRequest>(c, h, o, Compare))
+          .Accepts<CompareRequest>("application/json").Produces<CompareResponse>().ProducesScoringProblems().WithName("Compare");
         v1.MapGet("/models", (ModelHost host) =>
         {
             var list = new List<ModelDto>();
@@ -42,18 +42,33 @@ public static class ScoringEndpoints
                         md.Temperature, ModelHost.FolderName(s.Source), s.LoadedUtc, s.Scorer.Cache.HitRate, s.Scorer.Cache.Count));
                 }
             return Results.Json(new ModelsResponse(list, host.PublicError), Json);
-        }).Produces<ModelsResponse>().WithName("Models");
+        }).Produces<ModelsResponse>().ProducesAuthProblems().WithName("Models");
         v1.MapGet("/drift", (ModelHost host) =>
         {
             if (host.Acquire() is not { } lease) return Problems.Unavailable(host.PublicError ?? "no model loaded yet.");
             using (lease) return Results.Json(lease.Model.Drift.Report(), Json);
-        }).Produces<DriftReport>().WithName("Drift");
+        }).Produces<DriftReport>().ProducesAuthProblems().ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithName("Drift");
         return v1;
     }
 
+    /// <summary>
+    /// Every problem status a scoring POST can answer, so the OpenAPI document lists them: 400 malformed body, 401/403 API
+    /// key (when keys are set), 404 unknown model, 408 body too slow, 413 over a limit, 415 not JSON, 422 a non-finite
+    /// reward, 429 queue full (Retry-After), 503 no model yet or the request timed out (Retry-After).
+    /// </summary>
+    static RouteHandlerBuilder ProducesScoringProblems(this RouteHandlerBuilder endpoint)
+    {
+        foreach (var status in new[] { 400, 404, 408, 413, 415, 422, 429, 503 }) endpoint.ProducesProblem(status);
+        return endpoint.ProducesAuthProblems();
+    }
+
+    /// <summary>401 and 403: every /v1 endpoint needs an API key when the service has keys (<see cref="RewardServerOptions.ApiKeys"/>).</summary>
+    static RouteHandlerBuilder ProducesAuthProblems(this RouteHandlerBuilder endpoint) =>
+        endpoint.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+
     delegate Task<IResult> Work<in T>(T request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken);
 
-    static async Task<IResult> Handle<T>(HttpContext context, ModelHost host, RewardServerOptions options, ServerMetrics metrics, Work<T> work) where T : class
+    static async Task<IResult> Handle<T>(HttpContext context, ModelHost host, RewardServerOptions options, Work<T> work) where T : class
     {
         var (request, problem) = await ReadAsync<T>(context, options).ConfigureAwait(false);
         if (problem is not null) return problem;

@@ -42,8 +42,21 @@ public static class TextCorpus
         }
     }
 
-    /// <summary>The string values of <paramref name="fields"/> in one JSON record, with errors naming file:line and field.</summary>
-    public static List<string> FieldsOf(string json, string path, int lineNumber, IReadOnlyList<string> fields)
+    /// <summary>
+    /// The string value of <paramref name="field"/> in one JSON record: exactly one text (an array is an error here), for
+    /// readers that give one output per record. Errors name file:line and field.
+    /// </summary>
+    public static string TextOf(string json, string path, int lineNumber, string field)
+    {
+        using var doc = ParseRecord(json, path, lineNumber);
+        if (!doc.RootElement.TryGetProperty(field, out var value))
+            throw new InvalidDataException($"{path}:{lineNumber}: field \"{field}\" is missing; name the field that holds the text with --field (this record has: {string.Join(", ", doc.RootElement.EnumerateObject().Select(p => p.Name))}).");
+        if (value.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{path}:{lineNumber}: field \"{field}\" is {value.ValueKind} ({Shorten(value.GetRawText())}), not a string; fix the record.");
+        return GetText(value);
+    }
+
+    static JsonDocument ParseRecord(string json, string path, int lineNumber)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json); }
@@ -51,10 +64,17 @@ public static class TextCorpus
         {
             throw new InvalidDataException($"{path}:{lineNumber}: not valid JSON ({e.Message}); each line must be one JSON object.", e);
         }
-        using (doc)
+        if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+        var kind = doc.RootElement.ValueKind;
+        doc.Dispose();
+        throw new InvalidDataException($"{path}:{lineNumber}: expected a JSON object, found {kind}.");
+    }
+
+    /// <summary>The string values of <paramref name="fields"/> in one JSON record, with errors naming file:line and field.</summary>
+    public static List<string> FieldsOf(string json, string path, int lineNumber, IReadOnlyList<string> fields)
+    {
+        using (var doc = ParseRecord(json, path, lineNumber))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"{path}:{lineNumber}: expected a JSON object, found {doc.RootElement.ValueKind}.");
             var result = new List<string>(fields.Count);
             foreach (var field in fields)
             {

@@ -1,5 +1,4 @@
 using RewardKit.Benchmarks;
-using RewardKit.Cli.Benchmarks;
 
 namespace RewardKit.Cli.Tests;
 

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using System.Text.Json;
 using RewardKit.Generation;
 using RewardKit.Inference;
@@ -34,7 +35,7 @@ public sealed class BestOfNCommandTests : IDisposable
     {
         var (policy, reward, prompts) = Make();
         var output = Path.Combine(_dir, "best.jsonl");
-        var (code, stdout, stderr) = CliCapture.Run("best-of-n", "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--n", "4",
+        var (code, stdout, stderr) = ConsoleCapture.Run("best-of-n", "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--n", "4",
             "--out", output, "--max-new-tokens", "6", "--seed", "7", "--threads", "1", "--json");
         Assert.True(code == CliApp.Success, stderr);
         var summary = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
@@ -46,7 +47,7 @@ public sealed class BestOfNCommandTests : IDisposable
 
         // The samples are those of `generate --n 4` with the same seed; the kept one has the highest of the four rewards.
         var generated = Path.Combine(_dir, "generated.jsonl");
-        Assert.Equal(CliApp.Success, CliCapture.Run("generate", "--policy", policy, "--prompts", prompts, "--n", "4", "--out", generated,
+        Assert.Equal(CliApp.Success, ConsoleCapture.Run("generate", "--policy", policy, "--prompts", prompts, "--n", "4", "--out", generated,
             "--max-new-tokens", "6", "--seed", "7", "--threads", "1").Code);
         var samples = File.ReadAllLines(generated).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         for (int p = 0; p < 3; p++)
@@ -65,7 +66,7 @@ public sealed class BestOfNCommandTests : IDisposable
     public void Best_of_n_over_given_responses_still_works_beside_the_policy_mode()
     {
         var (_, reward, _) = Make();
-        var (code, stdout, stderr) = CliCapture.Run("best-of-n", "--model", reward, "--prompt", "Tell me about rain.", "--response", "Sure.", "--response", "No.", "--json");
+        var (code, stdout, stderr) = ConsoleCapture.Run("best-of-n", "--model", reward, "--prompt", "Tell me about rain.", "--response", "Sure.", "--response", "No.", "--json");
         Assert.True(code == CliApp.Success, stderr);
         var best = JsonDocument.Parse(stdout).RootElement;
         Assert.InRange(best.GetProperty("best_index").GetInt32(), 0, 1);
@@ -80,7 +81,7 @@ public sealed class BestOfNCommandTests : IDisposable
         var args = new List<string> { "best-of-n", "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--out", Path.Combine(_dir, "o.jsonl") };
         int at = args.IndexOf(missing);
         args.RemoveRange(at, 2);
-        var (code, _, stderr) = CliCapture.Run([.. args]);
+        var (code, _, stderr) = ConsoleCapture.Run([.. args]);
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains(missing, stderr);
         Assert.DoesNotContain("   at ", stderr);
@@ -90,7 +91,7 @@ public sealed class BestOfNCommandTests : IDisposable
     public void Best_of_n_with_n_zero_is_a_user_error()
     {
         var (policy, reward, prompts) = Make();
-        var (code, _, stderr) = CliCapture.Run("best-of-n", "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--out", Path.Combine(_dir, "o.jsonl"), "--n", "0");
+        var (code, _, stderr) = ConsoleCapture.Run("best-of-n", "--policy", policy, "--reward-model", reward, "--prompts", prompts, "--out", Path.Combine(_dir, "o.jsonl"), "--n", "0");
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("--n 0", stderr);
     }

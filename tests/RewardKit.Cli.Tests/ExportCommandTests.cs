@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 

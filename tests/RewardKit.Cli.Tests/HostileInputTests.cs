@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Text;
@@ -23,7 +24,7 @@ public sealed class HostileInputTests : IDisposable
 
     string P(string name) => Path.Combine(_dir, name);
 
-    static (int Code, string Out, string Err) Run(params string[] args) => CliCapture.Run(args);
+    static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Run(args);
 
     static void AssertUserError((int Code, string Out, string Err) run, params string[] expected)
     {

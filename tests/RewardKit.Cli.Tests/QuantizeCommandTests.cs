@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RewardKit.Cli.Commands;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Models;
 using RewardKit.Text;
 

@@ -15,7 +15,7 @@ public sealed class QuickstartCommandTests : IDisposable
         var config = Path.Combine(_dir, "ppo.yaml");
         File.WriteAllText(config, "prompts_per_step: 2\nsamples_per_prompt: 2\nmax_new_tokens: 8\ntemperature: 0.7\nlearning_rate: 0.0001\nminibatches: 1\nepochs: 1\n");
         var output = Path.Combine(_dir, "lab");
-        var (code, stdout, stderr) = CliCapture.Run("quickstart", "--rl", "--out", output, "--pairs", "1000", "--max-steps", "60", "--sft-steps", "4",
+        var (code, stdout, stderr) = ConsoleCapture.Run("quickstart", "--rl", "--out", output, "--pairs", "1000", "--max-steps", "60", "--sft-steps", "4",
             "--ppo-steps", "2", "--eval-every", "1", "--held-out-prompts", "3", "--max-best-of-n", "4", "--rl-config", config, "--threads", "2", "--json");
         Assert.True(code == CliApp.Success, stdout + stderr);
         Assert.True(File.Exists(Path.Combine(output, "report", "report.json")), "the reward model's own quickstart report");
@@ -40,7 +40,7 @@ public sealed class QuickstartCommandTests : IDisposable
     [Fact]
     public void Quickstart_with_too_few_pairs_is_a_user_error_naming_the_flag()
     {
-        var (code, _, stderr) = CliCapture.Run("quickstart", "--out", Path.Combine(_dir, "q"), "--pairs", "50");
+        var (code, _, stderr) = ConsoleCapture.Run("quickstart", "--out", Path.Combine(_dir, "q"), "--pairs", "50");
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("--pairs 50", stderr);
         Assert.DoesNotContain("   at ", stderr);
@@ -49,7 +49,7 @@ public sealed class QuickstartCommandTests : IDisposable
     [Fact]
     public void Quickstart_rl_with_a_given_reward_model_but_no_world_data_names_the_missing_file()
     {
-        var (code, _, stderr) = CliCapture.Run("quickstart", "--rl", "--out", Path.Combine(_dir, "empty"), "--reward-model", _dir);
+        var (code, _, stderr) = ConsoleCapture.Run("quickstart", "--rl", "--out", Path.Combine(_dir, "empty"), "--reward-model", _dir);
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("train.jsonl", stderr);
     }

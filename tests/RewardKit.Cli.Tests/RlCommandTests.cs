@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Text;

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using System.Text.Json;
 using RewardKit.Generation;
 using RewardKit.Inference;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference.Registry;
 
 namespace RewardKit.Server.Tests;

@@ -128,6 +128,33 @@ public class ScoringEndpointsTests
         Assert.Contains("ScoreRequest", text);
     }
 
+    [Theory]
+    [InlineData("/v1/score", "post", "200 400 401 403 404 408 413 415 422 429 503")]
+    [InlineData("/v1/rank", "post", "200 400 401 403 404 408 413 415 422 429 503")]
+    [InlineData("/v1/best-of-n", "post", "200 400 401 403 404 408 413 415 422 429 503")]
+    [InlineData("/v1/compare", "post", "200 400 401 403 404 408 413 415 422 429 503")]
+    [InlineData("/v1/models", "get", "200 401 403")]
+    [InlineData("/v1/drift", "get", "200 401 403 503")]
+    [InlineData("/readyz", "get", "200 503")]
+    public async Task The_OpenAPI_document_lists_every_status_an_endpoint_can_answer(string path, string method, string statuses)
+    {
+        using var server = new TestServer();
+        using var doc = System.Text.Json.JsonDocument.Parse(await server.Client.GetStringAsync("/openapi/v1.json"));
+        var listed = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses")
+            .EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(statuses.Split(' '), listed);
+    }
+
+    [Fact]
+    public async Task The_scoring_endpoints_take_no_parameter_a_client_could_send()
+    {
+        // The handlers' services (host, options) are injected; nothing may leak into the document as a query parameter.
+        using var server = new TestServer();
+        using var doc = System.Text.Json.JsonDocument.Parse(await server.Client.GetStringAsync("/openapi/v1.json"));
+        foreach (var path in new[] { "/v1/score", "/v1/rank", "/v1/compare", "/v1/best-of-n" })
+            Assert.False(doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").TryGetProperty("parameters", out _), path);
+    }
+
     [Fact]
     public async Task Drift_compares_served_rewards_with_the_training_histogram()
     {

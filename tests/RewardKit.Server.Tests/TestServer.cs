@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using RewardKit.IO;
 using RewardKit.Inference;
 
 namespace RewardKit.Server.Tests;

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using RewardKit.Benchmarks;
 using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Cli.Commands;
@@ -13,27 +13,6 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BenchGemmCommand
 {
-    /// <summary>One benchmarked product: C(M, N) = op(A) · op(B) with shared dimension K.</summary>
-    public sealed record Shape(string Name, int M, int N, int K, bool TransposeA, bool TransposeB);
-
-    /// <summary>
-    /// Square 256..2048 and the transformer shapes (M, K, N) forward (Y = X·W), with their backward products
-    /// dX = dY·Wᵀ (M, N) x (N, K) and dW = Xᵀ·dY (K, M) x (M, N).
-    /// </summary>
-    public static IReadOnlyList<Shape> Shapes()
-    {
-        var shapes = new List<Shape>();
-        foreach (int s in new[] { 256, 512, 1024, 2048 })
-            shapes.Add(new Shape($"sq{s}", s, s, s, false, false));
-        foreach (var (m, k, n) in new[] { (2048, 256, 1024), (2048, 1024, 256), (2048, 256, 768), (2048, 768, 3072), (2048, 3072, 768) })
-        {
-            shapes.Add(new Shape($"fwd {m}x{k}@{k}x{n}", m, n, k, false, false));
-            shapes.Add(new Shape($"dX  {m}x{n}@({k}x{n})T", m, k, n, false, true));
-            shapes.Add(new Shape($"dW  ({m}x{k})T@{m}x{n}", k, n, m, true, false));
-        }
-        return shapes;
-    }
-
     public static Command Create()
     {
         var threads = new Option<int>("--threads") { Description = "Threads, the caller included (0: all cores).", DefaultValueFactory = _ => 0 };
@@ -69,16 +48,16 @@ public static class BenchGemmCommand
         using var pool = new WorkerPool(threads);
         if (knownPeak < 0) throw new UserErrorException($"--peak-gflops {knownPeak}: use a positive number, or 0 to measure.");
         double peak = knownPeak > 0 ? knownPeak : FmaPeak.MeasureGflops(pool, resolved);
-        double ghz = CpuGhz();
+        double ghz = GemmBench.CpuGhz();
         double nominalPeak = pool.Threads * 2 * 16 * 2 * ghz;
         if (!json)
             Console.WriteLine($"threads={pool.Threads} isa={resolved}  measured FMA peak {peak:F1} GFLOP/s  " +
                 $"nominal {pool.Threads} x 2 FMA x 16 lanes x 2 x {ghz:F3} GHz = {nominalPeak:F1} GFLOP/s");
 
-        foreach (var shape in Shapes())
+        foreach (var shape in GemmBench.Shapes())
         {
             if (filter is not null && !shape.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
-            var (median, best) = Time(shape, pool, resolved, repeats, minTime);
+            var (median, best) = GemmBench.Time(shape, pool, resolved, repeats, minTime);
             double flop = 2.0 * shape.M * shape.N * shape.K;
             double gflops = flop / median / 1e9, bestGflops = flop / best / 1e9;
             if (json) WriteJson(shape, pool.Threads, resolved, gflops, bestGflops, median, peak, nominalPeak);
@@ -87,33 +66,7 @@ public static class BenchGemmCommand
         return CliApp.Success;
     }
 
-    static (double Median, double Best) Time(Shape shape, WorkerPool pool, GemmIsa isa, int repeats, double minTime)
-    {
-        var random = new Random(0);
-        var a = new float[shape.M * shape.K];
-        var b = new float[shape.K * shape.N];
-        var c = new float[shape.M * shape.N];
-        for (int i = 0; i < a.Length; i++) a[i] = (float)(random.NextDouble() * 2 - 1);
-        for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() * 2 - 1);
-        void Once() => Gemm.Multiply(a, b, c, shape.M, shape.N, shape.K, shape.TransposeA, shape.TransposeB, false, 1f, pool, isa);
-
-        for (int i = 0; i < 3; i++) Once();
-        var clock = Stopwatch.StartNew();
-        Once();
-        double one = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
-        int inner = Math.Max(1, (int)(minTime / one));
-        var samples = new double[repeats];
-        for (int s = 0; s < repeats; s++)
-        {
-            clock.Restart();
-            for (int i = 0; i < inner; i++) Once();
-            samples[s] = clock.Elapsed.TotalSeconds / inner;
-        }
-        Array.Sort(samples);
-        return (samples[repeats / 2], samples[0]);
-    }
-
-    static void WriteJson(Shape shape, int threads, GemmIsa isa, double gflops, double best, double seconds, double peak, double nominalPeak)
+    static void WriteJson(GemmShape shape, int threads, GemmIsa isa, double gflops, double best, double seconds, double peak, double nominalPeak)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -141,19 +94,5 @@ public static class BenchGemmCommand
             w.WriteEndObject();
         }
         Console.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
-    }
-
-    /// <summary>The clock /proc/cpuinfo reports ("cpu MHz"), in GHz; NaN when unavailable.</summary>
-    static double CpuGhz()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("cpu MHz", StringComparison.Ordinal))
-                    return double.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture) / 1000.0;
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return double.NaN;
     }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RewardKit.Cli.Benchmarks;
+using RewardKit.Benchmarks;
 
 namespace RewardKit.Cli.Commands;
 

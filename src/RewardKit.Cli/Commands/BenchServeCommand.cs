@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using RewardKit.Benchmarks;
+using RewardKit.Inference;
 using RewardKit.Server;
 
 namespace RewardKit.Cli.Commands;
@@ -35,7 +37,7 @@ public static class BenchServeCommand
             var forwardThreads = parse.GetValue(threads);
             if (forwardThreads is < 1 or > 64) throw new UserErrorException($"--forward-threads is {forwardThreads}; use 1 to 64.");
             using var pool = forwardThreads > 1 ? new RewardKit.Tensors.Kernels.WorkerPool(forwardThreads) : null;
-            RewardKit.Inference.RewardModelLoader loader = pool is null ? directory => ScoringCli.Load(directory) : directory => RewardKit.Models.GptModelLoader.Load(directory, pool);
+            RewardKit.Inference.RewardModelLoader loader = pool is null ? directory => ScoringCli.Load(directory) : directory => GptModelLoader.Load(directory, pool);
             var results = new List<ServeBenchmarkResult>();
             foreach (var batching in modes)
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions

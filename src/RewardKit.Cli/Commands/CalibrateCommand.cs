@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RewardKit.Data;
 using RewardKit.Evaluation;
+using RewardKit.IO;
 using RewardKit.Inference;
 
 namespace RewardKit.Cli.Commands;

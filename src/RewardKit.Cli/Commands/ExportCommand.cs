@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RewardKit.Export;
+using RewardKit.Models;
 
 namespace RewardKit.Cli.Commands;
 
@@ -46,7 +47,7 @@ public static class ExportCommand
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     path = summary.Path, bytes = summary.Bytes, opset = summary.Opset, dynamic_batch = summary.DynamicBatch,
-                    pooling = summary.Pooling == Models.RewardPooling.LastToken ? "last_token" : "mean_response",
+                    pooling = summary.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response",
                     inputs = summary.Inputs, outputs = new[] { GptOnnxExporter.Rewards }, parameters = summary.Parameters,
                     dequantized_int8 = summary.DequantizedInt8,
                 }));

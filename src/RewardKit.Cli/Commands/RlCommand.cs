@@ -3,10 +3,11 @@ using System.Globalization;
 using System.Text.Json;
 using RewardKit.Data;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Registry;
 using RewardKit.Models;
 using RewardKit.Reports;
+using RewardKit.Reports.Rl;
 using RewardKit.Rl;
 using RewardKit.Tensors.Kernels;
 

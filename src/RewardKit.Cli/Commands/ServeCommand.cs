@@ -21,16 +21,17 @@ public static class ServeCommand
         {
             if ((parse.GetValue(model) is null) == (parse.GetValue(registry) is null))
                 throw new UserErrorException("pass exactly one of --model DIR or --registry DIR.");
-            var args = new List<string> { "--urls", parse.GetValue(urls)! };
-            void Add(string flag, string? value) { if (value is not null) { args.Add(flag); args.Add(value); } }
-            Add("--model", parse.GetValue(model));
-            Add("--registry", parse.GetValue(registry));
-            Add("--name", parse.GetValue(name));
-            Add("--api-keys", parse.GetValue(keys));
-            if (parse.GetValue(noBatching)) Add("--RewardKit:MicroBatching", "false");
             var skip = parse.GetValue(skipVersion);
-            if (skip) Add("--RewardKit:SkipVersionCheck", "true");
-            await using var app = RewardServer.Build([.. args], directory => ScoringCli.Load(directory, skip));
+            var options = new RewardServerOptions
+            {
+                Model = parse.GetValue(model),
+                Registry = parse.GetValue(registry),
+                ModelName = parse.GetValue(name),
+                ApiKeys = parse.GetValue(keys),
+                MicroBatching = !parse.GetValue(noBatching),
+                SkipVersionCheck = skip,
+            };
+            await using var app = RewardServer.Build(options, parse.GetValue(urls)!, directory => ScoringCli.Load(directory, skip));
             await app.StartAsync(ct);
             Console.Error.WriteLine($"serving on {string.Join(", ", app.Urls)}; Ctrl+C finishes in-flight requests and stops.");
             await app.WaitForShutdownAsync(ct);

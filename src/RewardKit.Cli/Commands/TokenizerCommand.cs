@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RewardKit.Text;
 
 namespace RewardKit.Cli.Commands;
@@ -57,7 +58,7 @@ public static class TokenizerCommand
             {
                 lineNumber++;
                 if (string.IsNullOrWhiteSpace(line)) { blank++; continue; } // not a record, like JSONL readers do
-                texts.Add(ReadTextField(line, lineNumber, name));
+                texts.Add(TextCorpus.TextOf(line, "stdin", lineNumber, name));
                 if (texts.Count == 4096) Flush();
             }
             Flush();
@@ -87,9 +88,8 @@ public static class TokenizerCommand
                 string text;
                 try { text = tok.Decode(ids); }
                 catch (ArgumentOutOfRangeException e) { throw new UserErrorException($"stdin:{lineNumber}: {e.Message.Split(" (Parameter")[0]}"); }
-                output.Write("{\"text\":");
-                output.Write(JsonSerializer.Serialize(text, RelaxedJson));
-                output.Write("}\n");
+                output.Write(JsonSerializer.Serialize(new TextLine(text), RelaxedJson));
+                output.Write('\n');
             }
             return Task.FromResult(CliApp.Success);
         });
@@ -215,25 +215,6 @@ public static class TokenizerCommand
         return command;
     }
 
-    static string ReadTextField(string line, int lineNumber, string field)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UserErrorException($"stdin:{lineNumber}: expected a JSON object with a \"{field}\" field, found {doc.RootElement.ValueKind}.");
-            if (!doc.RootElement.TryGetProperty(field, out var value))
-                throw new UserErrorException($"stdin:{lineNumber}: field \"{field}\" is missing; choose the field with --field.");
-            if (value.ValueKind != JsonValueKind.String)
-                throw new UserErrorException($"stdin:{lineNumber}: field \"{field}\" is {value.ValueKind}, not a string.");
-            return TextCorpus.GetText(value);
-        }
-        catch (JsonException e)
-        {
-            throw new UserErrorException($"stdin:{lineNumber}: not valid JSON ({e.Message}).", e);
-        }
-    }
-
     static int[] ReadIds(string line, int lineNumber)
     {
         try
@@ -261,16 +242,15 @@ public static class TokenizerCommand
 
     static void WriteIds(TextWriter output, int[] ids)
     {
-        var sb = new StringBuilder(ids.Length * 6 + 10);
-        sb.Append("{\"ids\":[");
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if (i > 0) sb.Append(',');
-            sb.Append(ids[i]);
-        }
-        sb.Append("]}\n");
-        output.Write(sb);
+        output.Write(JsonSerializer.Serialize(new IdsLine(ids), RelaxedJson));
+        output.Write('\n');
     }
+
+    /// <summary>One output line of <c>tokenizer encode</c>.</summary>
+    sealed record IdsLine([property: JsonPropertyName("ids")] int[] Ids);
+
+    /// <summary>One output line of <c>tokenizer decode</c>.</summary>
+    sealed record TextLine([property: JsonPropertyName("text")] string Text);
 
     static StreamReader StdIn() => new(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, 1 << 16);
 

@@ -174,6 +174,9 @@ public static class Activations
         for (int i = 0; i < x.Length; i++) y[i] = (float)-Softplus(-(double)x[i]);
     }
 
+    /// <summary>log σ(x) = −softplus(−x) in double, stable for large |x|.</summary>
+    public static double LogSigmoid(double x) => -Softplus(-x);
+
     /// <summary>softplus in double; exact to rounding for every x (log1p is computed so that tiny e^−|x| is not lost).</summary>
     public static double Softplus(double x) => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
 

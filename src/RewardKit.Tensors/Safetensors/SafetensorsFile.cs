@@ -71,6 +71,18 @@ public sealed unsafe class SafetensorsFile : IDisposable
     }
 
     /// <summary>
+    /// Every tensor of the file at <paramref name="path"/> by name, as (shape, float values); F16 and BF16 are widened
+    /// to float. The file is memory-mapped and converted tensor by tensor, so loading never holds a second whole copy.
+    /// </summary>
+    public static Dictionary<string, (int[] Shape, float[] Values)> ReadAllFloats(string path)
+    {
+        using var file = Open(path);
+        var tensors = new Dictionary<string, (int[] Shape, float[] Values)>(StringComparer.Ordinal);
+        foreach (var name in file.Names) tensors[name] = (file[name].Shape, file.ReadFloats(name));
+        return tensors;
+    }
+
+    /// <summary>
     /// Validates the header of the file at <paramref name="path"/> (read with ordinary file I/O, nothing else is read) and
     /// memory-maps it; tensors are converted when <see cref="ReadFloats(string)"/> asks for them. Dispose to unmap.
     /// </summary>
@@ -305,6 +317,10 @@ public static class SafetensorsWriter
     /// <summary>Writes named tensors (their data, copied) as F32; see the memory overload.</summary>
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
         Write(path, tensors.Select(t => (t.Name, (int[])t.Tensor.Shape.Clone(), new ReadOnlyMemory<float>(t.Tensor.ToArray()))), metadata);
+
+    /// <summary>Writes F32 tensors given as whole arrays; see the memory overload.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, float[] Values)> tensors) =>
+        Write(path, tensors.Select(t => (t.Name, t.Shape, (ReadOnlyMemory<float>)t.Values)));
 
     /// <summary>Writes the tensors as F32, sorted by name (ordinal), header padded with spaces to 8 bytes.</summary>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)

@@ -1,4 +1,5 @@
 using RewardKit.Inference;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Annotation;
 
@@ -27,7 +28,7 @@ public static class ActiveLearning
         for (int i = 0; i < rewards.Count; i++)
             for (int j = i + 1; j < rewards.Count; j++)
             {
-                double p = RewardScorer.Sigmoid((rewards[i] - rewards[j]) / temperature);
+                double p = Activations.Sigmoid((rewards[i] - rewards[j]) / temperature);
                 least = Math.Min(least, Math.Abs(2 * p - 1));
             }
         return 1 - least;

@@ -1,5 +1,6 @@
 using RewardKit.Data;
 using RewardKit.Inference;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Evaluation;
 
@@ -28,7 +29,7 @@ public static class Calibrator
             margins = Enumerable.Range(0, pairs.Count).Select(i => rewards[2 * i].Raw - rewards[2 * i + 1].Raw).ToArray();
         }
         var fit = TemperatureScaling.Fit(margins);
-        double Ece(double t) => Calibration.Evaluate(margins.Select(d => PreferenceMetrics.Sigmoid(d / t)).ToArray(), bins, BinningScheme.EqualMass).Ece;
+        double Ece(double t) => Calibration.Evaluate(margins.Select(d => Activations.Sigmoid(d / t)).ToArray(), bins, BinningScheme.EqualMass).Ece;
         TemperatureScaling.Store(modelDirectory, fit.Temperature);
         return new CalibrationOutcome(fit, Ece(1), Ece(fit.Temperature), margins.Length);
     }

@@ -1,3 +1,5 @@
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Evaluation;
 
 /// <summary>Options for <see cref="Evaluator.Evaluate"/>.</summary>
@@ -29,8 +31,8 @@ public static class Evaluator
         double t = options.Temperature ?? 1;
         PreferenceMetrics.RequireTemperature(t);
         var margins = pairs.Select(p => p.Margin).ToArray();
-        var served = margins.Select(d => PreferenceMetrics.Sigmoid(d / t)).ToArray();
-        var raw = margins.Select(PreferenceMetrics.Sigmoid).ToArray();
+        var served = margins.Select(d => Activations.Sigmoid(d / t)).ToArray();
+        var raw = margins.Select(Activations.Sigmoid).ToArray();
         var cal = Calibration.Evaluate(served, options.Bins, options.Scheme);
         var (conf, _) = Calibration.ConfidenceAndCorrectness(served);
 

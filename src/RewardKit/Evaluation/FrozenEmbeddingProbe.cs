@@ -101,7 +101,7 @@ public sealed class FrozenEmbeddingProbe
             foreach (var row in x)
             {
                 double margin = Margin(row);
-                double g = -PreferenceMetrics.Sigmoid(-margin) / x.Length;       // d/dm of −log σ(m), averaged
+                double g = -Activations.Sigmoid(-margin) / x.Length;       // d/dm of −log σ(m), averaged
                 for (int j = 0; j < d; j++) gradient[j] += g * row[j] / _scale[j];
             }
             for (int j = 0; j < d; j++) _weights[j] -= _options.StepSize * (gradient[j] + _options.L2 * _weights[j]);

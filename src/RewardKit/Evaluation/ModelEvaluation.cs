@@ -108,7 +108,7 @@ public static class ModelEvaluation
         WriteAtomically(json, report.ToJson());
         WriteAtomically(md, MarkdownReport.Render(report));
         var html = Path.Combine(outputDirectory, "report.html");
-        WriteAtomically(html, RewardKit.Reports.HtmlReport.Render(report, result.Pairs, metricsLog));
+        WriteAtomically(html, HtmlReport.Render(report, result.Pairs, metricsLog));
         return [json, md, html];
     }
 

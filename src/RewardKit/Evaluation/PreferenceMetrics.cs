@@ -1,3 +1,5 @@
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Evaluation;
 
 /// <summary>
@@ -6,11 +8,21 @@ namespace RewardKit.Evaluation;
 /// </summary>
 public static class PreferenceMetrics
 {
-    /// <summary>Logistic sigmoid, numerically stable.</summary>
-    public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
-
-    /// <summary>log σ(x), stable for large |x|.</summary>
-    public static double LogSigmoid(double x) => x >= 0 ? -Math.Log(1 + Math.Exp(-x)) : x - Math.Log(1 + Math.Exp(x));
+    /// <summary>TRL's reward-trainer metrics (<c>accuracy</c>, <c>margin</c>, <c>mean_reward</c>) of paired rewards.</summary>
+    public static PairedRewardMetrics Compute(ReadOnlySpan<float> chosen, ReadOnlySpan<float> rejected)
+    {
+        if (chosen.Length != rejected.Length) throw new ArgumentException($"PreferenceMetrics: {chosen.Length} chosen and {rejected.Length} rejected rewards.");
+        if (chosen.Length == 0) throw new ArgumentException("PreferenceMetrics: no pairs.");
+        double correct = 0, margin = 0, sum = 0;
+        for (int i = 0; i < chosen.Length; i++)
+        {
+            correct += chosen[i] > rejected[i] ? 1 : chosen[i] == rejected[i] ? 0.5 : 0;
+            margin += chosen[i] - (double)rejected[i];
+            sum += chosen[i] + (double)rejected[i];
+        }
+        int n = chosen.Length;
+        return new PairedRewardMetrics(correct / n, margin / n, sum / (2.0 * n));
+    }
 
     /// <summary>Accuracy = (1/n) Σ [Δ_i &gt; 0] + ½ [Δ_i = 0] (ties count half).</summary>
     public static double Accuracy(ReadOnlySpan<double> margins)
@@ -27,7 +39,7 @@ public static class PreferenceMetrics
         RequireNonEmpty(margins.Length);
         RequireTemperature(temperature);
         double s = 0;
-        foreach (var d in margins) s -= LogSigmoid(d / temperature);
+        foreach (var d in margins) s -= Activations.LogSigmoid(d / temperature);
         return s / margins.Length;
     }
 
@@ -37,7 +49,7 @@ public static class PreferenceMetrics
         RequireNonEmpty(margins.Length);
         RequireTemperature(temperature);
         double s = 0;
-        foreach (var d in margins) { var e = 1 - Sigmoid(d / temperature); s += e * e; }
+        foreach (var d in margins) { var e = 1 - Activations.Sigmoid(d / temperature); s += e * e; }
         return s / margins.Length;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Evaluation;
 
@@ -67,7 +68,7 @@ public sealed class ResponseOnlyBaseline
             {
                 double z = 0;
                 for (int k = 0; k < index.Length; k++) z += w[index[k]] * value[k];
-                double coefficient = -Sigmoid(-z) / rows.Length; // d/dz of −log σ(z), averaged
+                double coefficient = -Activations.Sigmoid(-z) / rows.Length; // d/dz of −log σ(z), averaged
                 for (int k = 0; k < index.Length; k++) grad[index[k]] += coefficient * value[k];
             }
             for (int j = 0; j < w.Length; j++) w[j] -= options.StepSize * (grad[j] + options.L2 * w[j]);
@@ -126,5 +127,4 @@ public sealed class ResponseOnlyBaseline
 
     static void Add(Dictionary<int, double> d, int key, double v) => d[key] = d.GetValueOrDefault(key) + v;
 
-    static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }

@@ -1,4 +1,6 @@
+using RewardKit.IO;
 using RewardKit.Inference;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Evaluation;
 
@@ -19,8 +21,8 @@ public static class TemperatureScaling
         PreferenceMetrics.RequireNonEmpty(margins.Length);
         var d = margins.ToArray();
         if (d.Any(x => !double.IsFinite(x))) throw new ArgumentException("margins contain NaN or infinity; check the model's scores.");
-        double Grad(double beta) { double s = 0; foreach (var x in d) s -= x * (1 - PreferenceMetrics.Sigmoid(beta * x)); return s / d.Length; }
-        double Hess(double beta) { double s = 0; foreach (var x in d) { var p = PreferenceMetrics.Sigmoid(beta * x); s += x * x * p * (1 - p); } return s / d.Length; }
+        double Grad(double beta) { double s = 0; foreach (var x in d) s -= x * (1 - Activations.Sigmoid(beta * x)); return s / d.Length; }
+        double Hess(double beta) { double s = 0; foreach (var x in d) { var p = Activations.Sigmoid(beta * x); s += x * x * p * (1 - p); } return s / d.Length; }
         if (Grad(0) >= 0)
             throw new ArgumentException("the validation pairs' mean margin is not positive: the model does not prefer chosen responses, so no temperature T > 0 calibrates it.");
         if (!d.Any(x => x < 0))
@@ -59,5 +61,5 @@ public static class TemperatureScaling
 
     /// <summary>Served probability P(a ≻ b) = σ((r_a − r_b)/T), T = 1 when the model is uncalibrated.</summary>
     public static double Probability(double rewardA, double rewardB, double? temperature) =>
-        PreferenceMetrics.Sigmoid((rewardA - rewardB) / (temperature ?? 1));
+        Activations.Sigmoid((rewardA - rewardB) / (temperature ?? 1));
 }

@@ -2,9 +2,8 @@
 using System.Globalization;
 using Google.Protobuf;
 using Onnx;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
-using RewardKit.Inference.Registry;
 using RewardKit.Models;
 using RewardKit.Tensors;
 using DataType = Onnx.TensorProto.Types.DataType;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RewardKit.Distributed;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Inference;
 
@@ -205,7 +206,7 @@ public static class BatchScoring
                 double chosen = rewards[k++], rejected = rewards[k++];
                 record["reward_chosen"] = chosen;
                 record["reward_rejected"] = rejected;
-                record["p_chosen_preferred"] = RewardScorer.Sigmoid((chosen - rejected) / scorer.Temperature);
+                record["p_chosen_preferred"] = Activations.Sigmoid((chosen - rejected) / scorer.Temperature);
             }
             text.Append(record.ToJsonString()).Append('\n');
         }

@@ -1,3 +1,5 @@
+using RewardKit.IO;
+
 namespace RewardKit.Inference;
 
 /// <summary>How far the rewards a service has served have drifted from the training distribution.</summary>

@@ -1,3 +1,5 @@
+using RewardKit.IO;
+
 namespace RewardKit.Inference;
 
 /// <summary>

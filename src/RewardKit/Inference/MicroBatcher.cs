@@ -98,7 +98,7 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
 
     /// <summary>
     /// CPU time the worker spent in forward passes so far (its thread's CPU clock, so time spent waiting for a core on a
-    /// busy machine is not counted); zero where <see cref="Benchmarks.ThreadCpuTime.IsSupported"/> is false.
+    /// busy machine is not counted); zero where <see cref="Diagnostics.ThreadCpuTime.IsSupported"/> is false.
     /// </summary>
     public TimeSpan ForwardCpuTime => TimeSpan.FromTicks(Interlocked.Read(ref _forwardCpuTicks));
 
@@ -192,10 +192,10 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
         foreach (var w in batch) sequences.AddRange(w.Sequences);
         var rewards = new float[count];
         var started = Stopwatch.GetTimestamp();
-        var cpuStarted = Benchmarks.ThreadCpuTime.Now();
+        var cpuStarted = Diagnostics.ThreadCpuTime.Now();
         try
         {
-            LengthBuckets.Score(_model, sequences, rewards, Options.ForwardBatchSize);
+            LengthSortedScoring.Score(_model, sequences, rewards, Options.ForwardBatchSize);
         }
         catch (Exception e)
         {
@@ -203,7 +203,7 @@ public sealed class MicroBatcher : ITokenBatchScorer, IAsyncDisposable, IDisposa
             return;
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        Interlocked.Add(ref _forwardCpuTicks, (Benchmarks.ThreadCpuTime.Now() - cpuStarted).Ticks);
+        Interlocked.Add(ref _forwardCpuTicks, (Diagnostics.ThreadCpuTime.Now() - cpuStarted).Ticks);
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _sequences, count);
         var offset = 0;

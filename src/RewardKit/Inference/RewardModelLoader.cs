@@ -19,6 +19,6 @@ public static class ModelLoading
     /// </summary>
     public static IRewardModel Load(string modelDirectory, bool verifyVersion) =>
         RewardKit.Models.Bert.BertModelFolder.IsBert(modelDirectory)
-            ? RewardKit.Models.Bert.BertRewardScorer.Load(modelDirectory)
-            : RewardKit.Models.GptModelLoader.Load(modelDirectory, verifyVersion: verifyVersion);
+            ? BertRewardScorer.Load(modelDirectory)
+            : GptModelLoader.Load(modelDirectory, verifyVersion: verifyVersion);
 }

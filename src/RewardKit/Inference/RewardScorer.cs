@@ -1,3 +1,6 @@
+using RewardKit.IO;
+using RewardKit.Tensors.Kernels;
+
 namespace RewardKit.Inference;
 
 /// <summary>Options of a <see cref="RewardScorer"/>.</summary>
@@ -72,7 +75,7 @@ public sealed class RewardScorer
     public RewardScore ToScore(double raw)
     {
         var z = (raw - Metadata.RewardMean) / Metadata.RewardStd;
-        return new RewardScore(raw, z, Sigmoid((raw - Metadata.RewardMean) / Temperature));
+        return new RewardScore(raw, z, Activations.Sigmoid((raw - Metadata.RewardMean) / Temperature));
     }
 
     /// <summary>Scores pairs (cached ones are not rescored; the rest go to the forward passes together).</summary>
@@ -147,7 +150,7 @@ public sealed class RewardScorer
     public async ValueTask<Comparison> CompareAsync(string prompt, string a, string b, CancellationToken cancellationToken = default)
     {
         var scores = await ScoreAsync([new ScoringItem(prompt, a), new ScoringItem(prompt, b)], cancellationToken).ConfigureAwait(false);
-        return new Comparison(scores[0], scores[1], Sigmoid((scores[0].Raw - scores[1].Raw) / Temperature), Temperature);
+        return new Comparison(scores[0], scores[1], Activations.Sigmoid((scores[0].Raw - scores[1].Raw) / Temperature), Temperature);
     }
 
     /// <summary>The best of n responses (the first of equals): "score each response and choose the highest".</summary>
@@ -168,8 +171,6 @@ public sealed class RewardScorer
         return p;
     }
 
-    /// <summary>The logistic function σ(x) = 1 / (1 + e^−x), stable for large |x|.</summary>
-    public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ namespace RewardKit.Models;
 /// <summary>
 /// How a <see cref="GptRewardModel"/> applies its Conv1D layers (<c>c_attn</c>, <c>attn.c_proj</c>, <c>c_fc</c>,
 /// <c>mlp.c_proj</c>). Without one the model calls the engine's float <c>tape.Conv1D</c>; an inference-only
-/// implementation (e.g. <see cref="RewardKit.Inference.Quantization.QuantizedConv1D"/>) substitutes its own matmul for the
+/// implementation (e.g. <see cref="QuantizedConv1D"/>) substitutes its own matmul for the
 /// layers it knows, identified by the weight parameter, and falls back to <c>tape.Conv1D</c> for the rest.
 /// Implementations must be safe to call from several threads at once.
 /// </summary>

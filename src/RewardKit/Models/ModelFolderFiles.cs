@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Registry;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Models;
 
@@ -26,7 +27,7 @@ internal static class ModelFolderFiles
         {
             File.WriteAllText(Path.Combine(temp, GptConfig.FileName), configJson);
             var weights = Path.Combine(temp, RewardModelFolder.WeightsFileName);
-            SafetensorsFile.Write(weights, parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
+            SafetensorsWriter.Write(weights, parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
             foreach (var file in tokenizerFiles ?? [])
             {
                 if (!File.Exists(file)) throw new FileNotFoundException($"{file}: tokenizer file does not exist.", file);

@@ -1,4 +1,6 @@
+using RewardKit.IO;
 using RewardKit.Inference;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Models;
 
@@ -70,7 +72,7 @@ public static class PolicyFolder
         var model = new GptLanguageModel(GptConfig.Load(directory));
         var path = Path.Combine(directory, RewardModelFolder.WeightsFileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no weights file; is '{directory}' a complete model folder?", path);
-        var tensors = SafetensorsFile.Read(path);
+        var tensors = SafetensorsFile.ReadAllFloats(path);
         var (loaded, unexpected) = ModelFolderFiles.CopyWeights(model.Parameters, path, tensors, GptTransformer.BodyName);
         if (tensors.TryGetValue("lm_head.weight", out var head) && loaded.Contains(GptTransformer.Prefix + "wte.weight")
             && !head.Values.AsSpan().SequenceEqual(model.TokenEmbedding.Data))

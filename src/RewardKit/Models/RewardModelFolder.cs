@@ -1,8 +1,8 @@
+using RewardKit.IO;
 using RewardKit.Inference.Registry;
 using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Tensors;
 using Engine = RewardKit.Tensors.Safetensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

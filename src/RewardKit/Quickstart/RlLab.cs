@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using System.Diagnostics;
 using RewardKit.Generation;
 using RewardKit.Inference;

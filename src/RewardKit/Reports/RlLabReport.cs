@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using System.Text;
 using System.Text.Json;
 using RewardKit.Inference.Registry;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using RewardKit.Evaluation;
 
 namespace RewardKit.Reports;
 
@@ -74,36 +73,5 @@ public sealed partial class SvgChart
         }
         else series.AddRange(samples.Select(s => new BarSeries(s.Name, s.Color, []) { Opacity = 0.45 }));
         return new SvgChart { Id = id, Title = title, XLabel = xLabel, YLabel = "count", Series = series };
-    }
-
-    /// <summary>
-    /// A reliability diagram for confidences in [½, 1]: one bar per non-empty bin at its observed accuracy (bars meet halfway
-    /// between neighbouring bins), a marker at (mean confidence, accuracy), and the diagonal a calibrated model follows.
-    /// </summary>
-    public static SvgChart Reliability(string id, string title, IReadOnlyList<ReliabilityBin> bins, string? subtitle = null)
-    {
-        ArgumentNullException.ThrowIfNull(bins);
-        var used = bins.Where(b => b.Count > 0 && double.IsFinite(b.MeanConfidence) && double.IsFinite(b.Accuracy)).ToList();
-        double lo = used.Count > 0 && used.Min(b => b.Lower) < 0.5 ? 0 : 0.5;
-        var bars = new List<ChartBar>();
-        for (int i = 0; i < used.Count; i++)
-        {
-            double left = i == 0 ? lo : (used[i - 1].Upper + used[i].Lower) / 2;
-            double right = i == used.Count - 1 ? 1 : (used[i].Upper + used[i + 1].Lower) / 2;
-            var b = used[i];
-            bars.Add(new ChartBar(left, right, b.Accuracy,
-                Tooltip: $"confidence {F(b.Lower)}–{F(b.Upper)}: n = {b.Count}, mean confidence {F(b.MeanConfidence)}, accuracy {F(b.Accuracy)}"));
-        }
-        return new SvgChart
-        {
-            Id = id, Title = title, Subtitle = subtitle, XLabel = "confidence max(p, 1 − p)", YLabel = "observed accuracy",
-            XRange = (lo, 1), YRange = (0, 1),
-            Series =
-            [
-                new BarSeries("accuracy per bin", ChartPalette.Blue, bars) { Opacity = 0.35 },
-                new LineSeries("perfect calibration", ChartPalette.Grey, [new(lo, lo), new(1, 1)]) { Dashed = true, StrokeWidth = 1.5 },
-                new LineSeries("bin mean confidence", ChartPalette.Vermillion, used.Select(b => new ChartPoint(b.MeanConfidence, b.Accuracy)).ToList()) { Markers = true, StrokeWidth = 1.5 },
-            ],
-        };
     }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using RewardKit.Evaluation;
 using static RewardKit.Reports.MarkupText;
 
 namespace RewardKit.Reports;

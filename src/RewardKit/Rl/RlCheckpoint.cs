@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using RewardKit.Models;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Rl;
 
@@ -56,7 +57,7 @@ public static class RlCheckpoint
         Directory.CreateDirectory(temp);
         try
         {
-            SafetensorsFile.Write(Path.Combine(temp, "tensors.safetensors"),
+            SafetensorsWriter.Write(Path.Combine(temp, "tensors.safetensors"),
                 contents.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, new[] { t.Value.Length }, t.Value)));
             File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(contents.State, Json));
             AtomicFile.ReplaceDirectory(temp, full);
@@ -76,7 +77,7 @@ public static class RlCheckpoint
         try
         {
             var s = JsonSerializer.Deserialize<RlState>(File.ReadAllText(state), Json) ?? throw new InvalidDataException("empty state");
-            var tensors = SafetensorsFile.Read(Path.Combine(directory, "tensors.safetensors")).ToDictionary(t => t.Key, t => t.Value.Values);
+            var tensors = SafetensorsFile.ReadAllFloats(Path.Combine(directory, "tensors.safetensors")).ToDictionary(t => t.Key, t => t.Value.Values);
             return new Contents(s, tensors);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException)

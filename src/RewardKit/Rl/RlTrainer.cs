@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using RewardKit.Data.World;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Tensors;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 
 namespace RewardKit.Training;
 

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Data;

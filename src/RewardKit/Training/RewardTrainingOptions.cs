@@ -1,4 +1,5 @@
 using System.Runtime.Serialization;
+using RewardKit.Models;
 using RewardKit.Models.Bert;
 using RewardKit.Text;
 using YamlDotNet.Core;
@@ -20,15 +21,6 @@ public enum RewardLossKind
     Hinge,
     /// <summary>Focal (1 − p)^γ · (−log p), p = σ(Δ).</summary>
     Focal,
-}
-
-/// <summary>How a sequence's reward is read from the final hidden states.</summary>
-public enum RewardPooling
-{
-    /// <summary>At the last real token of each row, as GPT2ForSequenceClassification (default).</summary>
-    LastToken,
-    /// <summary>The mean over the response's tokens.</summary>
-    MeanResponse,
 }
 
 /// <summary>What to do with a pair whose prompt + response exceed <see cref="RewardTrainingOptions.MaxLength"/>.</summary>

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Models.Bert;
@@ -87,14 +88,14 @@ internal sealed class TrainableGpt : ITrainableRewardModel
     }
 
     /// <summary>
-    /// Sequences sorted by length into batches (<see cref="Inference.LengthBuckets"/>), each scored by
+    /// Sequences sorted by length into batches (<see cref="Inference.LengthSortedScoring"/>), each scored by
     /// <see cref="GptRewardScorer"/>; the engine gives a row the same reward whatever else is in its batch.
     /// </summary>
     public (float[] Chosen, float[] Rejected) Score(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
     {
         var (sequences, starts) = PairRows.Of(pairs);
         var rewards = new float[sequences.Length];
-        Inference.LengthBuckets.Score(sequences, rewards, _scorer.MaxBatch, (indices, slots) =>
+        Inference.LengthSortedScoring.Score(sequences, rewards, _scorer.MaxBatch, (indices, slots) =>
         {
             var batch = new int[indices.Length][];
             var batchStarts = new int[indices.Length];
@@ -149,12 +150,12 @@ internal sealed class TrainableBert : ITrainableRewardModel
         return (halves[0], halves[1], tokens.Lengths.Sum());
     }
 
-    /// <summary>Sequences sorted by length into batches (<see cref="Inference.LengthBuckets"/>), each scored by <see cref="BertRewardScorer"/>.</summary>
+    /// <summary>Sequences sorted by length into batches (<see cref="Inference.LengthSortedScoring"/>), each scored by <see cref="BertRewardScorer"/>.</summary>
     public (float[] Chosen, float[] Rejected) Score(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
     {
         var (sequences, _) = PairRows.Of(pairs);
         var rewards = new float[sequences.Length];
-        Inference.LengthBuckets.Score(_scorer, sequences, rewards, _scorer.MaxBatch, ct);
+        Inference.LengthSortedScoring.Score(_scorer, sequences, rewards, _scorer.MaxBatch, ct);
         return (rewards[..pairs.Count], rewards[pairs.Count..]);
     }
 

@@ -1,7 +1,8 @@
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RewardKit.Models;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Training;
 
@@ -74,7 +75,7 @@ internal static class TrainingCheckpoint
                 tensors.Add(("optimizer." + name, [values.Length], values));
             if (contents.Best is { } best) tensors.Add(("best_parameters", [best.Length], best));
             var tensorPath = Path.Combine(temp, TensorsFile);
-            SafetensorsFile.Write(tensorPath, tensors);
+            SafetensorsWriter.Write(tensorPath, tensors);
             var statePath = Path.Combine(temp, StateFile);
             File.WriteAllText(statePath, JsonSerializer.Serialize(contents.State, Json));
             var tokenizerDir = Path.Combine(temp, TokenizerFolder);
@@ -141,7 +142,7 @@ internal static class TrainingCheckpoint
         {
             throw new InvalidDataException($"{statePath}: {e.Message}; the checkpoint is damaged (delete {directory} and train again).", e);
         }
-        var tensors = SafetensorsFile.Read(Path.Combine(directory, TensorsFile));
+        var tensors = SafetensorsFile.ReadAllFloats(Path.Combine(directory, TensorsFile));
         var parameters = tensors.TryGetValue("parameters", out var p) ? p.Values
             : throw new InvalidDataException($"{Path.Combine(directory, TensorsFile)}: no 'parameters' tensor; the checkpoint is damaged.");
         var optimizer = tensors.Where(t => t.Key.StartsWith("optimizer.", StringComparison.Ordinal))

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RewardKit.Evaluation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Models.Bert;

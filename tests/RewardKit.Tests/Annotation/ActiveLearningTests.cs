@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using RewardKit.Annotation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using static RewardKit.Testing.AnnotationTestData;
 

@@ -1,4 +1,5 @@
 using RewardKit.Evaluation;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Tests.Evaluation;
 
@@ -13,7 +14,7 @@ public class CalibrationTests
         for (int i = 0; i < n; i++)
         {
             var m = rng.NextDouble() * 4 - 2;
-            var p = PreferenceMetrics.Sigmoid(m);
+            var p = Activations.Sigmoid(m);
             var chosenIsFirst = rng.NextDouble() < p;
             d[i] = (chosenIsFirst ? m : -m) * scale;
             pTrue[i] = chosenIsFirst ? p : 1 - p;
@@ -30,7 +31,7 @@ public class CalibrationTests
         Assert.True(fit.LogLossAfter < fit.LogLossBefore);
         // Exact optimum: the log loss gradient in β vanishes.
         double beta = 1 / fit.Temperature, g = 0;
-        foreach (var x in d) g -= x * (1 - PreferenceMetrics.Sigmoid(beta * x));
+        foreach (var x in d) g -= x * (1 - Activations.Sigmoid(beta * x));
         Assert.True(Math.Abs(g / d.Length) < 1e-12);
         Assert.True(PreferenceMetrics.LogLoss(d, fit.Temperature * 1.01) > fit.LogLossAfter);
         Assert.True(PreferenceMetrics.LogLoss(d, fit.Temperature * 0.99) > fit.LogLossAfter);
@@ -47,14 +48,14 @@ public class CalibrationTests
     public void Calibrated_probabilities_have_ECE_near_the_noise_floor_and_overconfident_ones_do_not()
     {
         var d = CalibratedMargins(2000, 1, 2, out var pTrue);
-        var p = d.Select(PreferenceMetrics.Sigmoid).ToArray();
+        var p = d.Select(Activations.Sigmoid).ToArray();
         var cal = Calibration.Evaluate(p);
         var (conf, _) = Calibration.ConfidenceAndCorrectness(p);
         var floor = Calibration.NoiseFloor(conf, simulations: 300);
         Assert.InRange(floor.Mean, 0.012, 0.035);
         Assert.True(floor.Percentile95 > floor.Mean);
         Assert.True(cal.Ece < floor.Percentile95 * 1.5);
-        var over = Calibration.Evaluate(d.Select(x => PreferenceMetrics.Sigmoid(3 * x)).ToArray());
+        var over = Calibration.Evaluate(d.Select(x => Activations.Sigmoid(3 * x)).ToArray());
         Assert.True(over.Ece > 3 * floor.Percentile95);
         Assert.Equal(0, Calibration.ErrorAgainstTruth(pTrue, pTrue).MeanAbsoluteError);
         Assert.Equal(10, cal.Bins.Count);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RewardKit.Evaluation;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Tests.Evaluation;
 
@@ -13,7 +14,7 @@ public class EvaluatorTests
             double m = rng.NextDouble() * 6 - 2;
             int lc = rng.Next(10, 200), lr = rng.Next(10, 200);
             return new ScoredPair($"p{i / 2}", i % 3 == 0 ? "math" : "chat", i < n / 2 ? "a.jsonl" : "b.jsonl",
-                m + lc * 0.001, lr * 0.001, lc, lr, PTrue: PreferenceMetrics.Sigmoid(m));
+                m + lc * 0.001, lr * 0.001, lc, lr, PTrue: Activations.Sigmoid(m));
         }).ToList();
     }
 

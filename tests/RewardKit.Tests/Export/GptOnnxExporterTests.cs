@@ -1,8 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using RewardKit.Export;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Quantization;
 using RewardKit.Models;
 using RewardKit.Tensors;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Text;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
 
 namespace RewardKit.Testing;

@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using RewardKit.Inference;
 
 namespace RewardKit.Tests.Inference;
@@ -105,9 +106,9 @@ public class MicroBatcherTests
         {
             lock (onPool) onPool.Add(Thread.CurrentThread.IsThreadPoolThread);
             // Burn 10 ms of this thread's CPU (not wall time: the machine may be busy).
-            var start = RewardKit.Benchmarks.ThreadCpuTime.Now();
+            var start = RewardKit.Diagnostics.ThreadCpuTime.Now();
             var wall = System.Diagnostics.Stopwatch.StartNew();
-            while (RewardKit.Benchmarks.ThreadCpuTime.IsSupported && RewardKit.Benchmarks.ThreadCpuTime.Now() - start < TimeSpan.FromMilliseconds(10)
+            while (RewardKit.Diagnostics.ThreadCpuTime.IsSupported && RewardKit.Diagnostics.ThreadCpuTime.Now() - start < TimeSpan.FromMilliseconds(10)
                    && wall.Elapsed < TimeSpan.FromSeconds(10)) Thread.SpinWait(1000);
             Thread.Sleep(20); // waiting: not counted
         };
@@ -116,7 +117,7 @@ public class MicroBatcherTests
         for (var i = 0; i < 5; i++) await batcher.ScoreAsync([Seq(i)]);
         Assert.Equal(5, onPool.Count);
         Assert.All(onPool, Assert.False); // a forward pass never holds a thread-pool thread
-        if (!RewardKit.Benchmarks.ThreadCpuTime.IsSupported) return;
+        if (!RewardKit.Diagnostics.ThreadCpuTime.IsSupported) return;
         var cpu = batcher.ForwardCpuTime;
         Assert.True(cpu >= TimeSpan.FromMilliseconds(50), $"forward CPU {cpu.TotalMilliseconds} ms for 5 x 10 ms");
         Assert.True(cpu < TimeSpan.FromMilliseconds(50) + 5 * TimeSpan.FromMilliseconds(15), $"forward CPU {cpu.TotalMilliseconds} ms counts the 5 x 20 ms sleeps");

@@ -1,4 +1,6 @@
+using RewardKit.IO;
 using RewardKit.Inference;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Tests.Inference;
 
@@ -143,7 +145,7 @@ public class RewardScorerTests
         var p = RewardScorer.ProbabilityBest([1000.0, 999.0, -1000.0], 1);
         Assert.Equal(1.0, p.Sum(), 12);
         Assert.Equal(1 / (1 + Math.Exp(-1)), p[0], 12);
-        Assert.Equal(0.0, RewardScorer.Sigmoid(-1000), 12);
-        Assert.Equal(1.0, RewardScorer.Sigmoid(1000), 12);
+        Assert.Equal(0.0, Activations.Sigmoid(-1000), 12);
+        Assert.Equal(1.0, Activations.Sigmoid(1000), 12);
     }
 }

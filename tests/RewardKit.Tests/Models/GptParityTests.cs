@@ -2,6 +2,7 @@ using System.Text.Json;
 using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Tensors.Optim;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Training;
 using RewardKit.Training.Losses;
 
@@ -16,7 +17,7 @@ public class GptParityTests
     {
         var config = GptConfig.Load(Path.Combine(Fixtures, "gpt2_tiny"));
         var model = new GptRewardModel(config);
-        foreach (var (name, (shape, values)) in SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")))
+        foreach (var (name, (shape, values)) in SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")))
         {
             Assert.Equal(shape, model.Parameters[name].Shape);
             values.CopyTo(model.Parameters[name].Data);
@@ -32,7 +33,7 @@ public class GptParityTests
     public void Every_pytorch_tensor_has_a_parameter_of_the_same_name_and_shape_and_pad_search_would_read_other_rows()
     {
         var (model, json, batch) = Load();
-        Assert.Equal(model.Parameters.Entries.Count, SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")).Count);
+        Assert.Equal(model.Parameters.Entries.Count, SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "gpt2_tiny", "model.safetensors")).Count);
         var padSearch = json.GetProperty("pad_search_rows").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         var lastReal = batch.LastTokenRows().Select((row, b) => row - b * batch.Time).ToArray();
         Assert.NotEqual(padSearch, lastReal); // the fixture distinguishes mask-based pooling from the trl#937 bug
@@ -53,7 +54,7 @@ public class GptParityTests
 
         model.Parameters.ZeroGrad();
         tape.Backward(loss);
-        var expectedGrads = SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_grads.safetensors")).ToList();
+        var expectedGrads = SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "gpt2_tiny_grads.safetensors")).ToList();
         // A gradient that is zero in exact arithmetic (ln_f.bias: a shift of every reward cancels in r_w - r_l) is compared
         // against a floor of 1e-3 of the model's largest gradient entry instead of against its own float32 rounding noise.
         double floor = 1e-3 * expectedGrads.Max(g => g.Value.Item2.Max(MathF.Abs));
@@ -83,7 +84,7 @@ public class GptParityTests
         tape.Backward(loss);
 
         string prefix = responseOnly ? "response/" : "";
-        var expected = SafetensorsFile.Read(Path.Combine(Fixtures, "gpt2_tiny_lm_grads.safetensors"))
+        var expected = SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "gpt2_tiny_lm_grads.safetensors"))
             .Where(g => g.Key.StartsWith("response/", StringComparison.Ordinal) == responseOnly)
             .ToDictionary(g => g.Key[prefix.Length..], g => g.Value.Item2);
         Assert.Equal(model.Parameters.Entries.Count - 1, expected.Count);   // every tensor but score.weight

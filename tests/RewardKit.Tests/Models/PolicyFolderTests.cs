@@ -1,6 +1,8 @@
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Tests.Models;
 
@@ -28,7 +30,7 @@ public sealed class PolicyFolderTests : IDisposable
         Assert.Equal("GPT2LMHeadModel", config.RootElement.GetProperty("architectures")[0].GetString());
         Assert.True(config.RootElement.GetProperty("tie_word_embeddings").GetBoolean());
         Assert.False(config.RootElement.TryGetProperty("num_labels", out _));
-        var names = SafetensorsFile.Read(Path.Combine(folder, "model.safetensors")).Keys;
+        var names = SafetensorsFile.ReadAllFloats(Path.Combine(folder, "model.safetensors")).Keys;
         Assert.DoesNotContain("lm_head.weight", names);
         Assert.Contains("transformer.wte.weight", names);
         Assert.All(names, n => Assert.StartsWith("transformer.", n));
@@ -74,7 +76,7 @@ public sealed class PolicyFolderTests : IDisposable
             var head = source.TokenEmbedding.ToArray();
             if (!tied) head[0] += 1f;
             tensors.Add(("lm_head.weight", source.TokenEmbedding.Shape, head));
-            SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), tensors);
+            SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), tensors);
             return folder;
         }
         var (loaded, metadata) = PolicyFolder.Load(Checkpoint("tied", tied: true));
@@ -92,7 +94,7 @@ public sealed class PolicyFolderTests : IDisposable
         Assert.Contains(missing, e.Message);
         var folder = Directory.CreateDirectory(Path.Combine(_dir, "partial")).FullName;
         File.WriteAllText(Path.Combine(folder, "config.json"), Config.ToJson(GptConfig.LanguageModel));
-        SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), [("transformer.wte.weight", [16, 8], new float[128])]);
+        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), [("transformer.wte.weight", [16, 8], new float[128])]);
         var m = Assert.Throws<InvalidDataException>(() => PolicyFolder.Load(folder));
         Assert.Contains("missing tensors", m.Message);
         Assert.Contains("transformer.wpe.weight", m.Message);

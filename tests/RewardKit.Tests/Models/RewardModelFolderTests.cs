@@ -1,5 +1,7 @@
+using RewardKit.IO;
 using RewardKit.Models;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Tests.Models;
 
@@ -32,7 +34,7 @@ public sealed class RewardModelFolderTests : IDisposable
         var tensors = source.Parameters.Entries.Where(e => e.Name != GptRewardModel.ScoreWeightName)
             .Select(e => (e.Name.Replace("transformer.", ""), e.Tensor.Shape, e.Tensor.ToArray())).ToList();  // GPT2Model names
         tensors.Add(("lm_head.weight", [16, 8], new float[128]));
-        SafetensorsFile.Write(Path.Combine(ckpt, "model.safetensors"), tensors);
+        SafetensorsWriter.Write(Path.Combine(ckpt, "model.safetensors"), tensors);
 
         var (model, report) = RewardModelFolder.InitializeFrom(ckpt, seed: 1);
         Assert.Equal([GptRewardModel.ScoreWeightName], report.Missing);
@@ -47,7 +49,7 @@ public sealed class RewardModelFolderTests : IDisposable
     {
         var ckpt = Directory.CreateDirectory(Path.Combine(_dir, "bad")).FullName;
         File.WriteAllText(Path.Combine(ckpt, "config.json"), Config.ToJson());
-        SafetensorsFile.Write(Path.Combine(ckpt, "model.safetensors"), [("h.0.attn.c_attn.weight", [24, 8], new float[192])]);
+        SafetensorsWriter.Write(Path.Combine(ckpt, "model.safetensors"), [("h.0.attn.c_attn.weight", [24, 8], new float[192])]);
         var e = Assert.Throws<InvalidDataException>(() => RewardModelFolder.InitializeFrom(ckpt, seed: 1));
         Assert.Contains("h.0.attn.c_attn.weight", e.Message);
     }
@@ -64,7 +66,7 @@ public sealed class RewardModelFolderTests : IDisposable
     {
         var path = Path.Combine(folder, RewardModelFolder.WeightsFileName);
         long offset;
-        using (var file = RewardKit.Tensors.Safetensors.SafetensorsFile.Open(path))
+        using (var file = SafetensorsFile.Open(path))
             offset = new FileInfo(path).Length - file.Names.Select(n => file[n]).Max(e => e.End) + file[tensor].Begin + 4L * index;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
         stream.Position = offset;
@@ -89,7 +91,7 @@ public sealed class RewardModelFolderTests : IDisposable
     public void Weights_changed_after_saving_are_refused_naming_both_hashes_unless_the_check_is_skipped()
     {
         var folder = SavedFolder("edited");
-        var recorded = RewardKit.Inference.RewardModelMetadata.Load(folder).Version;
+        var recorded = RewardKit.IO.RewardModelMetadata.Load(folder).Version;
         Poke(folder, GptRewardModel.ScoreWeightName, 0, 0.125f);
         var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, RewardModelFolder.WeightsFileName))));
 
@@ -106,7 +108,7 @@ public sealed class RewardModelFolderTests : IDisposable
     public void A_folder_whose_rewardkit_json_has_no_version_is_refused_unless_the_check_is_skipped()
     {
         var folder = SavedFolder("unversioned");
-        var path = Path.Combine(folder, RewardKit.Inference.RewardModelMetadata.FileName);
+        var path = Path.Combine(folder, RewardKit.IO.RewardModelMetadata.FileName);
         File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), "\"version\": \"[0-9a-f]+\"", "\"version\": \"\""));
         Assert.Contains("no 'version'", Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(folder)).Message);
         _ = RewardModelFolder.Load(folder, verifyVersion: false);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using RewardKit.Models;
 using RewardKit.Rl;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 
 namespace RewardKit.Tests.Rl;
 
@@ -99,7 +100,7 @@ public class RlFixtureTests
         model.Parameters.ZeroGrad();
         tape.Backward(terms.Loss);
         Near(Flat("ppo_values_grad"), values.Grad, 1e-4, "d loss / d value");
-        var expected = SafetensorsFile.Read(Path.Combine(Fixtures, "rl_policy_grads.safetensors"));
+        var expected = SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "rl_policy_grads.safetensors"));
         Assert.Equal(model.Parameters.Entries.Count, expected.Count);
         double floor = 1e-3 * expected.Values.Max(g => g.Values.Max(MathF.Abs));
         foreach (var (name, (_, grad)) in expected)
@@ -116,7 +117,7 @@ public class RlFixtureTests
     {
         var model = Policy();
         var batch = Rollouts();
-        var tensors = SafetensorsFile.Read(Path.Combine(Fixtures, "rl_trpo.safetensors"));
+        var tensors = SafetensorsFile.ReadAllFloats(Path.Combine(Fixtures, "rl_trpo.safetensors"));
         float[] Vector(string prefix) => [.. model.Parameters.Entries.SelectMany(e => tensors[prefix + e.Name].Values)];
 
         // g: the gradient of the surrogate mean(ρ·A) at θ₀, computed here and compared with PyTorch's

@@ -1,4 +1,5 @@
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Rl;
 using RewardKit.Tensors.Kernels;

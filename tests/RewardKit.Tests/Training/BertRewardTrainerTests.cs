@@ -2,6 +2,7 @@ using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Models.Bert;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Text;
 using RewardKit.Training;
 
@@ -36,7 +37,7 @@ public class BertRewardTrainerTests : IDisposable
         var dir = Path.Combine(_dir, "backbone");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, BertConfig.FileName), config.ToJson("BertModel"));
-        SafetensorsFile.Write(Path.Combine(dir, RewardModelFolder.WeightsFileName), model.Parameters.Entries
+        SafetensorsWriter.Write(Path.Combine(dir, RewardModelFolder.WeightsFileName), model.Parameters.Entries
             .Where(e => e.Name.StartsWith(BertRewardModel.BackbonePrefix, StringComparison.Ordinal))
             .Select(e => (e.Name[BertRewardModel.BackbonePrefix.Length..], e.Tensor.Shape, e.Tensor.ToArray())));
         tokenizer.Save(dir);

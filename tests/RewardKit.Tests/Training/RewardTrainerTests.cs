@@ -1,5 +1,7 @@
+using RewardKit.IO;
 using RewardKit.Models;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Text;
 using RewardKit.Training;
 
@@ -92,8 +94,8 @@ public sealed class RewardTrainerTests : TrainingFolderTest
         var resumed = new RewardTrainer(options with { Resume = true }) { ConfigureModel = TrainingTestData.Tiny }.Train(data, null, Path.Combine(dir, "resumed"));
         Assert.Equal(8, resumed.Steps);
 
-        var a = SafetensorsFile.Read(Path.Combine(dir, "straight", "checkpoint", "tensors.safetensors"));
-        var b = SafetensorsFile.Read(Path.Combine(dir, "resumed", "checkpoint", "tensors.safetensors"));
+        var a = SafetensorsFile.ReadAllFloats(Path.Combine(dir, "straight", "checkpoint", "tensors.safetensors"));
+        var b = SafetensorsFile.ReadAllFloats(Path.Combine(dir, "resumed", "checkpoint", "tensors.safetensors"));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var name in a.Keys) Assert.True(a[name].Values.AsSpan().SequenceEqual(b[name].Values), $"{name} differs after resume");
         Assert.Equal(8 + sftSteps, File.ReadAllLines(Path.Combine(dir, "resumed", RewardTrainer.MetricsFileName)).Length); // the warm start ran once
@@ -192,7 +194,7 @@ public sealed class RewardTrainerTests : TrainingFolderTest
         Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(dir, "out")), d => d.Contains(".tmp-"));
         var state = System.Text.Json.JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))!;
         Assert.Equal(2, state.Step);
-        Assert.NotEmpty(SafetensorsFile.Read(Path.Combine(checkpoint, "tensors.safetensors"))["parameters"].Values);
+        Assert.NotEmpty(SafetensorsFile.ReadAllFloats(Path.Combine(checkpoint, "tensors.safetensors"))["parameters"].Values);
     }
 
     [NeedsOpsFact]

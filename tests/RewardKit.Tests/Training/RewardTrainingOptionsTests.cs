@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using RewardKit.Models;
 using RewardKit.Training;
 
 namespace RewardKit.Tests.Training;

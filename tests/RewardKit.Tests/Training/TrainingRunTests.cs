@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RewardKit.Models;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Training;
 
 namespace RewardKit.Tests.Training;
@@ -16,8 +17,8 @@ public sealed class TrainingRunTests : TrainingFolderTest
     /// <summary>Asserts two finished runs wrote the same checkpoint, model weights and metrics (tokens/s aside).</summary>
     internal static void AssertSameRun(string expected, string actual)
     {
-        var a = SafetensorsFile.Read(Path.Combine(expected, "checkpoint", "tensors.safetensors"));
-        var b = SafetensorsFile.Read(Path.Combine(actual, "checkpoint", "tensors.safetensors"));
+        var a = SafetensorsFile.ReadAllFloats(Path.Combine(expected, "checkpoint", "tensors.safetensors"));
+        var b = SafetensorsFile.ReadAllFloats(Path.Combine(actual, "checkpoint", "tensors.safetensors"));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var name in a.Keys) Assert.True(a[name].Values.AsSpan().SequenceEqual(b[name].Values), $"checkpoint {name} differs");
         Assert.Equal(File.ReadAllBytes(Path.Combine(expected, "model", RewardModelFolder.WeightsFileName)),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Data.World;
 
@@ -144,11 +145,10 @@ public static class PreferenceWorld
         return ends;
     }
 
-    static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
     /// <summary>P(a ≻ b) for an annotator: (1 - flip)·σ(Δ/(T·scale)) + flip/2, rounded to 6 decimals.</summary>
     static double Preference(double delta, WorldOptions o, AnnotatorProfile a) =>
-        Math.Round((1 - a.FlipRate) * Sigmoid(delta / (o.Temperature * a.TemperatureScale)) + a.FlipRate / 2, 6);
+        Math.Round((1 - a.FlipRate) * Activations.Sigmoid(delta / (o.Temperature * a.TemperatureScale)) + a.FlipRate / 2, 6);
 
     static IEnumerable<PreferencePair> SamplePairs(WorldPrompt prompt, DeterministicRandom rng, WorldOptions o, string split, int start)
     {

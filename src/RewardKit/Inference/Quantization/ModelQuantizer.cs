@@ -1,8 +1,9 @@
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RewardKit.Data;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Inference.Quantization;
@@ -126,13 +127,13 @@ public static class ModelQuantizer
             var int8Rewards = new float[sequences.Count];
             var floatRuns = new double[options.Repeats];
             var int8Runs = new double[options.Repeats];
-            LengthBuckets.Score(floatModel, sequences.Take(Math.Min(64, sequences.Count)).ToList(), new float[Math.Min(64, sequences.Count)], options.BatchSize, cancellationToken);   // warm-up (JIT)
-            LengthBuckets.Score(int8Model, sequences.Take(Math.Min(64, sequences.Count)).ToList(), new float[Math.Min(64, sequences.Count)], options.BatchSize, cancellationToken);
+            LengthSortedScoring.Score(floatModel, sequences.Take(Math.Min(64, sequences.Count)).ToList(), new float[Math.Min(64, sequences.Count)], options.BatchSize, cancellationToken);   // warm-up (JIT)
+            LengthSortedScoring.Score(int8Model, sequences.Take(Math.Min(64, sequences.Count)).ToList(), new float[Math.Min(64, sequences.Count)], options.BatchSize, cancellationToken);
             for (int r = 0; r < options.Repeats; r++)
             {
                 progress?.Report($"timing pass {r + 1}/{options.Repeats} ({sequences.Count} sequences per model)");
-                floatRuns[r] = Time(() => LengthBuckets.Score(floatModel, sequences, floatRewards, options.BatchSize, cancellationToken));
-                int8Runs[r] = Time(() => LengthBuckets.Score(int8Model, sequences, int8Rewards, options.BatchSize, cancellationToken));
+                floatRuns[r] = Time(() => LengthSortedScoring.Score(floatModel, sequences, floatRewards, options.BatchSize, cancellationToken));
+                int8Runs[r] = Time(() => LengthSortedScoring.Score(int8Model, sequences, int8Rewards, options.BatchSize, cancellationToken));
             }
             var cost = QuantizationCost.Measure(
                 Every(floatRewards, 0), Every(floatRewards, 1), Every(int8Rewards, 0), Every(int8Rewards, 1));

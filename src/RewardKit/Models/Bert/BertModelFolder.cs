@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Inference.Registry;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Text;
 
 namespace RewardKit.Models.Bert;
@@ -44,7 +45,7 @@ public static class BertModelFolder
         {
             File.WriteAllText(Path.Combine(temp, BertConfig.FileName), model.Config.ToJson());
             var weights = Path.Combine(temp, RewardModelFolder.WeightsFileName);
-            SafetensorsFile.Write(weights, model.Parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
+            SafetensorsWriter.Write(weights, model.Parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
             tokenizer.Save(temp);
             var meta = metadata ?? new RewardModelMetadata { Name = Path.GetFileName(full) };
             using (var stream = File.OpenRead(weights)) meta.Version = Convert.ToHexStringLower(SHA256.HashData(stream));
@@ -99,7 +100,7 @@ public static class BertModelFolder
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no weights file.", path);
         var loaded = new List<string>();
         var unexpected = new List<string>();
-        foreach (var (name, (shape, values)) in SafetensorsFile.Read(path).OrderBy(t => t.Key, StringComparer.Ordinal))
+        foreach (var (name, (shape, values)) in SafetensorsFile.ReadAllFloats(path).OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             var target = name.StartsWith(BertRewardModel.BackbonePrefix, StringComparison.Ordinal) || name.StartsWith("classifier.", StringComparison.Ordinal)
                 ? name : BertRewardModel.BackbonePrefix + name;

@@ -3,8 +3,9 @@ using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text.Json;
-using RewardKit.Inference.Registry;
+using RewardKit.IO;
 using RewardKit.Onnx;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Text;
 
 namespace RewardKit.Models.Bert;
@@ -179,7 +180,7 @@ public static class PackagedBackbones
         try
         {
             File.WriteAllText(Path.Combine(temp, BertConfig.FileName), config.ToJson("BertModel"));
-            SafetensorsFile.Write(Path.Combine(temp, RewardModelFolder.WeightsFileName),
+            SafetensorsWriter.Write(Path.Combine(temp, RewardModelFolder.WeightsFileName),
                 tensors.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, t.Value.Shape, t.Value.Values)));
             tokenizer.Save(temp);
             File.WriteAllText(Path.Combine(temp, SourceFileName), JsonSerializer.Serialize(source, new JsonSerializerOptions { WriteIndented = true }));

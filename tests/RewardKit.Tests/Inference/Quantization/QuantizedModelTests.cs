@@ -1,7 +1,10 @@
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Inference.Quantization;
 using RewardKit.Models;
+using RewardKit.Models.Quantization;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
 using RewardKit.Tests.Training;
 using RewardKit.Training;
 
@@ -94,7 +97,7 @@ public sealed class QuantizedModelTests : IDisposable
     {
         var (_, int8Dir, _) = SaveBoth();
         var other = GptRewardModel.Create(Config, seed: 99);
-        SafetensorsFile.Write(Path.Combine(int8Dir, RewardModelFolder.WeightsFileName), other.Parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
+        SafetensorsWriter.Write(Path.Combine(int8Dir, RewardModelFolder.WeightsFileName), other.Parameters.Entries.Select(e => (e.Name, e.Tensor.Shape, e.Tensor.ToArray())));
         Assert.Contains("records version", Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(int8Dir)).Message); // the version check sees it first
         var error = Assert.Throws<InvalidDataException>(() => RewardModelFolder.Load(int8Dir, verifyVersion: false));     // and without it, the int8 cross-check
         Assert.Contains("different models", error.Message);

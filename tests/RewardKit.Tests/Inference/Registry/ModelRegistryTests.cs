@@ -1,3 +1,4 @@
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Inference.Registry;
 

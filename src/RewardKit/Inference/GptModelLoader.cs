@@ -1,0 +1,43 @@
+using RewardKit.Models;
+using RewardKit.Tensors.Kernels;
+using RewardKit.Text;
+
+namespace RewardKit.Inference;
+
+/// <summary>Opens a RewardKit GPT-2 model folder as an <see cref="IRewardModel"/>: weights, tokenizer and prompt template together.</summary>
+public static class GptModelLoader
+{
+    /// <summary>
+    /// Loads <paramref name="modelDirectory"/> (config.json, model.safetensors, rewardkit.json and the tokenizer files) and wires the
+    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response.
+    /// </summary>
+    /// <param name="modelDirectory">The model folder.</param>
+    /// <param name="pool">Worker threads of the forward pass (null: the calling thread).</param>
+    /// <param name="verifyVersion">Check the weights against rewardkit.json's <c>version</c> (see <see cref="RewardModelFolder.Load"/>); default true.</param>
+    public static IRewardModel Load(string modelDirectory, WorkerPool? pool = null, bool verifyVersion = true)
+    {
+        if (!Directory.Exists(modelDirectory))
+            throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
+        var (model, metadata) = RewardModelFolder.Load(modelDirectory, verifyVersion);
+        if (model.Pooling != RewardPooling.LastToken)
+            throw new InvalidDataException($"{modelDirectory}: this model reads its reward as the mean over the response tokens (pooling: mean_response), "
+                + "which scoring, evaluation and serving do not support (they pass token ids without the response start); "
+                + "use the validation metrics of its training run, or train it again with the default last-token pooling.");
+        ByteLevelBpeTokenizer tokenizer;
+        try { tokenizer = ByteLevelBpeTokenizer.FromDirectory(modelDirectory); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{modelDirectory}: the model folder has no readable tokenizer (tokenizer.json or vocab.json + merges.txt): {e.Message}", e);
+        }
+        var template = PromptTemplate.FromName(string.IsNullOrEmpty(metadata.Template) ? "plain" : metadata.Template);
+        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions
+        {
+            MaxLength = Math.Min(metadata.MaxLength, model.Config.Positions),
+            OnOverflow = OverflowPolicy.Truncate,
+            AppendEndOfText = metadata.AppendEndOfText,
+        }, template);
+        return new GptRewardScorer(model, metadata, (prompt, response) =>
+            encoder.Encode(prompt, response)?.Ids
+            ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length."), pool);
+    }
+}

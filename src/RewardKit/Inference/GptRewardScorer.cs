@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using RewardKit.IO;
+using RewardKit.Models;
+using RewardKit.Tensors;
+using RewardKit.Tensors.Kernels;
+
+namespace RewardKit.Inference;
+
+/// <summary>
+/// <see cref="IRewardModel"/> over a <see cref="GptRewardModel"/>: inference-mode tapes (RecordsGradients off) kept in a
+/// pool so concurrent calls each use their own, reset after every batch. <see cref="Encode"/> is the encoder given
+/// (the prompt template plus tokenizer, wired by the caller).
+/// </summary>
+public sealed class GptRewardScorer : IRewardModel
+{
+    readonly GptRewardModel _model;
+    readonly Func<string, string, int[]> _encoder;
+    readonly WorkerPool? _pool;
+    readonly ConcurrentBag<Tape> _tapes = [];
+
+    /// <summary>
+    /// Wraps <paramref name="model"/>; <paramref name="maxBatch"/> sequences are scored per forward pass. A mean-pooled model
+    /// can only be scored with response starts (the <see cref="IRewardModel"/> method refuses it).
+    /// </summary>
+    public GptRewardScorer(GptRewardModel model, RewardModelMetadata metadata, Func<string, string, int[]> encoder, WorkerPool? pool = null, int maxBatch = 32)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        Metadata = metadata ?? throw new ArgumentNullException(nameof(metadata));
+        _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "must be at least 1.");
+        _pool = pool;
+        MaxBatch = maxBatch;
+    }
+
+    /// <summary>Sequences per forward pass.</summary>
+    public int MaxBatch { get; }
+
+    /// <inheritdoc />
+    public RewardModelMetadata Metadata { get; }
+
+    /// <inheritdoc />
+    public int[] Encode(string prompt, string response) => _encoder(prompt, response);
+
+    /// <inheritdoc />
+    public void ScoreTokens(IReadOnlyList<int[]> sequences, Span<float> rewards, CancellationToken cancellationToken = default)
+    {
+        if (_model.Pooling != RewardPooling.LastToken)
+            throw new NotSupportedException("GptRewardScorer: token sequences carry no response start, so only last-token pooling can be served.");
+        ScoreTokens(sequences, null, rewards, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ScoreTokens(IReadOnlyList{int[]}, Span{float}, CancellationToken)"/>, with each sequence's first response
+    /// token (which mean-over-response pooling needs; null for last-token pooling).
+    /// </summary>
+    public void ScoreTokens(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? responseStarts, Span<float> rewards, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (rewards.Length != sequences.Count)
+            throw new ArgumentException($"ScoreTokens: {rewards.Length} reward slots for {sequences.Count} sequences.", nameof(rewards));
+        if (responseStarts is not null && responseStarts.Count != sequences.Count)
+            throw new ArgumentException($"ScoreTokens: {responseStarts.Count} response starts for {sequences.Count} sequences.", nameof(responseStarts));
+        if (!_tapes.TryTake(out var tape)) tape = new Tape(_pool) { RecordsGradients = false };
+        try
+        {
+            for (int start = 0; start < sequences.Count; start += MaxBatch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(MaxBatch, sequences.Count - start);
+                var chunk = new int[count][];
+                for (int i = 0; i < count; i++) chunk[i] = sequences[start + i];
+                int[]? starts = null;
+                if (responseStarts is not null)
+                {
+                    starts = new int[count];
+                    for (int i = 0; i < count; i++) starts[i] = responseStarts[start + i];
+                }
+                var batch = TokenBatch.FromSequences(chunk, _model.Config.PadTokenId ?? 0, starts);
+                try { _model.Forward(tape, batch).Data.CopyTo(rewards.Slice(start, count)); }
+                finally { tape.Reset(); }
+            }
+        }
+        finally { _tapes.Add(tape); }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _tapes.Clear();
+}
