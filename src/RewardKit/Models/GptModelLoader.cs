@@ -9,7 +9,8 @@ public static class GptModelLoader
 {
     /// <summary>
     /// Loads <paramref name="modelDirectory"/> (config.json, model.safetensors, rewardkit.json and the tokenizer files) and wires the
-    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response.
+    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response. A LoRA adapter
+    /// folder (<see cref="Lora.LoraAdapterFolder"/>) is opened over its base and merged into it at load.
     /// </summary>
     /// <param name="modelDirectory">The model folder.</param>
     /// <param name="pool">Worker threads of the forward pass (null: the calling thread).</param>
@@ -18,7 +19,9 @@ public static class GptModelLoader
     {
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
-        var (model, metadata) = RewardModelFolder.Load(modelDirectory, verifyVersion);
+        var (model, metadata) = Lora.LoraAdapterFolder.IsAdapter(modelDirectory)
+            ? Lora.LoraAdapterFolder.LoadMerged(modelDirectory, verifyVersion: verifyVersion)
+            : RewardModelFolder.Load(modelDirectory, verifyVersion);
         if (model.Pooling != RewardPooling.LastToken)
             throw new InvalidDataException($"{modelDirectory}: this model reads its reward as the mean over the response tokens (pooling: mean_response), "
                 + "which scoring, evaluation and serving do not support (they pass token ids without the response start); "

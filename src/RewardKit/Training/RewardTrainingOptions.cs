@@ -125,6 +125,31 @@ public sealed record RewardTrainingOptions
     [TrainingOption("With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).", Flags = ["--cache", "--backbone-cache"], IsPath = true)]
     public string? BackboneCache { get; init; }
 
+    /// <summary>LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head)
+    /// instead of every weight; OUT/model is then a PEFT adapter folder over init (Hu et al. 2021; PEFT's LoraConfig).
+    /// Needs init. 0 = off. Default 0.</summary>
+    [TrainingOption("LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head) instead of every weight; OUT/model is then a PEFT adapter folder over init. Needs --init. 0 = off.", Flags = ["--lora-r"])]
+    public int LoraR { get; init; }
+
+    /// <summary>LoRA α: the adapters' update is scaled by α/r. Default 8 (PEFT's).</summary>
+    [TrainingOption("LoRA alpha: the adapters' update is scaled by alpha/r.", Flags = ["--lora-alpha"])]
+    public float LoraAlpha { get; init; } = 8;
+
+    /// <summary>Dropout on the LoRA adapters' input in training (PEFT's lora_dropout). Default 0.</summary>
+    [TrainingOption("Dropout on the LoRA adapters' input in training (PEFT's lora_dropout).", Flags = ["--lora-dropout"])]
+    public float LoraDropout { get; init; }
+
+    /// <summary>The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's) and
+    /// c_fc. Default all three.</summary>
+    [TrainingOption("The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's output projections) and c_fc.", Flags = ["--lora-targets"])]
+    public string LoraTargets { get; init; } = "c_attn,c_proj,c_fc";
+
+    /// <summary>The LoRA settings of a run with <see cref="LoraR"/> &gt; 0, else null.</summary>
+    [YamlIgnore]
+    public Models.Lora.LoraSettings? LoraSettings => LoraR > 0
+        ? new Models.Lora.LoraSettings { Rank = LoraR, Alpha = LoraAlpha, Dropout = LoraDropout, Targets = Models.Lora.LoraSettings.ParseTargets(LoraTargets) }
+        : null;
+
     /// <summary>Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given. Default 4096.</summary>
     [TrainingOption("Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given.")]
     public int VocabSize { get; init; } = 4096;
@@ -335,6 +360,15 @@ public sealed record RewardTrainingOptions
         Require(Patience >= 0, "patience", "must be non-negative.");
         Require(CheckpointEvery >= 0, "checkpoint_every", "must be non-negative.");
         Require(Template is null or "plain" or "hh" or "chat", "template", $"'{Template}' is not a template; use plain, hh or chat.");
+        Require(LoraR >= 0, "lora_r", $"{LoraR} must be non-negative (0 = no LoRA; try 8).");
+        if (LoraR > 0)
+        {
+            try { LoraSettings!.Validate(); }
+            catch (ArgumentException e) { throw new ArgumentException($"training option {e.Message}", e); }
+            Require(Init is not null, "init", "LoRA trains adapters over a base model; give it with --init BASE_DIR (a GPT-2 checkpoint or RewardKit model folder).");
+            Require(Backbone is null, "backbone", "LoRA adapts GPT-2 Conv1D layers; it does not apply to a BERT backbone.");
+            Require(SftSteps is null or 0, "sft_steps", "the base is frozen under LoRA, so there is no SFT warm start; leave sft_steps unset.");
+        }
         if (Backbone is null) return;
         Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");
         Require(!Resume, "resume", "fine-tuning a backbone does not write resumable checkpoints; run it again without --resume.");

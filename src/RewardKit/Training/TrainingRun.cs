@@ -73,7 +73,8 @@ internal sealed class TrainingRun : IDisposable
             (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
             _gpt = CreateModel(_tokenizer);
             Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
-            _model = new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
+            _model = _o.LoraSettings is { } lora ? Adapt(_gpt, lora, scoringBatch)
+                : new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
         }
         else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
@@ -388,6 +389,16 @@ internal sealed class TrainingRun : IDisposable
         var copy = new GptRewardModel(loaded.Config.WithoutDropout(), pooling);
         loaded.Parameters.Values.CopyTo(copy.Parameters.Values);
         return copy;
+    }
+
+    /// <summary>LoRA adapters over the frozen init model (<see cref="RewardTrainingOptions.LoraR"/>), initialised from the seed.</summary>
+    TrainableLora Adapt(GptRewardModel baseModel, Models.Lora.LoraSettings settings, int scoringBatch)
+    {
+        var lora = new Models.Lora.LoraRewardModel(baseModel, settings);
+        lora.Initialize(new Rng(_o.Seed ^ 0x10AAUL));
+        Say($"LoRA r {settings.Rank}, alpha {settings.Alpha}, dropout {settings.Dropout} on [{string.Join(", ", settings.Targets)}] of {lora.Layers.Count} layers: "
+            + $"{lora.TrainableParameterCount:N0} trained parameters ({(double)lora.TrainableParameterCount / baseModel.ParameterCount:P2} of the base), base frozen");
+        return new TrainableLora(lora, _o.Init!, _tokenizer!, _templateName!, _o.MaxLength, _pool, scoringBatch);
     }
 
     /// <summary>Repairs what a killed run left in the output folder, then loads the checkpoint when resuming (null: start fresh).</summary>

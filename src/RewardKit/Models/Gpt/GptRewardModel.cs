@@ -113,27 +113,39 @@ public sealed class GptRewardModel
     public Tensor Forward(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        return Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng).Reshape(batch.Batch);   // (B)
+    }
+
+    /// <summary>
+    /// The outputs of a head <paramref name="head"/> (K, C) over the backbone with its Conv1D layers applied by
+    /// <paramref name="conv1D"/>, pooled as <see cref="Pooling"/> says: what <see cref="Forward"/> computes with
+    /// <see cref="ScoreWeight"/>, for adapters and multi-head models that bring their own head or Conv1D path.
+    /// </summary>
+    /// <returns>(B, K).</returns>
+    internal Tensor Heads(Tape tape, TokenBatch batch, Tensor head, IConv1DKernel? conv1D, bool training, Rng? dropoutRng)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         if (Pooling == RewardPooling.MeanResponse && batch.ResponseStart is null)
             throw new ArgumentException("GptRewardModel: mean pooling over the response needs TokenBatch.ResponseStart (the first response token of each row).", nameof(batch));
-        int B = batch.Batch, T = batch.Time;
+        int B = batch.Batch, T = batch.Time, K = head.Dim(0);
         if (Pooling == RewardPooling.LastToken)
         {
             // ln_f and score are per-token, so reading the last real row first computes the same reward on B rows, not B·T;
             // the last block too, optionally (see ComputeLastBlockOnRewardRowsOnly).
             var last = Transformer.FinalHiddenRows(tape, batch, batch.LastTokenRows(), ComputeLastBlockOnRewardRowsOnly,
-                training, dropoutRng, Conv1DKernel);                                      // (B, C)
-            return tape.Linear(last, ScoreWeight, null).Reshape(B);                       // (B)
+                training, dropoutRng, conv1D);                                            // (B, C)
+            return tape.Linear(last, head, null);                                         // (B, K)
         }
 
-        var all = Transformer.FinalHidden(tape, batch, training, dropoutRng, Conv1DKernel);   // (B, T, C)
-        var perToken = tape.Linear(all, ScoreWeight, null).Reshape(B, T);                 // (B, T)
-        var weights = tape.Zeros([B, T]);                                                 // (B, T) 1/|response| on response tokens
+        var all = Transformer.FinalHidden(tape, batch, training, dropoutRng, conv1D);     // (B, T, C)
+        var perToken = tape.Linear(all, head, null).Reshape(B, T, K);                     // (B, T, K)
+        var weights = tape.Zeros([B, T, 1]);                                              // (B, T, 1) 1/|response| on response tokens
         for (int b = 0; b < B; b++)
         {
             int start = batch.ResponseStart![b], count = batch.Lengths[b] - start;
             weights.Data.Slice(b * T + start, count).Fill(1f / count);
         }
-        return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B)
+        return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B, K)
     }
 
     /// <summary>
