@@ -168,6 +168,23 @@ public static class LoraAdapterFolder
         return (model.MergeIntoBase(), metadata);
     }
 
+    /// <summary>
+    /// <c>rewardkit merge-lora</c>: writes the adapter folded into its base as a plain model folder (config.json,
+    /// model.safetensors, rewardkit.json with architecture concat and no adapter, and the adapter folder's tokenizer files).
+    /// Returns the metadata written.
+    /// </summary>
+    public static RewardModelMetadata MergeToFolder(string adapterDirectory, string outputDirectory, string? baseDirectory = null, bool verifyVersion = true)
+    {
+        var (merged, metadata) = LoadMerged(adapterDirectory, baseDirectory, verifyVersion);
+        metadata.Extra ??= [];
+        metadata.Extra["merged_from_adapter_version"] = JsonSerializer.SerializeToElement(metadata.Version);
+        metadata.Extra.Remove(BaseSha256Key);
+        ModelArchitecture.Set(metadata, ModelArchitecture.Concat);
+        string[] adapterFiles = [ConfigFileName, WeightsFileName, RewardModelMetadata.FileName];
+        var tokenizerFiles = Directory.GetFiles(adapterDirectory).Where(f => !adapterFiles.Contains(Path.GetFileName(f))).ToList();
+        return RewardModelFolder.Save(merged, outputDirectory, metadata, tokenizerFiles);
+    }
+
     /// <summary>Copies the adapter tensors into <paramref name="model"/>'s parameters: each one present, of its shape, finite, and nothing else.</summary>
     public static void LoadTensors(LoraRewardModel model, string weights)
     {
