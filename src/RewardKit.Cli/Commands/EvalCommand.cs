@@ -47,6 +47,9 @@ public static class EvalCommand
                 var baseline = ResponseOnlyBaseline.Fit(trainPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
                 result.Report.ResponseOnlyBaselineAccuracy = baseline.Accuracy(evalPairs.Select(p => (p.Chosen, p.Rejected)).ToList());
             }
+            var readOptions = new ReaderOptions { SkipInvalid = parse.GetValue(skipInvalid) };
+            var objectives = ObjectiveEvaluation.Evaluate(loaded, PreferenceReader.ReadAllPairs(files[0].FullName, readOptions).Pairs, cancellationToken: default);
+            if (objectives.Count > 0) result.Report.ObjectiveAccuracy = objectives;
             var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
             PrintSummary(result);
             foreach (var path in written) Console.WriteLine($"wrote {path}");

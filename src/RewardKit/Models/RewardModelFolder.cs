@@ -57,10 +57,10 @@ public static class RewardModelFolder
             throw new InvalidDataException($"{directory}: this folder is a LoRA adapter, not a full model; score, eval and serve read it as it is, or write a full model with `rewardkit merge-lora --adapter {directory} --out DIR`.");
         if (ReadFile(Path.Combine(directory, GptConfig.FileName), () => GptConfig.ReadArchitecture(directory)) == GptConfig.LanguageModel)
             throw new InvalidDataException($"{directory}: this folder holds a policy ({GptConfig.LanguageModel}), not a reward model; pass a folder made by `rewardkit train` (a policy generates text: `rewardkit generate --policy {directory}`).");
-        var configPath = Path.Combine(directory, GptConfig.FileName);
-        var config = ReadFile(configPath, () => GptConfig.Load(directory));
         var metadata = ReadFile(Path.Combine(directory, RewardModelMetadata.FileName), () => RewardModelMetadata.Load(directory));
         ModelArchitecture.Require(metadata, directory, ModelArchitecture.Concat);
+        var configPath = Path.Combine(directory, GptConfig.FileName);
+        var config = ReadFile(configPath, () => GptConfig.Load(directory));
         var weights = Path.Combine(directory, WeightsFileName);
         if (verifyVersion) VerifyVersion(weights, metadata, Path.Combine(directory, RewardModelMetadata.FileName));
         var pooling = metadata.Extra is { } extra && extra.TryGetValue("pooling", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() == "mean_response"

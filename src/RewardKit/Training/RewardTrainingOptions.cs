@@ -150,6 +150,22 @@ public sealed record RewardTrainingOptions
         ? new Models.Lora.LoraSettings { Rank = LoraR, Alpha = LoraAlpha, Dropout = LoraDropout, Targets = Models.Lora.LoraSettings.ParseTargets(LoraTargets) }
         : null;
 
+    /// <summary>Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with
+    /// Bradley-Terry on the records' per-objective labels (the built-in world's <c>labels</c>); a record without an
+    /// objective's label (or with a tie, 0) is skipped for that head. The reward is the weighted sum of the heads
+    /// (<see cref="ObjectiveWeights"/>). From scratch, Bradley-Terry only. Default none (one head).</summary>
+    [TrainingOption("Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's label is skipped for that head. The reward is the weighted sum of the heads.", Flags = ["--objectives"])]
+    public string? Objectives { get; init; }
+
+    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective; stored in
+    /// rewardkit.json and overridable when scoring. Default 1 each.</summary>
+    [TrainingOption("The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each); stored in rewardkit.json and overridable when scoring.", Flags = ["--objective-weights"])]
+    public string? ObjectiveWeights { get; init; }
+
+    /// <summary>The objectives of a multi-objective run (<see cref="Objectives"/> set), else null.</summary>
+    [YamlIgnore]
+    public Inference.RewardObjectives? RewardObjectives => Objectives is null ? null : Inference.RewardObjectives.Parse(Objectives, ObjectiveWeights);
+
     /// <summary>Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given. Default 4096.</summary>
     [TrainingOption("Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given.")]
     public int VocabSize { get; init; } = 4096;
@@ -368,6 +384,16 @@ public sealed record RewardTrainingOptions
             Require(Init is not null, "init", "LoRA trains adapters over a base model; give it with --init BASE_DIR (a GPT-2 checkpoint or RewardKit model folder).");
             Require(Backbone is null, "backbone", "LoRA adapts GPT-2 Conv1D layers; it does not apply to a BERT backbone.");
             Require(SftSteps is null or 0, "sft_steps", "the base is frozen under LoRA, so there is no SFT warm start; leave sft_steps unset.");
+        }
+        Require(ObjectiveWeights is null || Objectives is not null, "objective_weights", "weights need objectives; give --objectives name,name,... too.");
+        if (Objectives is not null)
+        {
+            try { _ = RewardObjectives; }
+            catch (ArgumentException e) { throw new ArgumentException($"training option {e.Message}", e); }
+            Require(Init is null && Backbone is null && LoraR == 0, "objectives", "multi-objective heads are trained from scratch on GPT-2; leave init, backbone and lora_r unset.");
+            Require(Loss == RewardLossKind.BradleyTerry && !UseMargin && !UseWeights && LabelSmoothing == 0 && CenterRewardsCoefficient == 0 && L2 == 0,
+                "objectives", "each head trains with plain Bradley-Terry on its labels; leave loss, use_margin, use_weights, label_smoothing, center_rewards_coefficient and l2 at their defaults.");
+            Require(Pooling == RewardPooling.LastToken, "pooling", "a multi-objective model reads its rewards at the last token; leave pooling at last-token.");
         }
         if (Backbone is null) return;
         Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");

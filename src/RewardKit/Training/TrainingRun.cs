@@ -74,6 +74,7 @@ internal sealed class TrainingRun : IDisposable
             _gpt = CreateModel(_tokenizer);
             Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
             _model = _o.LoraSettings is { } lora ? Adapt(_gpt, lora, scoringBatch)
+                : _o.RewardObjectives is { } objectives ? new TrainableMultiObjective(_gpt, objectives, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch)
                 : new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
         }
         else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
@@ -165,7 +166,7 @@ internal sealed class TrainingRun : IDisposable
             }
             var batch = _plan.Batches[_state.BatchCursor++].Select(i => _train.Pairs[i]).ToArray();
             var (chosen, rejected, tokens) = _model.Forward(tape, batch, _dropoutRng);
-            var loss = Loss(tape, chosen, rejected, batch, withL2: true);
+            var loss = _model is TrainableMultiObjective objectives ? objectives.Loss(tape, batch) : Loss(tape, chosen, rejected, batch, withL2: true);
             chosenRewards.AddRange(chosen.ToArray());
             rejectedRewards.AddRange(rejected.ToArray());
             return new MicroBatchLoss(loss, tokens);
@@ -374,7 +375,7 @@ internal sealed class TrainingRun : IDisposable
         };
         if (_o.Init is null)
         {
-            var model = new GptRewardModel(_trainer.ConfigFor(tokenizer), pooling);
+            var model = new GptRewardModel(_trainer.ConfigFor(tokenizer), pooling, _o.RewardObjectives?.Count ?? 1);
             model.Initialize(new Rng(_o.Seed));
             return model;
         }

@@ -36,14 +36,18 @@ public sealed class GptRewardModel
     /// <summary>The name of the reward head's weight, (1, C).</summary>
     public const string ScoreWeightName = "score.weight";
 
-    /// <summary>Builds the model with zero parameters; call <see cref="Initialize"/> or load weights.</summary>
-    public GptRewardModel(GptConfig config, RewardPooling pooling = RewardPooling.LastToken)
+    /// <summary>
+    /// Builds the model with zero parameters; call <see cref="Initialize"/> or load weights. With <paramref name="outputs"/>
+    /// K &gt; 1 the head is (K, C), one reward per objective (read with <see cref="ForwardOutputs"/>).
+    /// </summary>
+    public GptRewardModel(GptConfig config, RewardPooling pooling = RewardPooling.LastToken, int outputs = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
         Config = (config ?? throw new ArgumentNullException(nameof(config))).Validate();
         Pooling = pooling;
         var p = new ParameterSet.Builder();
         Transformer = new GptTransformer(p, config, nameof(GptRewardModel));
-        ScoreWeight = p.Add(ScoreWeightName, [1, config.EmbeddingSize]);
+        ScoreWeight = p.Add(ScoreWeightName, [outputs, config.EmbeddingSize]);
         Parameters = p.Build();
     }
 
@@ -82,8 +86,11 @@ public sealed class GptRewardModel
     /// <summary><c>transformer.ln_f.bias</c> (C).</summary>
     public Tensor FinalNormBias => Transformer.FinalNormBias;
 
-    /// <summary><c>score.weight</c> (1, C): the reward head, Linear(C, 1) without bias.</summary>
+    /// <summary><c>score.weight</c> (K, C): the reward head, Linear(C, K) without bias (K = 1 but for multi-objective models).</summary>
     public Tensor ScoreWeight { get; }
+
+    /// <summary>K, the head's outputs (1 for a scalar reward model).</summary>
+    public int Outputs => ScoreWeight.Dim(0);
 
     /// <summary>
     /// Hugging Face's GPT-2 initialisation: every weight N(0, 0.02²) (initializer_range), the two <c>c_proj</c> weights of
@@ -113,8 +120,15 @@ public sealed class GptRewardModel
     public Tensor Forward(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (Outputs != 1)
+            throw new InvalidOperationException($"GptRewardModel: the head has {Outputs} outputs (one per objective); read them with ForwardOutputs and combine them.");
         return Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng).Reshape(batch.Batch);   // (B)
     }
+
+    /// <summary>Every output of the head for every row: (B, K), K = <see cref="Outputs"/>; as <see cref="Forward"/> otherwise.</summary>
+    /// <returns>(B, K).</returns>
+    public Tensor ForwardOutputs(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null) =>
+        Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng);
 
     /// <summary>
     /// The outputs of a head <paramref name="head"/> (K, C) over the backbone with its Conv1D layers applied by
