@@ -157,14 +157,20 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's label is skipped for that head. The reward is the weighted sum of the heads.", Flags = ["--objectives"])]
     public string? Objectives { get; init; }
 
-    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective; stored in
+    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective, or <c>fit</c>: after
+    /// training, the weights that best predict the overall preferences of the validation pairs (the training pairs without
+    /// them) by Bradley-Terry on the heads' reward differences (ArmoRM's second stage, without gating). Stored in
     /// rewardkit.json and overridable when scoring. Default 1 each.</summary>
-    [TrainingOption("The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each); stored in rewardkit.json and overridable when scoring.", Flags = ["--objective-weights"])]
+    [TrainingOption("The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each), or 'fit': fitted after training so the combined reward best predicts the overall preferences of the validation pairs. Stored in rewardkit.json and overridable when scoring.", Flags = ["--objective-weights"])]
     public string? ObjectiveWeights { get; init; }
 
     /// <summary>The objectives of a multi-objective run (<see cref="Objectives"/> set), else null.</summary>
     [YamlIgnore]
-    public Inference.RewardObjectives? RewardObjectives => Objectives is null ? null : Inference.RewardObjectives.Parse(Objectives, ObjectiveWeights);
+    public Inference.RewardObjectives? RewardObjectives => Objectives is null ? null : Inference.RewardObjectives.Parse(Objectives, FitsObjectiveWeights ? null : ObjectiveWeights);
+
+    /// <summary>True when <see cref="ObjectiveWeights"/> is <c>fit</c>: the weights are fitted after training (see <see cref="ObjectiveWeightFit"/>).</summary>
+    [YamlIgnore]
+    public bool FitsObjectiveWeights => string.Equals(ObjectiveWeights, "fit", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given. Default 4096.</summary>
     [TrainingOption("Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given.")]

@@ -16,7 +16,8 @@ namespace RewardKit.Training;
 internal sealed class TrainableMultiObjective : ITrainableRewardModel
 {
     readonly ByteLevelBpeTokenizer _tokenizer;
-    readonly MultiObjectiveScorer _scorer;
+    readonly GptRewardScorer _inner;
+    MultiObjectiveScorer _scorer;
     readonly int _scoringBatch;
     Tensor? _outputs;   // (2B, K) of the last Forward, read by Loss on the same tape
 
@@ -30,16 +31,34 @@ internal sealed class TrainableMultiObjective : ITrainableRewardModel
         Objectives = objectives;
         _tokenizer = tokenizer;
         _scoringBatch = scoringBatch;
-        var inner = new GptRewardScorer(model, new RewardModelMetadata { Name = "training", Template = templateName, MaxLength = maxLength },
+        _inner = new GptRewardScorer(model, new RewardModelMetadata { Name = "training", Template = templateName, MaxLength = maxLength },
             (_, _) => throw new InvalidOperationException("the trainer scores encoded pairs"), pool, scoringBatch);
-        _scorer = new MultiObjectiveScorer(inner, objectives);
+        _scorer = new MultiObjectiveScorer(_inner, objectives);
     }
 
     /// <summary>The model.</summary>
     public GptRewardModel Model { get; }
 
     /// <summary>The objectives (head order) and the weights of the combined reward.</summary>
-    public RewardObjectives Objectives { get; }
+    public RewardObjectives Objectives { get; private set; }
+
+    /// <summary>
+    /// Replaces the weights by those that best predict the overall preferences of <paramref name="pairs"/> from the heads'
+    /// reward differences (<see cref="ObjectiveWeightFit"/>); returns them.
+    /// </summary>
+    public IReadOnlyList<double> FitWeights(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)
+    {
+        var (sequences, _) = PairRows.Of(pairs);
+        int k = Objectives.Count, n = pairs.Count;
+        var outputs = new float[sequences.Length * k];
+        _inner.ScoreOutputs(sequences, null, outputs, ct);
+        var differences = new double[n * k];                                                      // (n, K) r_k(chosen) − r_k(rejected)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < k; j++) differences[i * k + j] = outputs[i * k + j] - outputs[(n + i) * k + j];
+        Objectives = Objectives.WithWeights(ObjectiveWeightFit.Fit(differences, k));
+        _scorer = new MultiObjectiveScorer(_inner, Objectives);
+        return Objectives.Weights;
+    }
 
     /// <inheritdoc/>
     public ParameterSet Parameters => Model.Parameters;
@@ -87,5 +106,5 @@ internal sealed class TrainableMultiObjective : ITrainableRewardModel
         MultiObjectiveFolder.Save(Model, Objectives, directory, metadata, writeExtra: _tokenizer.Save);
 
     /// <inheritdoc/>
-    public void Dispose() => _scorer.Dispose();
+    public void Dispose() => _inner.Dispose();
 }

@@ -229,6 +229,12 @@ internal sealed class TrainingRun : IDisposable
     public TrainingResult SaveModel()
     {
         if (_best is not null) _best.CopyTo(_model.Parameters.Values);
+        if (_model is TrainableMultiObjective objectives && _o.FitsObjectiveWeights)
+        {
+            var fitted = objectives.FitWeights((_eval ?? _train).Pairs, _ct);
+            Say($"objective weights fitted on the {(_eval is null ? "training" : "validation")} pairs' overall preferences: "
+                + string.Join(", ", objectives.Objectives.Names.Zip(fitted, (n, w) => $"{n} {w:G4}")));
+        }
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
             $"scoring {Math.Min(_train.Pairs.Count, _model.StatisticsPairs)} training pairs for the reward statistics");
         var (chosen, rejected) = _model.Score(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed, _model.StatisticsPairs), _ct);
