@@ -126,12 +126,12 @@ public sealed record RewardTrainingOptions
     public string? BackboneCache { get; init; }
 
     /// <summary>LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head)
-    /// instead of every weight; OUT/model is then a PEFT adapter folder over init (Hu et al. 2021; PEFT's LoraConfig).
-    /// Needs init. 0 = off. Default 0.</summary>
+    /// instead of every weight; OUT/model is then a PEFT adapter folder over init. Needs --init. 0 = off. Default 0.
+    /// (Hu et al. 2021; PEFT's LoraConfig; see <see cref="Models.Lora.LoraRewardModel"/>.)</summary>
     [TrainingOption("LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head) instead of every weight; OUT/model is then a PEFT adapter folder over init. Needs --init. 0 = off.", Flags = ["--lora-r"])]
     public int LoraR { get; init; }
 
-    /// <summary>LoRA α: the adapters' update is scaled by α/r. Default 8 (PEFT's).</summary>
+    /// <summary>LoRA alpha: the adapters' update is scaled by alpha/r. Default 8 (PEFT's).</summary>
     [TrainingOption("LoRA alpha: the adapters' update is scaled by alpha/r.", Flags = ["--lora-alpha"])]
     public float LoraAlpha { get; init; } = 8;
 
@@ -139,8 +139,8 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Dropout on the LoRA adapters' input in training (PEFT's lora_dropout).", Flags = ["--lora-dropout"])]
     public float LoraDropout { get; init; }
 
-    /// <summary>The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's) and
-    /// c_fc. Default all three.</summary>
+    /// <summary>The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's output
+    /// projections) and c_fc. Default: all three.</summary>
     [TrainingOption("The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's output projections) and c_fc.", Flags = ["--lora-targets"])]
     public string LoraTargets { get; init; } = "c_attn,c_proj,c_fc";
 
@@ -151,16 +151,16 @@ public sealed record RewardTrainingOptions
         : null;
 
     /// <summary>Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with
-    /// Bradley-Terry on the records' per-objective labels (the built-in world's <c>labels</c>); a record without an
-    /// objective's label (or with a tie, 0) is skipped for that head. The reward is the weighted sum of the heads
-    /// (<see cref="ObjectiveWeights"/>). From scratch, Bradley-Terry only. Default none (one head).</summary>
+    /// Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's
+    /// label is skipped for that head. The reward is the weighted sum of the heads. A tie (label 0) counts as no label;
+    /// from scratch and with plain Bradley-Terry only (<see cref="ObjectiveWeights"/>). Default none (one head).</summary>
     [TrainingOption("Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's label is skipped for that head. The reward is the weighted sum of the heads.", Flags = ["--objectives"])]
     public string? Objectives { get; init; }
 
-    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective, or <c>fit</c>: after
-    /// training, the weights that best predict the overall preferences of the validation pairs (the training pairs without
-    /// them) by Bradley-Terry on the heads' reward differences (ArmoRM's second stage, without gating). Stored in
-    /// rewardkit.json and overridable when scoring. Default 1 each.</summary>
+    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each), or
+    /// 'fit': fitted after training so the combined reward best predicts the overall preferences of the validation pairs.
+    /// Stored in rewardkit.json and overridable when scoring. The fit is Bradley-Terry on the heads' reward differences
+    /// (the training pairs when there is no validation file; ArmoRM's second stage, without gating).</summary>
     [TrainingOption("The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each), or 'fit': fitted after training so the combined reward best predicts the overall preferences of the validation pairs. Stored in rewardkit.json and overridable when scoring.", Flags = ["--objective-weights"])]
     public string? ObjectiveWeights { get; init; }
 
