@@ -81,18 +81,19 @@ public static class RewardModelBench
         for (int i = 0; i < batches.Length; i++) batches[i] = PairRows(SyntheticTokens.Batch(rng, 2 * P, options.Seq, options.Vocab), P, first, p);
 
         var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes, RecomputesAttention = options.RecomputeAttention };
-        var optimizer = new AdamW(model.Parameters, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
+        var (trained, forward) = Trainable(options, model, report);
+        var optimizer = new AdamW(trained, RewardModelBenchOptions.LearningRate, weightDecay: RewardModelBenchOptions.WeightDecay, pool: pool);
         int capacity = options.Warmup + options.Repeats * options.Steps;
         var losses = new List<double>(capacity);
         var phase = new StepPhases(capacity);
 
         var reducer = new ComputeCpuClock(new AllreduceGradients(communicator));
-        var step = new TrainingStep(model.Parameters, optimizer, tape, LearningRateSchedule.Constant(RewardModelBenchOptions.LearningRate),
+        var step = new TrainingStep(trained, optimizer, tape, LearningRateSchedule.Constant(RewardModelBenchOptions.LearningRate),
             RewardModelBenchOptions.MaxGradNorm, pool) { GradientReducer = reducer };
         var batch = batches[0];
         MicroBatchLossBuilder bradleyTerry = (tape, _) =>
         {
-            var rewards = model.Forward(tape, batch, training: true);                                    // (2p)
+            var rewards = forward(tape, batch);                                                          // (2p)
             var loss = BradleyTerry.Loss(tape, rewards.Slice(0, p), rewards.Slice(p, p));                // ()
             return new MicroBatchLoss(share == 1f ? loss : tape.Scale(loss, share), 0);
         };
@@ -195,6 +196,27 @@ public static class RewardModelBench
         log?.Invoke($"training: best {best:F3}  median {median:F3} pairs/s  (step median {Median(stepMs):F1} ms: forward {phase.Median(0):F1}, " +
             $"backward {phase.Median(1):F1}, clip {phase.Median(2):F1}, AdamW {phase.Median(3):F1}); loss {losses[0]:F4} -> {losses[^1]:F4}");
         return Footer(report, loadStart);
+    }
+
+    /// <summary>
+    /// What the training benchmark trains: every parameter, or (with <see cref="RewardModelBenchOptions.LoraR"/>) LoRA adapters
+    /// over the frozen model, whose sizes go into the report (trainable share of the backbone, i.e. without the head).
+    /// </summary>
+    static (ParameterSet Trained, Func<Tape, TokenBatch, Tensor> Forward) Trainable(RewardModelBenchOptions options, GptRewardModel model, BenchReport report)
+    {
+        long backbone = model.ParameterCount - model.ScoreWeight.Length;
+        report.Set("lora_r", options.LoraR);
+        if (options.LoraR == 0)
+        {
+            report.Set("trainable_params", (long)model.ParameterCount).Set("trainable_share_of_backbone", (double)model.ParameterCount / backbone);
+            return (model.Parameters, (tape, batch) => model.Forward(tape, batch, training: true));
+        }
+        var lora = new Models.Lora.LoraRewardModel(model, new Models.Lora.LoraSettings { Rank = options.LoraR });
+        lora.Initialize(new Rng((ulong)options.Seed + 2));
+        report.Set("trainable_params", (long)lora.TrainableParameterCount)
+            .Set("trainable_share_of_backbone", (double)lora.TrainableParameterCount / backbone)
+            .Set("lora_targets", string.Join(",", lora.Settings.Targets));
+        return (lora.Parameters, (tape, batch) => lora.Forward(tape, batch, training: true));
     }
 
     /// <summary>Runs the inference benchmark (warm-up, then <c>Repeats</c> rounds of <c>InferSteps</c> batches).</summary>

@@ -64,6 +64,10 @@ public sealed record RewardModelBenchOptions
     /// <summary>Seed of the model initialisation; the synthetic batches use <c>Seed + 1</c>. Default 1234.</summary>
     public int Seed { get; init; } = 1234;
 
+    /// <summary>Training: LoRA rank r (0 = full fine-tuning): the model is frozen and only rank-r adapters on every Conv1D
+    /// layer (c_attn, c_proj, c_fc; α = 8) and the head are trained (<see cref="Models.Lora.LoraRewardModel"/>). Default 0.</summary>
+    public int LoraR { get; init; }
+
     /// <summary>Training recomputes the attention probabilities in the backward instead of keeping them (<see cref="RewardKit.Tensors.Tape.RecomputesAttention"/>). Default off.</summary>
     public bool RecomputeAttention { get; init; }
 
@@ -129,6 +133,7 @@ public sealed record RewardModelBenchOptions
         Positive(InferSteps, "--infer-steps");
         Positive(Repeats, "--repeats");
         Positive(Threads, "--threads");
+        if (LoraR < 0) throw new ArgumentException($"--lora-r {LoraR}: use 0 (full fine-tuning) or a positive rank such as 8.", "--lora-r");
         if (Warmup < 0) throw new ArgumentException($"--warmup {Warmup}: use 0 or more.", "--warmup");
         if (InferWarmup < 0) throw new ArgumentException($"--infer-warmup {InferWarmup}: use 0 or more.", "--infer-warmup");
         return this;

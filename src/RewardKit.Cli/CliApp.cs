@@ -42,6 +42,7 @@ public static class CliApp
         yield return RlCommand.Create();
         yield return JudgeCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return MergeLoraCommand.Create();
         yield return ExportCommand.Create();
         yield return RegistryCommand.Create();
         yield return ServeCommand.Create();

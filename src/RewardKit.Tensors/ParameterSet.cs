@@ -14,7 +14,7 @@ namespace RewardKit.Tensors;
 public sealed class ParameterSet
 {
     readonly float[] _values;
-    readonly float[] _grads;
+    float[] _grads;
     readonly List<Entry> _entries;
     readonly Dictionary<string, Entry> _byName;
 
@@ -66,6 +66,19 @@ public sealed class ParameterSet
 
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => Array.Clear(_grads);
+
+    /// <summary>
+    /// Makes every parameter a constant: none takes a gradient from then on (ops on them record no backward for them) and
+    /// the gradient buffer is released (<see cref="Gradients"/> becomes empty). For a frozen base under trained adapters.
+    /// </summary>
+    public void Freeze()
+    {
+        foreach (var e in _entries) e.Tensor.Freeze();
+        _grads = [];
+    }
+
+    /// <summary>True once <see cref="Freeze"/> has run.</summary>
+    public bool IsFrozen => _grads.Length == 0 && _values.Length > 0;
 
     /// <summary>Collects parameter declarations, then allocates them together.</summary>
     public sealed class Builder

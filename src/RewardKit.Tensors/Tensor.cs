@@ -205,6 +205,13 @@ public sealed class Tensor
         return true;
     }
 
+    /// <summary>Stops this tensor (a parameter) taking gradients and drops its gradient memory (see <see cref="ParameterSet.Freeze"/>).</summary>
+    internal void Freeze()
+    {
+        RequiresGrad = false;
+        _storage.Grad = null;
+    }
+
     /// <summary>Points this tensor's gradient at external memory (a parameter buffer's slice).</summary>
     internal void BindGrad(float[] grad, int offset) => _storage.BindGrad(grad, offset);
 

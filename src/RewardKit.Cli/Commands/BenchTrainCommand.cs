@@ -42,6 +42,7 @@ sealed class BenchModelFlags
     readonly Option<bool> _json = new("--json") { Description = "Print exactly one JSON line of results." };
     readonly Option<bool> _recompute = new("--recompute-attention") { Description = "Training: recompute the attention probabilities in the backward instead of keeping them (less memory, more compute)." };
     readonly Option<bool> _gemmFloor = new("--gemm-floor") { Description = "Also time the step's matrix products alone (a lower bound on the step time)." };
+    readonly Option<int?> _loraR = new("--lora-r") { Description = "Training: LoRA rank (0 = full fine-tuning): freeze the model and train rank-r adapters on every Conv1D layer and the head." };
     readonly Option<bool> _fullLastBlock = new("--full-last-block") { Description = "Compute every row of the last block, as the reference does (default: only the rows the reward reads)." };
 
     public BenchModelFlags(bool inference)
@@ -59,6 +60,7 @@ sealed class BenchModelFlags
     {
         foreach (var o in new Option[] { _preset, _layers, _dModel, _heads, _seq, _vocab, _pairs, _inferBatch, _steps, _warmup, _repeats, _threads, _seed, _json, _gemmFloor, _fullLastBlock, _recompute })
             command.Options.Add(o);
+        if (!_inference) command.Options.Add(_loraR);
     }
 
     /// <summary>The preset (or the reference's base) with every given flag applied, validated.</summary>
@@ -81,6 +83,7 @@ sealed class BenchModelFlags
             GemmFloor = parse.GetValue(_gemmFloor),
             FullLastBlock = parse.GetValue(_fullLastBlock),
             RecomputeAttention = parse.GetValue(_recompute),
+            LoraR = _inference ? 0 : parse.GetValue(_loraR) ?? 0,
         };
         o = _inference
             ? o with { InferSteps = parse.GetValue(_steps) ?? o.InferSteps, InferWarmup = parse.GetValue(_warmup) ?? o.InferWarmup }

@@ -40,6 +40,9 @@ public static class EvalCommand
                 SkipInvalid = parse.GetValue(skipInvalid),
                 ResponseOnlyBaselineTrainingData = baselineFile is null ? [] : [baselineFile.FullName],
             }, new Progress<string>(m => Console.Error.WriteLine(m)));
+            var readOptions = new ReaderOptions { SkipInvalid = parse.GetValue(skipInvalid) };
+            var objectives = ObjectiveEvaluation.Evaluate(loaded, PreferenceReader.ReadAllPairs(files[0].FullName, readOptions).Pairs, cancellationToken: default);
+            if (objectives.Count > 0) result.Report.ObjectiveAccuracy = objectives;
             var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
             EvaluationSummary.Print(result);
             foreach (var path in written) Console.WriteLine($"wrote {path}");

@@ -1,3 +1,4 @@
+using RewardKit.Models.MultiObjective;
 using RewardKit.Models.Hub;
 using System.CommandLine;
 using System.Diagnostics;
@@ -20,7 +21,11 @@ public static class ScoreCommand
         var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped. Under mpirun -np N the ranks score disjoint chunks and rank 0 writes them in input order." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per forward pass (default 16).", DefaultValueFactory = _ => 16 };
         var skipVersion = ScoringCli.SkipVersionCheckOption();
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion };
+        var weights = new Option<string?>("--objective-weights")
+        {
+            Description = "Multi-objective models: the weights of the combined reward for this call, comma-separated, one per objective (default: those in rewardkit.json).",
+        };
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(data) is { } input)
@@ -29,18 +34,26 @@ public static class ScoreCommand
                 return await MpiJob.RunAsync(async communicator =>
                 {
                     using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
-                    var shardScorer = new RewardScorer(shardModel, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
+                    var weighted = ScoringCli.WithObjectiveWeights(shardModel, parse.GetValue(weights));   // a view: disposing the model is enough
+                    var shardScorer = new RewardScorer(weighted, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
                     return await ScoreFile(communicator, shardScorer, input, outPath, ct);
                 });
             }
             if (DistributedLaunch.AnnouncedWorld().Size > 1)
                 throw new UserErrorException("under mpirun, score runs in batch mode only (--data IN.jsonl --out OUT.jsonl); score one pair as one process.");
-            using var loaded = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+            using var opened = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+            var loaded = ScoringCli.WithObjectiveWeights(opened, parse.GetValue(weights));   // a view: disposing `opened` is enough
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             var p = parse.GetValue(prompt) ?? throw new UserErrorException("pass --prompt and --response, or --data IN.jsonl --out OUT.jsonl.");
             var r = parse.GetValue(response) ?? throw new UserErrorException("pass --response with the text to score.");
             var score = (await scorer.ScoreAsync([new ScoringItem(p, r)], ct))[0];
-            if (parse.GetValue(json))
+            if (parse.GetValue(json) && loaded is IObjectiveRewardModel heads)
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    reward = score.Raw, normalized = score.Normalized, calibrated = score.Calibrated, ids = scorer.Encode(p, r),
+                    objectives = ScoringCli.ObjectiveRewards(heads, scorer.Encode(p, r)),
+                }));
+            else if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { reward = score.Raw, normalized = score.Normalized, calibrated = score.Calibrated, ids = scorer.Encode(p, r) }));
             else
                 Console.WriteLine($"reward {score.Raw:0.######}  normalized {score.Normalized:0.####}  calibrated {score.Calibrated:0.####}");
@@ -96,6 +109,28 @@ static class ScoringCli
         Console.Error.WriteLine($"hub: {directoryOrId} from {(settings.Offline ? "the cache (HF_HUB_OFFLINE)" : settings.Endpoint)} into {settings.CacheDirectory}");
         using var resolver = new HubModelResolver(settings);
         return resolver.Resolve(directoryOrId, cancellationToken);
+    }
+
+    /// <summary>
+    /// <paramref name="model"/> combining its objectives with <paramref name="weights"/> (comma-separated) for this call; the
+    /// model itself when no weights are given (the view shares the model: dispose only <paramref name="model"/>). Weights for a
+    /// model without objectives are a user error.
+    /// </summary>
+    public static IRewardModel WithObjectiveWeights(IRewardModel model, string? weights)
+    {
+        if (weights is null) return model;
+        if (model is not IObjectiveRewardModel heads)
+            throw new UserErrorException($"--objective-weights: {model.Metadata.Name} has one reward head, not objectives; drop --objective-weights (or score a model trained with --objectives).");
+        try { return heads.WithWeights(RewardObjectives.ParseWeights(weights)); }
+        catch (ArgumentException e) { throw new UserErrorException($"--objective-weights: {e.Message}", e); }
+    }
+
+    /// <summary>Each objective's raw reward of one encoded sequence, by name.</summary>
+    public static Dictionary<string, float> ObjectiveRewards(IObjectiveRewardModel model, int[] ids)
+    {
+        var rewards = new float[model.Objectives.Count];
+        model.ScoreObjectives([ids], rewards);
+        return model.Objectives.Names.Select((n, k) => (n, k)).ToDictionary(x => x.n, x => rewards[x.k]);
     }
 
     /// <summary>The <c>--skip-version-check</c> flag of every verb that loads a model.</summary>

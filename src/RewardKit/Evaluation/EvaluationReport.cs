@@ -38,6 +38,11 @@ public sealed class EvaluationReport
     public required LengthBias LengthBias { get; init; }
     /// <summary>Accuracy of <see cref="ResponseOnlyBaseline"/> (bag-of-words on the response alone, fitted on the training pairs) on the same pairs, when <see cref="ModelEvaluationOptions.ResponseOnlyBaselineTrainingData"/> asked for it.</summary>
     public double? ResponseOnlyBaselineAccuracy { get; internal set; }
+    /// <summary>
+    /// Accuracy per objective on the first file's per-objective labels (see <see cref="ObjectiveEvaluation"/>): each head of a
+    /// multi-objective model on its own objective, the one reward of any other model on each; null when no pair has labels.
+    /// </summary>
+    public IReadOnlyDictionary<string, ObjectiveEvaluation.ObjectiveAccuracy>? ObjectiveAccuracy { get; set; }
     /// <summary>Error against p_true, when present.</summary>
     public ProbabilityError? PTrueError { get; init; }
     /// <summary>Spearman between rewards and gold rewards, when present.</summary>

@@ -1,3 +1,5 @@
+using RewardKit.Models.MultiObjective;
+using RewardKit.IO;
 using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Text;
@@ -9,7 +11,9 @@ public static class GptModelLoader
 {
     /// <summary>
     /// Loads <paramref name="modelDirectory"/> (config.json, model.safetensors, rewardkit.json and the tokenizer files) and wires the
-    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response.
+    /// encoder the model was trained with: its template, maximum length and truncation that keeps the response. A LoRA adapter
+    /// folder (<see cref="Models.Lora.LoraAdapterFolder"/>) is opened over its base and merged into it at load; a multi-objective folder
+    /// (<see cref="Models.MultiObjective.MultiObjectiveFolder"/>) comes back as an <see cref="IObjectiveRewardModel"/>.
     /// </summary>
     /// <param name="modelDirectory">The model folder.</param>
     /// <param name="pool">Worker threads of the forward pass (null: the calling thread).</param>
@@ -18,7 +22,12 @@ public static class GptModelLoader
     {
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
-        var (model, metadata) = RewardModelFolder.Load(modelDirectory, verifyVersion);
+        RewardObjectives? objectives = null;
+        GptRewardModel model;
+        RewardModelMetadata metadata;
+        if (Models.Lora.LoraAdapterFolder.IsAdapter(modelDirectory)) (model, metadata) = Models.Lora.LoraAdapterFolder.LoadMerged(modelDirectory, verifyVersion: verifyVersion);
+        else if (IsMultiObjective(modelDirectory)) (model, metadata, objectives) = Models.MultiObjective.MultiObjectiveFolder.Load(modelDirectory, verifyVersion);
+        else (model, metadata) = RewardModelFolder.Load(modelDirectory, verifyVersion);
         if (model.Pooling != RewardPooling.LastToken)
             throw new InvalidDataException($"{modelDirectory}: this model reads its reward as the mean over the response tokens (pooling: mean_response), "
                 + "which scoring, evaluation and serving do not support (they pass token ids without the response start); "
@@ -36,8 +45,16 @@ public static class GptModelLoader
             OnOverflow = OverflowPolicy.Truncate,
             AppendEndOfText = metadata.AppendEndOfText,
         }, template);
-        return new GptRewardScorer(model, metadata, (prompt, response) =>
+        var scorer = new GptRewardScorer(model, metadata, (prompt, response) =>
             encoder.Encode(prompt, response)?.Ids
             ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length."), pool);
+        return objectives is null ? scorer : new MultiObjectiveScorer(scorer, objectives);
+    }
+
+    /// <summary>True when the folder's rewardkit.json says it holds a multi-objective model (a missing or broken file is reported by the load).</summary>
+    static bool IsMultiObjective(string directory)
+    {
+        try { return Models.MultiObjective.MultiObjectiveFolder.Is(RewardModelMetadata.Load(directory)); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return false; }
     }
 }

@@ -1,3 +1,4 @@
+using RewardKit.Models.MultiObjective;
 using System.Collections.Concurrent;
 using RewardKit.IO;
 using RewardKit.Models;
@@ -55,9 +56,21 @@ public sealed class GptRewardScorer : IRewardModel
     /// </summary>
     public void ScoreTokens(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? responseStarts, Span<float> rewards, CancellationToken cancellationToken = default)
     {
+        if (_model.Outputs != 1)
+            throw new NotSupportedException($"GptRewardScorer: the model has {_model.Outputs} outputs (objectives); score it through MultiObjectiveScorer, which combines them.");
+        ScoreOutputs(sequences, responseStarts, rewards, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every head output of every sequence, row-major into <paramref name="outputs"/> (n·K values, K = the model's outputs):
+    /// the per-objective rewards of a multi-objective model, the reward of a scalar one.
+    /// </summary>
+    public void ScoreOutputs(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? responseStarts, Span<float> outputs, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(sequences);
-        if (rewards.Length != sequences.Count)
-            throw new ArgumentException($"ScoreTokens: {rewards.Length} reward slots for {sequences.Count} sequences.", nameof(rewards));
+        int k = _model.Outputs;
+        if (outputs.Length != sequences.Count * k)
+            throw new ArgumentException($"ScoreOutputs: {outputs.Length} slots for {sequences.Count} sequences of {k} outputs.", nameof(outputs));
         if (responseStarts is not null && responseStarts.Count != sequences.Count)
             throw new ArgumentException($"ScoreTokens: {responseStarts.Count} response starts for {sequences.Count} sequences.", nameof(responseStarts));
         if (!_tapes.TryTake(out var tape)) tape = new Tape(_pool) { RecordsGradients = false };
@@ -76,7 +89,7 @@ public sealed class GptRewardScorer : IRewardModel
                     for (int i = 0; i < count; i++) starts[i] = responseStarts[start + i];
                 }
                 var batch = TokenBatch.FromSequences(chunk, _model.Config.PadTokenId ?? 0, starts);
-                try { _model.Forward(tape, batch).Data.CopyTo(rewards.Slice(start, count)); }
+                try { _model.ForwardOutputs(tape, batch).Data.CopyTo(outputs.Slice(start * k, count * k)); }
                 finally { tape.Reset(); }
             }
         }

@@ -34,7 +34,10 @@ public static class RewardModelFolder
     {
         ArgumentNullException.ThrowIfNull(model);
         return ModelFolderFiles.Write(directory, model.Config.ToJson(), model.Parameters, metadata, tokenizerFiles, writeExtra, meta =>
-            meta.Extra!["pooling"] = JsonSerializer.SerializeToElement(model.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response"));
+        {
+            meta.Extra!["pooling"] = JsonSerializer.SerializeToElement(model.Pooling == RewardPooling.LastToken ? "last_token" : "mean_response");
+            ModelArchitecture.Set(meta, ModelArchitecture.Concat);
+        });
     }
 
     /// <summary>
@@ -50,11 +53,14 @@ public static class RewardModelFolder
     /// only to open a folder whose weights were changed on purpose (the CLI's <c>--skip-version-check</c>).</param>
     public static (GptRewardModel Model, RewardModelMetadata Metadata) Load(string directory, bool verifyVersion = true)
     {
+        if (ModelArchitecture.IsLoraAdapter(directory))
+            throw new InvalidDataException($"{directory}: this folder is a LoRA adapter, not a full model; score, eval and serve read it as it is, or write a full model with `rewardkit merge-lora --adapter {directory} --out DIR`.");
         if (ReadFile(Path.Combine(directory, GptConfig.FileName), () => GptConfig.ReadArchitecture(directory)) == GptConfig.LanguageModel)
             throw new InvalidDataException($"{directory}: this folder holds a policy ({GptConfig.LanguageModel}), not a reward model; pass a folder made by `rewardkit train` (a policy generates text: `rewardkit generate --policy {directory}`).");
+        var metadata = ReadFile(Path.Combine(directory, RewardModelMetadata.FileName), () => RewardModelMetadata.Load(directory));
+        ModelArchitecture.Require(metadata, directory, ModelArchitecture.Concat);
         var configPath = Path.Combine(directory, GptConfig.FileName);
         var config = ReadFile(configPath, () => GptConfig.Load(directory));
-        var metadata = ReadFile(Path.Combine(directory, RewardModelMetadata.FileName), () => RewardModelMetadata.Load(directory));
         var weights = Path.Combine(directory, WeightsFileName);
         if (verifyVersion) VerifyVersion(weights, metadata, Path.Combine(directory, RewardModelMetadata.FileName));
         var pooling = metadata.Extra is { } extra && extra.TryGetValue("pooling", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() == "mean_response"
@@ -169,11 +175,7 @@ public static class RewardModelFolder
         const string Skip = "or load it anyway with --skip-version-check (serve: --skip-version-check, RewardKit:SkipVersionCheck)";
         if (string.IsNullOrWhiteSpace(metadata.Version))
             throw new InvalidDataException($"{metadataPath}: no 'version' (the sha256 of {WeightsFileName}), so the weights cannot be checked; save the model again with RewardKit, {Skip}.");
-        var sha = ReadFile(weights, () =>
-        {
-            using var stream = File.OpenRead(weights);
-            return Convert.ToHexStringLower(SHA256.HashData(stream));
-        });
+        var sha = ReadFile(weights, () => FileHash.Sha256(weights));
         if (!string.Equals(sha, metadata.Version, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{weights}: its sha256 is {sha} but {metadataPath} records version {metadata.Version}; the weights changed after the model was saved "
                 + $"(edited, corrupted, or copied from another model). Restore the folder or save it again, {Skip}.");

@@ -1,3 +1,4 @@
+using RewardKit.Models.MultiObjective;
 using System.Runtime.Serialization;
 using RewardKit.Models;
 using RewardKit.Models.Bert;
@@ -116,6 +117,53 @@ public sealed record RewardTrainingOptions
     /// See <see cref="PackagedBackbones.DefaultCacheDirectory"/>.</summary>
     [TrainingOption("With a backbone: the cache of converted packaged backbones (default REWARDKIT_CACHE or ~/.cache/rewardkit).", Flags = ["--cache", "--backbone-cache"], IsPath = true)]
     public string? BackboneCache { get; init; }
+
+    /// <summary>LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head)
+    /// instead of every weight; OUT/model is then a PEFT adapter folder over init. Needs --init. 0 = off. Default 0.
+    /// (Hu et al. 2021; PEFT's LoraConfig; see <see cref="Models.Lora.LoraRewardModel"/>.)</summary>
+    [TrainingOption("LoRA rank r: train low-rank adapters on the Conv1D layers of the frozen init model (and the reward head) instead of every weight; OUT/model is then a PEFT adapter folder over init. Needs --init. 0 = off.", Flags = ["--lora-r"])]
+    public int LoraR { get; init; }
+
+    /// <summary>LoRA alpha: the adapters' update is scaled by alpha/r. Default 8 (PEFT's).</summary>
+    [TrainingOption("LoRA alpha: the adapters' update is scaled by alpha/r.", Flags = ["--lora-alpha"])]
+    public float LoraAlpha { get; init; } = 8;
+
+    /// <summary>Dropout on the LoRA adapters' input in training (PEFT's lora_dropout). Default 0.</summary>
+    [TrainingOption("Dropout on the LoRA adapters' input in training (PEFT's lora_dropout).", Flags = ["--lora-dropout"])]
+    public float LoraDropout { get; init; }
+
+    /// <summary>The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's output
+    /// projections) and c_fc. Default: all three.</summary>
+    [TrainingOption("The Conv1D layers that get LoRA adapters, comma-separated: c_attn, c_proj (attention's and the MLP's output projections) and c_fc.", Flags = ["--lora-targets"])]
+    public string LoraTargets { get; init; } = "c_attn,c_proj,c_fc";
+
+    /// <summary>The LoRA settings of a run with <see cref="LoraR"/> &gt; 0, else null.</summary>
+    [YamlIgnore]
+    public Models.Lora.LoraSettings? LoraSettings => LoraR > 0
+        ? new Models.Lora.LoraSettings { Rank = LoraR, Alpha = LoraAlpha, Dropout = LoraDropout, Targets = Models.Lora.LoraSettings.ParseTargets(LoraTargets) }
+        : null;
+
+    /// <summary>Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with
+    /// Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's
+    /// label is skipped for that head. The reward is the weighted sum of the heads. A tie (label 0) counts as no label;
+    /// from scratch and with plain Bradley-Terry only (<see cref="ObjectiveWeights"/>). Default none (one head).</summary>
+    [TrainingOption("Train one reward head per objective (comma-separated names, e.g. helpfulness,harmlessness,honesty), each with Bradley-Terry on the records' per-objective labels (the world's labels field); a record without an objective's label is skipped for that head. The reward is the weighted sum of the heads.", Flags = ["--objectives"])]
+    public string? Objectives { get; init; }
+
+    /// <summary>The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each), or
+    /// 'fit': fitted after training so the combined reward best predicts the overall preferences of the validation pairs.
+    /// Stored in rewardkit.json and overridable when scoring. The fit is Bradley-Terry on the heads' reward differences
+    /// (the training pairs when there is no validation file; ArmoRM's second stage, without gating).</summary>
+    [TrainingOption("The weights of the objectives in the combined reward, comma-separated, one per objective (default 1 each), or 'fit': fitted after training so the combined reward best predicts the overall preferences of the validation pairs. Stored in rewardkit.json and overridable when scoring.", Flags = ["--objective-weights"])]
+    public string? ObjectiveWeights { get; init; }
+
+    /// <summary>The objectives of a multi-objective run (<see cref="Objectives"/> set), else null.</summary>
+    [YamlIgnore]
+    public Models.MultiObjective.RewardObjectives? RewardObjectives => Objectives is null ? null : Models.MultiObjective.RewardObjectives.Parse(Objectives, FitsObjectiveWeights ? null : ObjectiveWeights);
+
+    /// <summary>True when <see cref="ObjectiveWeights"/> is <c>fit</c>: the weights are fitted after training (see <see cref="ObjectiveWeightFit"/>).</summary>
+    [YamlIgnore]
+    public bool FitsObjectiveWeights => string.Equals(ObjectiveWeights, "fit", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given. Default 4096.</summary>
     [TrainingOption("Vocabulary size of the BPE tokenizer trained on the training data when no tokenizer is given.")]
@@ -332,6 +380,25 @@ public sealed record RewardTrainingOptions
         Require(Patience >= 0, "patience", "must be non-negative.");
         Require(CheckpointEvery >= 0, "checkpoint_every", "must be non-negative.");
         Require(Template is null or "plain" or "hh" or "chat", "template", $"'{Template}' is not a template; use plain, hh or chat.");
+        Require(LoraR >= 0, "lora_r", $"{LoraR} must be non-negative (0 = no LoRA; try 8).");
+        if (LoraR > 0)
+        {
+            try { LoraSettings!.Validate(); }
+            catch (ArgumentException e) { throw new ArgumentException($"training option {e.Message}", e); }
+            Require(Init is not null, "init", "LoRA trains adapters over a base model; give it with --init BASE_DIR (a GPT-2 checkpoint or RewardKit model folder).");
+            Require(Backbone is null, "backbone", "LoRA adapts GPT-2 Conv1D layers; it does not apply to a BERT backbone.");
+            Require(SftSteps is null or 0, "sft_steps", "the base is frozen under LoRA, so there is no SFT warm start; leave sft_steps unset.");
+        }
+        Require(ObjectiveWeights is null || Objectives is not null, "objective_weights", "weights need objectives; give --objectives name,name,... too.");
+        if (Objectives is not null)
+        {
+            try { _ = RewardObjectives; }
+            catch (ArgumentException e) { throw new ArgumentException($"training option {e.Message}", e); }
+            Require(Init is null && Backbone is null && LoraR == 0, "objectives", "multi-objective heads are trained from scratch on GPT-2; leave init, backbone and lora_r unset.");
+            Require(Loss == RewardLossKind.BradleyTerry && !UseMargin && !UseWeights && LabelSmoothing == 0 && CenterRewardsCoefficient == 0 && L2 == 0,
+                "objectives", "each head trains with plain Bradley-Terry on its labels; leave loss, use_margin, use_weights, label_smoothing, center_rewards_coefficient and l2 at their defaults.");
+            Require(Pooling == RewardPooling.LastToken, "pooling", "a multi-objective model reads its rewards at the last token; leave pooling at last-token.");
+        }
         if (Backbone is null) return;
         Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");
         Require(!Resume, "resume", "fine-tuning a backbone does not write resumable checkpoints; run it again without --resume.");

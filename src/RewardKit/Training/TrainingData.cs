@@ -13,6 +13,9 @@ public sealed record EncodedPair(EncodedSequence Chosen, EncodedSequence Rejecte
 {
     /// <summary>The longer of the two sequences (what the batch is padded to).</summary>
     public int MaxLength => Math.Max(Chosen.Length, Rejected.Length);
+
+    /// <summary>The record's per-objective labels (objective → sign of chosen − rejected; the world's <c>labels</c>), often none.</summary>
+    public IReadOnlyDictionary<string, double> Labels { get; init; } = Data.PreferenceRecord.EmptyLabels;
 }
 
 /// <summary>
@@ -138,7 +141,7 @@ internal static class TrainingData
             }
             pooledInside += 2;
             longest = Math.Max(longest, Math.Max(c.Length, r.Length));
-            kept.Add(new EncodedPair(c, r, (float)(p.Margin ?? 0), (float)(p.Weight ?? 1)));
+            kept.Add(new EncodedPair(c, r, (float)(p.Margin ?? 0), (float)(p.Weight ?? 1)) { Labels = p.Labels });
         }
         return new StartupChecks
         {

@@ -1,3 +1,4 @@
+using RewardKit.Models.MultiObjective;
 using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Evaluation;
@@ -82,7 +83,9 @@ internal sealed class TrainingRun : IDisposable
             (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
             _gpt = CreateModel(_tokenizer);
             Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
-            _model = new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
+            _model = _o.LoraSettings is { } lora ? Adapt(_gpt, lora, scoringBatch)
+                : _o.RewardObjectives is { } objectives ? new TrainableMultiObjective(_gpt, objectives, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch)
+                : new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
         }
         else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
@@ -181,7 +184,7 @@ internal sealed class TrainingRun : IDisposable
                 return DataParallel.NoRows(tape);
             }
             var (chosen, rejected, tokens) = _model.Forward(tape, batch, _dp.Dropout(_dropoutRng, _state.Step, micro));
-            var loss = Loss(tape, chosen, rejected, batch, withL2: true);
+            var loss = _model is TrainableMultiObjective objectives ? objectives.Loss(tape, batch) : Loss(tape, chosen, rejected, batch, withL2: true);
             rewards.Add(new(global.Length, part, chosen.ToArray(), rejected.ToArray()));
             return DataParallel.ScaledLoss(tape, loss, share, tokens);
         });
@@ -246,6 +249,12 @@ internal sealed class TrainingRun : IDisposable
     public TrainingResult SaveModel()
     {
         if (_best is not null) _best.CopyTo(_model.Parameters.Values);
+        if (_model is TrainableMultiObjective objectives && _o.FitsObjectiveWeights)
+        {
+            var fitted = objectives.FitWeights((_eval ?? _train).Pairs, _ct);
+            Say($"objective weights fitted on the {(_eval is null ? "training" : "validation")} pairs' overall preferences: "
+                + string.Join(", ", objectives.Objectives.Names.Zip(fitted, (n, w) => $"{n} {w:G4}")));
+        }
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate,
             $"scoring {Math.Min(_train.Pairs.Count, _model.StatisticsPairs)} training pairs for the reward statistics");
         var (chosen, rejected) = _dp.ScoreSharded(RewardTrainer.StatisticsSample(_train.Pairs, _o.Seed, _model.StatisticsPairs), pairs => _model.Score(pairs, _ct));
@@ -394,7 +403,7 @@ internal sealed class TrainingRun : IDisposable
         };
         if (_o.Init is null)
         {
-            var model = new GptRewardModel(_trainer.ConfigFor(tokenizer), pooling);
+            var model = new GptRewardModel(_trainer.ConfigFor(tokenizer), pooling, _o.RewardObjectives?.Count ?? 1);
             model.Initialize(new Rng(_o.Seed));
             return model;
         }
@@ -409,6 +418,16 @@ internal sealed class TrainingRun : IDisposable
         var copy = new GptRewardModel(loaded.Config.WithoutDropout(), pooling);
         loaded.Parameters.Values.CopyTo(copy.Parameters.Values);
         return copy;
+    }
+
+    /// <summary>LoRA adapters over the frozen init model (<see cref="RewardTrainingOptions.LoraR"/>), initialised from the seed.</summary>
+    TrainableLora Adapt(GptRewardModel baseModel, Models.Lora.LoraSettings settings, int scoringBatch)
+    {
+        var lora = new Models.Lora.LoraRewardModel(baseModel, settings);
+        lora.Initialize(new Rng(_o.Seed ^ 0x10AAUL));
+        Say($"LoRA r {settings.Rank}, alpha {settings.Alpha}, dropout {settings.Dropout} on [{string.Join(", ", settings.Targets)}] of {lora.Layers.Count} layers: "
+            + $"{lora.TrainableParameterCount:N0} trained parameters ({(double)lora.TrainableParameterCount / baseModel.ParameterCount:P2} of the base), base frozen");
+        return new TrainableLora(lora, _o.Init!, _tokenizer!, _templateName!, _o.MaxLength, _pool, scoringBatch);
     }
 
     /// <summary>Repairs what a killed run left in the output folder, then loads the checkpoint when resuming (null: start fresh).</summary>

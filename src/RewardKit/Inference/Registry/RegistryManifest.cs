@@ -46,11 +46,7 @@ public sealed class RegistryManifest
     }
 
     /// <summary>sha256 (lower-case hex) of one file.</summary>
-    public static string HashFile(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    public static string HashFile(string path) => FileHash.Sha256(path);
 
     /// <summary>Reads the manifest of a version folder.</summary>
     public static RegistryManifest Load(string versionDirectory)

@@ -36,14 +36,18 @@ public sealed class GptRewardModel
     /// <summary>The name of the reward head's weight, (1, C).</summary>
     public const string ScoreWeightName = "score.weight";
 
-    /// <summary>Builds the model with zero parameters; call <see cref="Initialize"/> or load weights.</summary>
-    public GptRewardModel(GptConfig config, RewardPooling pooling = RewardPooling.LastToken)
+    /// <summary>
+    /// Builds the model with zero parameters; call <see cref="Initialize"/> or load weights. With <paramref name="outputs"/>
+    /// K &gt; 1 the head is (K, C), one reward per objective (read with <see cref="ForwardOutputs"/>).
+    /// </summary>
+    public GptRewardModel(GptConfig config, RewardPooling pooling = RewardPooling.LastToken, int outputs = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
         Config = (config ?? throw new ArgumentNullException(nameof(config))).Validate();
         Pooling = pooling;
         var p = new ParameterSet.Builder();
         Transformer = new GptTransformer(p, config, nameof(GptRewardModel));
-        ScoreWeight = p.Add(ScoreWeightName, [1, config.EmbeddingSize]);
+        ScoreWeight = p.Add(ScoreWeightName, [outputs, config.EmbeddingSize]);
         Parameters = p.Build();
     }
 
@@ -82,8 +86,11 @@ public sealed class GptRewardModel
     /// <summary><c>transformer.ln_f.bias</c> (C).</summary>
     public Tensor FinalNormBias => Transformer.FinalNormBias;
 
-    /// <summary><c>score.weight</c> (1, C): the reward head, Linear(C, 1) without bias.</summary>
+    /// <summary><c>score.weight</c> (K, C): the reward head, Linear(C, K) without bias (K = 1 but for multi-objective models).</summary>
     public Tensor ScoreWeight { get; }
+
+    /// <summary>K, the head's outputs (1 for a scalar reward model).</summary>
+    public int Outputs => ScoreWeight.Dim(0);
 
     /// <summary>
     /// Hugging Face's GPT-2 initialisation: every weight N(0, 0.02²) (initializer_range), the two <c>c_proj</c> weights of
@@ -113,27 +120,46 @@ public sealed class GptRewardModel
     public Tensor Forward(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (Outputs != 1)
+            throw new InvalidOperationException($"GptRewardModel: the head has {Outputs} outputs (one per objective); read them with ForwardOutputs and combine them.");
+        return Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng).Reshape(batch.Batch);   // (B)
+    }
+
+    /// <summary>Every output of the head for every row: (B, K), K = <see cref="Outputs"/>; as <see cref="Forward"/> otherwise.</summary>
+    /// <returns>(B, K).</returns>
+    public Tensor ForwardOutputs(Tape tape, TokenBatch batch, bool training = false, Rng? dropoutRng = null) =>
+        Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng);
+
+    /// <summary>
+    /// The outputs of a head <paramref name="head"/> (K, C) over the backbone with its Conv1D layers applied by
+    /// <paramref name="conv1D"/>, pooled as <see cref="Pooling"/> says: what <see cref="Forward"/> computes with
+    /// <see cref="ScoreWeight"/>, for adapters and multi-head models that bring their own head or Conv1D path.
+    /// </summary>
+    /// <returns>(B, K).</returns>
+    internal Tensor Heads(Tape tape, TokenBatch batch, Tensor head, IConv1DKernel? conv1D, bool training, Rng? dropoutRng)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         if (Pooling == RewardPooling.MeanResponse && batch.ResponseStart is null)
             throw new ArgumentException("GptRewardModel: mean pooling over the response needs TokenBatch.ResponseStart (the first response token of each row).", nameof(batch));
-        int B = batch.Batch, T = batch.Time;
+        int B = batch.Batch, T = batch.Time, K = head.Dim(0);
         if (Pooling == RewardPooling.LastToken)
         {
             // ln_f and score are per-token, so reading the last real row first computes the same reward on B rows, not B·T;
             // the last block too, optionally (see ComputeLastBlockOnRewardRowsOnly).
             var last = Transformer.FinalHiddenRows(tape, batch, batch.LastTokenRows(), ComputeLastBlockOnRewardRowsOnly,
-                training, dropoutRng, Conv1DKernel);                                      // (B, C)
-            return tape.Linear(last, ScoreWeight, null).Reshape(B);                       // (B)
+                training, dropoutRng, conv1D);                                            // (B, C)
+            return tape.Linear(last, head, null);                                         // (B, K)
         }
 
-        var all = Transformer.FinalHidden(tape, batch, training, dropoutRng, Conv1DKernel);   // (B, T, C)
-        var perToken = tape.Linear(all, ScoreWeight, null).Reshape(B, T);                 // (B, T)
-        var weights = tape.Zeros([B, T]);                                                 // (B, T) 1/|response| on response tokens
+        var all = Transformer.FinalHidden(tape, batch, training, dropoutRng, conv1D);     // (B, T, C)
+        var perToken = tape.Linear(all, head, null).Reshape(B, T, K);                     // (B, T, K)
+        var weights = tape.Zeros([B, T, 1]);                                              // (B, T, 1) 1/|response| on response tokens
         for (int b = 0; b < B; b++)
         {
             int start = batch.ResponseStart![b], count = batch.Lengths[b] - start;
             weights.Data.Slice(b * T + start, count).Fill(1f / count);
         }
-        return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B)
+        return tape.Sum(tape.Mul(perToken, weights), axis: 1);                            // (B, K)
     }
 
     /// <summary>

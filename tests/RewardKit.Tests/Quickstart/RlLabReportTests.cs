@@ -2,7 +2,7 @@ using System.Text.Json;
 using RewardKit.Quickstart;
 using RewardKit.Reports;
 
-namespace RewardKit.Tests.Reports;
+namespace RewardKit.Tests.Quickstart;
 
 public sealed class RlLabReportTests
 {

@@ -1,10 +1,9 @@
 using RewardKit.IO;
 using System.Text;
 using System.Text.Json;
-using RewardKit.Inference.Registry;
-using RewardKit.Quickstart;
+using RewardKit.Reports;
 
-namespace RewardKit.Reports;
+namespace RewardKit.Quickstart;
 
 /// <summary>
 /// The RLHF lab's report (OUT/rl/report.html and report.json): gold and proxy reward against √KL to the SFT policy for the
