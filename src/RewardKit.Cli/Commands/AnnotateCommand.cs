@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit annotate</c>: collect human feedback (serve the annotation app, invite, export, import a model).</summary>
 public static class AnnotateCommand
 {
+    /// <summary>Builds the <c>annotate</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var command = new Command("annotate", "Collect human feedback: an annotation web app for pairs, rankings and ratings, and its export for `train`.");

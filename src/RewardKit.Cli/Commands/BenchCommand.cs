@@ -5,6 +5,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit bench ...</c>: benchmarks that print JSON to compare with the PyTorch reference.</summary>
 public static class BenchCommand
 {
+    /// <summary>Builds the <c>bench</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var command = new Command("bench", "Benchmarks that print JSON, to run beside the PyTorch reference in ../shared/bench.");

@@ -13,6 +13,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BenchGemmCommand
 {
+    /// <summary>Builds the <c>bench gemm</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var threads = new Option<int>("--threads") { Description = "Threads, the caller included (0: all cores).", DefaultValueFactory = _ => 0 };

@@ -10,6 +10,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BenchGenerateCommand
 {
+    /// <summary>Builds the <c>bench generate</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var preset = new Option<string?>("--preset") { Description = "tiny, small or gpt2 (torch_rm_bench.py's shapes, prompts of half its seq); explicit flags override it. Default: small's shape." };

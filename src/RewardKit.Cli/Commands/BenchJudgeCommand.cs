@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit bench judge</c>: responses per second of <see cref="GoldJudge"/> on a generated world, 1 thread.</summary>
 public static class BenchJudgeCommand
 {
+    /// <summary>Builds the <c>bench judge</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var pairs = new Option<int>("--pairs") { Description = "Training pairs of the generated world (its rankings and ratings come along).", DefaultValueFactory = _ => 2_000 };

@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit bench serve</c>: HTTP service throughput and latency on loopback.</summary>
 public static class BenchServeCommand
 {
+    /// <summary>Builds the <c>bench serve</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

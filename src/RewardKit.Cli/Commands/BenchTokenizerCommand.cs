@@ -13,6 +13,7 @@ public static class BenchTokenizerCommand
     /// <summary>The text fields read from each record (the HH-RLHF file has prompt, chosen and rejected).</summary>
     static readonly string[] TextFields = ["prompt", "chosen", "rejected", "text", "response", "responses"];
 
+    /// <summary>Builds the <c>bench tokenizer</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the results as one JSON object." };

@@ -10,6 +10,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BenchTrainCommand
 {
+    /// <summary>Builds the <c>bench train</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var flags = new BenchModelFlags(inference: false);

@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit calibrate --model DIR --data VAL</c>: fit temperature scaling on validation pairs and store T in rewardkit.json.</summary>
 public static class CalibrateCommand
 {
+    /// <summary>Builds the <c>calibrate</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = new Option<DirectoryInfo>("--model") { Description = "The model folder; its rewardkit.json receives the temperature.", Required = true };

@@ -7,6 +7,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit compare</c>: Compare two responses: the calibrated probability that a is preferred to b.</summary>
 public static class CompareCommand
 {
+    /// <summary>Builds the <c>compare</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

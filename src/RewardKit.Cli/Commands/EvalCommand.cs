@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit eval --model DIR --data F [--data G ...] --out DIR</c>: score preference files and write report.json, report.md and report.html.</summary>
 public static class EvalCommand
 {
+    /// <summary>Builds the <c>eval</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

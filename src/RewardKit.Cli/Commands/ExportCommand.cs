@@ -11,6 +11,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class ExportCommand
 {
+    /// <summary>Builds the <c>export</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var command = new Command("export", "Write a model in another format.");

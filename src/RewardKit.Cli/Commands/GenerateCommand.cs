@@ -14,6 +14,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class GenerateCommand
 {
+    /// <summary>Builds the <c>generate</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var defaults = new SamplingOptions();

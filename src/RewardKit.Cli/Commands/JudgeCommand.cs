@@ -9,6 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit judge</c>: the built-in world's gold reward for every response of a file (see <see cref="GoldJudgeFile"/>).</summary>
 public static class JudgeCommand
 {
+    /// <summary>Builds the <c>judge</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var data = new Option<FileInfo>("--data") { Description = "JSONL of generations (prompt, response), pairs, rankings or ratings on world prompts.", Required = true };

@@ -14,6 +14,7 @@ public static class QuantizeCommand
     /// <summary>The report file written beside the model files.</summary>
     public const string ReportFileName = "quantization.json";
 
+    /// <summary>Builds the <c>quantize</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

@@ -16,6 +16,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class QuickstartCommand
 {
+    /// <summary>Builds the <c>quickstart</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var defaults = new QuickstartOptions();

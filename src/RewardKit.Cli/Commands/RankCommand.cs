@@ -7,6 +7,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit rank</c>: Rank the responses to a prompt.</summary>
 public static class RankCommand
 {
+    /// <summary>Builds the <c>rank</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

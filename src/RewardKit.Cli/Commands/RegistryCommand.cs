@@ -6,6 +6,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit registry</c>: Model registry: push, list, promote and rollback model versions.</summary>
 public static class RegistryCommand
 {
+    /// <summary>Builds the <c>registry</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var command = new Command("registry", "Model registry: push, list, promote and rollback model versions.");

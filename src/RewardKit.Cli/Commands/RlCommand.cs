@@ -20,6 +20,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class RlCommand
 {
+    /// <summary>Builds the <c>rl</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var algo = new Option<string>("--algo") { Description = "ppo, reinforce, rloo or trpo (default ppo).", DefaultValueFactory = _ => "ppo" };

@@ -11,6 +11,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit score</c>: Score (prompt, response) pairs with a reward model.</summary>
 public static class ScoreCommand
 {
+    /// <summary>Builds the <c>score</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = ScoringCli.ModelOption();

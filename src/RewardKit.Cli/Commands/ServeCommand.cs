@@ -7,6 +7,7 @@ namespace RewardKit.Cli.Commands;
 /// <summary><c>rewardkit serve</c>: Serve a reward model over HTTP.</summary>
 public static class ServeCommand
 {
+    /// <summary>Builds the <c>serve</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A model folder to serve." };

@@ -13,6 +13,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class SftCommand
 {
+    /// <summary>Builds the <c>sft</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var data = new Option<FileInfo[]>("--data")

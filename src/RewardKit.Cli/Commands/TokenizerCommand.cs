@@ -12,6 +12,7 @@ public static class TokenizerCommand
 {
     static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Builds the <c>tokenizer</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var command = new Command("tokenizer", "Byte-level BPE: encode, decode and train tokenizers.");
