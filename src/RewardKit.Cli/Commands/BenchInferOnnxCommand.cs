@@ -9,7 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BenchInferOnnxCommand
 {
-    /// <summary>Builds the <c>bench infer onnx</c> command: its options, their help and its action.</summary>
+    /// <summary>Builds the <c>bench infer-onnx</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var flags = new BenchModelFlags(inference: true);

@@ -14,7 +14,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class BestOfNCommand
 {
-    /// <summary>Builds the <c>best of n</c> command: its options, their help and its action.</summary>
+    /// <summary>Builds the <c>best-of-n</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var sampling = new SamplingOptions();

@@ -9,7 +9,7 @@ namespace RewardKit.Cli.Commands;
 /// </summary>
 public static class MergeLoraCommand
 {
-    /// <summary>Builds the <c>merge lora</c> command: its options, their help and its action.</summary>
+    /// <summary>Builds the <c>merge-lora</c> command: its options, their help and its action.</summary>
     public static Command Create()
     {
         var adapter = new Option<string>("--adapter") { Description = "The LoRA adapter folder (OUT/model of `rewardkit train --lora-r ...`).", Required = true };
