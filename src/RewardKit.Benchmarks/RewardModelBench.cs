@@ -1,12 +1,12 @@
-using RewardKit.Diagnostics;
 using System.Diagnostics;
+using RewardKit.Diagnostics;
 using RewardKit.Distributed;
 using RewardKit.Models;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Tensors.Optim;
-using RewardKit.Training;
+using RewardKit.Tensors;
 using RewardKit.Training.Losses;
+using RewardKit.Training;
 
 namespace RewardKit.Benchmarks;
 

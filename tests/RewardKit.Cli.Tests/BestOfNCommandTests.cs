@@ -1,6 +1,6 @@
-using RewardKit.IO;
 using System.Text.Json;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
 using RewardKit.Text;

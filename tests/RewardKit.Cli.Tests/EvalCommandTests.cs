@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RewardKit.IO;
-using RewardKit.Models;
 using RewardKit.Inference;
+using RewardKit.Models;
 using RewardKit.Text;
 
 namespace RewardKit.Cli.Tests;

@@ -1,6 +1,6 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;

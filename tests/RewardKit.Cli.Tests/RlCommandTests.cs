@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using RewardKit.Generation;
 using RewardKit.IO;
 using RewardKit.Inference;

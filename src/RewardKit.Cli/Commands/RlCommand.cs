@@ -6,8 +6,8 @@ using RewardKit.Generation;
 using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
-using RewardKit.Reports;
 using RewardKit.Reports.Rl;
+using RewardKit.Reports;
 using RewardKit.Rl;
 using RewardKit.Tensors.Kernels;
 

@@ -1,10 +1,10 @@
-using RewardKit.Models.MultiObjective;
-using RewardKit.Models.Hub;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Distributed;
 using RewardKit.Inference;
+using RewardKit.Models.Hub;
+using RewardKit.Models.MultiObjective;
 
 namespace RewardKit.Cli.Commands;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using RewardKit.IO;
-using RewardKit.Models;
 using RewardKit.Models.Bert;
-using RewardKit.Tensors;
+using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
+using RewardKit.Tensors;
 using RewardKit.Text;
 
 namespace RewardKit.Inference;

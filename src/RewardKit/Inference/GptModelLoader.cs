@@ -1,5 +1,5 @@
-using RewardKit.Models.MultiObjective;
 using RewardKit.IO;
+using RewardKit.Models.MultiObjective;
 using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Text;

@@ -1,9 +1,9 @@
-using RewardKit.Models.MultiObjective;
 using System.Collections.Concurrent;
 using RewardKit.IO;
+using RewardKit.Models.MultiObjective;
 using RewardKit.Models;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
+using RewardKit.Tensors;
 
 namespace RewardKit.Inference;
 

@@ -1,6 +1,6 @@
-using RewardKit.Models.MultiObjective;
 using RewardKit.IO;
 using RewardKit.Inference;
+using RewardKit.Models.MultiObjective;
 
 namespace RewardKit.Inference;
 

@@ -1,5 +1,5 @@
-using RewardKit.IO;
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
 
 namespace RewardKit.Models;

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Safetensors;
+using RewardKit.Tensors;
 
 namespace RewardKit.Models;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using RewardKit.IO;
 using RewardKit.Models.Quantization;
 using Engine = RewardKit.Tensors.Safetensors;

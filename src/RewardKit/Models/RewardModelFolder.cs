@@ -1,7 +1,7 @@
-using RewardKit.IO;
-using RewardKit.Inference.Registry;
 using System.Security.Cryptography;
 using System.Text.Json;
+using RewardKit.IO;
+using RewardKit.Inference.Registry;
 using RewardKit.Inference;
 using RewardKit.Tensors;
 using Engine = RewardKit.Tensors.Safetensors;

@@ -1,6 +1,6 @@
-using RewardKit.IO;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using RewardKit.IO;
 using RewardKit.Reports;
 
 namespace RewardKit.Quickstart;

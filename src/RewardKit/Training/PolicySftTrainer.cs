@@ -1,12 +1,12 @@
-using RewardKit.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Data;
 using RewardKit.Generation;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Models;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Kernels;
+using RewardKit.Tensors;
 using RewardKit.Text;
 
 namespace RewardKit.Training;

@@ -1,13 +1,13 @@
-using RewardKit.Models.MultiObjective;
 using System.Runtime.Serialization;
-using RewardKit.Models;
 using RewardKit.Models.Bert;
+using RewardKit.Models.MultiObjective;
+using RewardKit.Models;
 using RewardKit.Text;
-using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
+using YamlDotNet.Serialization;
 
 namespace RewardKit.Training;
 

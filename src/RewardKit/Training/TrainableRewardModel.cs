@@ -1,9 +1,9 @@
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Models;
 using RewardKit.Models.Bert;
-using RewardKit.Tensors;
+using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
+using RewardKit.Tensors;
 using RewardKit.Text;
 
 namespace RewardKit.Training;

@@ -1,6 +1,6 @@
-using RewardKit.IO;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Models;
 using RewardKit.Tensors.Safetensors;
 

@@ -1,14 +1,14 @@
-using RewardKit.Models.MultiObjective;
 using System.Diagnostics;
 using System.Text.Json;
 using RewardKit.Evaluation;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Models;
 using RewardKit.Models.Bert;
-using RewardKit.Tensors;
+using RewardKit.Models.MultiObjective;
+using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Tensors.Optim;
+using RewardKit.Tensors;
 using RewardKit.Text;
 using RewardKit.Training.Losses;
 

@@ -1,5 +1,5 @@
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.OnnxRuntime;
 using RewardKit.Export;
 using RewardKit.IO;
 using RewardKit.Inference;

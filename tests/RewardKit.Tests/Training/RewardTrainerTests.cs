@@ -1,7 +1,7 @@
 using RewardKit.IO;
 using RewardKit.Models;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Safetensors;
+using RewardKit.Tensors;
 using RewardKit.Text;
 using RewardKit.Training;
 

@@ -1,9 +1,9 @@
-using RewardKit.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RewardKit.Data;
-using RewardKit.Models;
+using RewardKit.IO;
 using RewardKit.Models.Quantization;
+using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 
 namespace RewardKit.Inference.Quantization;

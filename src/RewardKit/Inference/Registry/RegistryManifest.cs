@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using RewardKit.IO;
 
 namespace RewardKit.Inference.Registry;

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Tensors;
 using RewardKit.Tensors.Safetensors;
+using RewardKit.Tensors;
 using RewardKit.Text;
 
 namespace RewardKit.Models.Bert;

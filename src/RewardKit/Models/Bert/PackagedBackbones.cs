@@ -1,6 +1,6 @@
-using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using RewardKit.IO;

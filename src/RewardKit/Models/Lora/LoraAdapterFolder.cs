@@ -1,6 +1,6 @@
-using RewardKit.IO;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
 using RewardKit.Tensors;
 using Engine = RewardKit.Tensors.Safetensors;

@@ -1,6 +1,6 @@
-using RewardKit.IO;
 using System.Globalization;
 using System.Text.Json;
+using RewardKit.IO;
 
 namespace RewardKit.Models.MultiObjective;
 

@@ -1,10 +1,10 @@
 using RewardKit.IO;
-using RewardKit.Inference;
 using RewardKit.Inference.Quantization;
-using RewardKit.Models;
+using RewardKit.Inference;
 using RewardKit.Models.Quantization;
-using RewardKit.Tensors;
+using RewardKit.Models;
 using RewardKit.Tensors.Safetensors;
+using RewardKit.Tensors;
 using RewardKit.Tests.Training;
 using RewardKit.Training;
 

@@ -1,6 +1,6 @@
 using RewardKit.IO;
-using RewardKit.Inference;
 using RewardKit.Inference.Registry;
+using RewardKit.Inference;
 
 namespace RewardKit.Tests.Inference.Registry;
 

@@ -1,8 +1,8 @@
-using RewardKit.IO;
 using System.Text.Json;
+using RewardKit.IO;
 using RewardKit.Inference;
-using RewardKit.Models;
 using RewardKit.Models.MultiObjective;
+using RewardKit.Models;
 using RewardKit.Tensors;
 using RewardKit.Text;
 
