@@ -15,25 +15,7 @@ public sealed class MergeLoraCommandTests : IDisposable
 
     public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
 
-    /// <summary>A small untrained base model folder with its own tokenizer, and pairs.</summary>
-    (string Base, string Data) MakeBaseAndData()
-    {
-        Directory.CreateDirectory(_dir);
-        var data = Path.Combine(_dir, "pairs.jsonl");
-        var texts = new List<string>();
-        using (var w = new StreamWriter(data))
-            for (int i = 0; i < 24; i++)
-            {
-                string prompt = $"Tell me about topic {i}.", chosen = $"Sure, here is a helpful answer about topic {i}.", rejected = i % 2 == 0 ? "No." : "Go away.";
-                texts.AddRange([prompt, chosen, rejected]);
-                w.WriteLine(JsonSerializer.Serialize(new { prompt, chosen, rejected }));
-            }
-        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 300, MinFrequency = 1 });
-        var config = new GptConfig { Layers = 1, EmbeddingSize = 32, Heads = 2, Positions = 64, VocabSize = tokenizer.VocabSize, EosTokenId = tokenizer.EndOfTextId }.WithoutDropout();
-        var folder = Path.Combine(_dir, "base");
-        RewardModelFolder.Save(GptRewardModel.Create(config, seed: 5), folder, new RewardModelMetadata { Template = "plain", MaxLength = 64 }, writeExtra: tokenizer.Save);
-        return (folder, data);
-    }
+    (string Base, string Data) MakeBaseAndData() => TinyModelFolders.RewardModel(_dir, "base");
 
     static double Reward(string model) =>
         JsonDocument.Parse(ConsoleCapture.Run("score", "--model", model, "--prompt", "Tell me about topic 3.", "--response", "Sure, here is an answer.", "--json").Out)

@@ -18,18 +18,8 @@ public sealed class MultiObjectiveCommandTests : IDisposable
 
     (string Model, string Data) MakeModelAndData()
     {
-        Directory.CreateDirectory(_dir);
-        var data = Path.Combine(_dir, "pairs.jsonl");
-        var texts = new List<string>();
-        using (var w = new StreamWriter(data))
-            for (int i = 0; i < 12; i++)
-            {
-                string prompt = $"Tell me about topic {i}.", chosen = $"Sure, here is a helpful answer about topic {i}.", rejected = "No.";
-                texts.AddRange([prompt, chosen, rejected]);
-                var labels = new Dictionary<string, double> { ["helpfulness"] = 1, ["honesty"] = i % 2 == 0 ? 1 : 0 };
-                w.WriteLine(JsonSerializer.Serialize(new { prompt, chosen, rejected, labels }));
-            }
-        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 300, MinFrequency = 1 });
+        var (data, tokenizer) = TinyModelFolders.PairsAndTokenizer(_dir, 12, _ => "No.",
+            i => new Dictionary<string, double> { ["helpfulness"] = 1, ["honesty"] = i % 2 == 0 ? 1 : 0 });
         var config = new GptConfig { Layers = 1, EmbeddingSize = 16, Heads = 2, Positions = 64, VocabSize = tokenizer.VocabSize, EosTokenId = tokenizer.EndOfTextId }.WithoutDropout();
         var model = new GptRewardModel(config, outputs: 3);
         model.Initialize(new Rng(9));

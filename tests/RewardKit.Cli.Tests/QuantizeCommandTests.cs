@@ -14,26 +14,7 @@ public sealed class QuantizeCommandTests : IDisposable
 
     public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
 
-    /// <summary>A small untrained model folder with its own tokenizer, and pairs to measure on.</summary>
-    (string Model, string Data) MakeModelAndData()
-    {
-        Directory.CreateDirectory(_dir);
-        var data = Path.Combine(_dir, "pairs.jsonl");
-        var texts = new List<string>();
-        using (var w = new StreamWriter(data))
-            for (int i = 0; i < 24; i++)
-            {
-                string prompt = $"Tell me about topic {i}.", chosen = $"Sure, here is a helpful answer about topic {i}.", rejected = i % 2 == 0 ? "No." : "Go away.";
-                texts.AddRange([prompt, chosen, rejected]);
-                w.WriteLine(JsonSerializer.Serialize(new { prompt, chosen, rejected }));
-            }
-        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 300, MinFrequency = 1 });
-        var config = new GptConfig { Layers = 1, EmbeddingSize = 32, Heads = 2, Positions = 64, VocabSize = tokenizer.VocabSize, EosTokenId = tokenizer.EndOfTextId }.WithoutDropout();
-        var model = GptRewardModel.Create(config, seed: 5);
-        var folder = Path.Combine(_dir, "model");
-        RewardModelFolder.Save(model, folder, new RewardModelMetadata { Template = "plain", MaxLength = 64 }, writeExtra: tokenizer.Save);
-        return (folder, data);
-    }
+    (string Model, string Data) MakeModelAndData() => TinyModelFolders.RewardModel(_dir);
 
     [Fact]
     public void Quantize_writes_a_folder_the_normal_loader_opens_and_a_json_report_of_the_cost()
