@@ -17,20 +17,8 @@ public sealed class RlCommandTests : IDisposable
     public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
 
     /// <summary>A tiny untrained policy, a tiny reward model with the same tokenizer, and a prompts file.</summary>
-    (string Policy, string Reward, string Prompts) Make(params string[] promptLines)
-    {
-        var topics = new[] { "the sea", "a bird", "rain", "the moon", "bread" };
-        var texts = topics.SelectMany(t => new[] { $"Tell me about {t}.", $"Sure, here is something about {t}." }).ToList();
-        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 280, MinFrequency = 1 });
-        var config = new GptConfig { Layers = 1, EmbeddingSize = 16, Heads = 2, Positions = 64, VocabSize = tokenizer.VocabSize, EosTokenId = tokenizer.EndOfTextId }.WithoutDropout();
-        var policy = Path.Combine(_dir, "policy");
-        new Policy(GptLanguageModel.Create(config, seed: 3), tokenizer, PromptTemplate.Plain, new RewardModelMetadata()).Save(policy);
-        var reward = Path.Combine(_dir, "reward");
-        RewardModelFolder.Save(GptRewardModel.Create(config, seed: 5), reward, new RewardModelMetadata { Template = "plain", MaxLength = 64 }, writeExtra: tokenizer.Save);
-        var prompts = Path.Combine(_dir, "prompts.jsonl");
-        File.WriteAllLines(prompts, promptLines.Length > 0 ? promptLines : topics.Select(t => JsonSerializer.Serialize(new { prompt = $"Tell me about {t}." })));
-        return (policy, reward, prompts);
-    }
+    (string Policy, string Reward, string Prompts) Make(params string[] promptLines) =>
+        TinyModelFolders.PolicyAndRewardModel(_dir, ["the sea", "a bird", "rain", "the moon", "bread"], promptLines);
 
     static (int Code, string Out, string Error) Run(params string[] args) => ConsoleCapture.Run(args);
 
