@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Microsoft.AspNetCore.Builder;
@@ -67,11 +68,12 @@ public static class RewardServer
         services.TryAddSingleton(sp => RewardServerOptions.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => sp.GetRequiredService<RewardServerOptions>().ApiKeys is { } file ? ApiKeys.Load(file) : ApiKeys.None);
         services.AddMetrics();
-        services.AddSingleton<ServerMetrics>();
+        var meterName = $"{ServerMetrics.MeterName}.{Guid.NewGuid():N}";
+        services.AddSingleton(sp => new ServerMetrics(sp.GetRequiredService<IMeterFactory>(), meterName));
         // /metrics: OpenTelemetry's Prometheus exporter over ServerMetrics' meter, text format 0.0.4; no scope label or
         // target_info series and no response cache, so the names and values are the ones the instruments record.
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName)
+            .AddMeter(meterName)
             .AddView("rewardkit.http.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = ServerMetrics.SecondsBuckets })
             .AddView("rewardkit.batch.size", new ExplicitBucketHistogramConfiguration { Boundaries = ServerMetrics.CountBuckets })
             .AddPrometheusExporter(o =>

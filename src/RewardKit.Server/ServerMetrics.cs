@@ -5,7 +5,7 @@ namespace RewardKit.Server;
 /// <summary>The service's instruments (System.Diagnostics.Metrics), exported on /metrics by OpenTelemetry's Prometheus exporter.</summary>
 public sealed class ServerMetrics
 {
-    /// <summary>The meter name.</summary>
+    /// <summary>The meter name's prefix; each host's meter is <c>RewardKit.Server.HOSTID</c> (see <see cref="Meter"/>).</summary>
     public const string MeterName = "RewardKit.Server";
 
     /// <summary>Bucket bounds of the request-duration histogram, in seconds.</summary>
@@ -21,10 +21,14 @@ public sealed class ServerMetrics
     readonly Counter<long> _swapsRefused;
     ServedModel? _model;
 
-    /// <summary>Creates the instruments on a meter from <paramref name="factory"/>.</summary>
-    public ServerMetrics(IMeterFactory factory)
+    /// <summary>
+    /// Creates the instruments on a meter from <paramref name="factory"/> named <paramref name="meterName"/>: a name of this
+    /// host's own, because OpenTelemetry's exporter subscribes to meters by name across the process, and two hosts in one
+    /// process (tests, side-by-side services) would otherwise export each other's counts.
+    /// </summary>
+    public ServerMetrics(IMeterFactory factory, string meterName)
     {
-        Meter = factory.Create(MeterName);
+        Meter = factory.Create(meterName);
         _requests = Meter.CreateCounter<long>("rewardkit.http.requests", description: "HTTP requests by endpoint and status code.");
         _duration = Meter.CreateHistogram<double>("rewardkit.http.request.duration", "s", "HTTP request duration.");
         _batchSize = Meter.CreateHistogram<int>("rewardkit.batch.size", "{sequence}", "Sequences per micro-batch forward pass.");

@@ -90,9 +90,19 @@ public class ScoringEndpointsTests
         await server.ScoreAsync(("p", "r"));
         await server.ScoreAsync(("p", "r"));
         await server.Client.PostAsync("/v1/score", new StringContent("{", System.Text.Encoding.UTF8, "application/json"));
-        var response = await server.Client.GetAsync("/metrics");
+        // A request is counted once its middleware returns, which can be just after the client has read the response:
+        // scrape until the third request shows (bounded), then check everything on that scrape.
+        HttpResponseMessage response;
+        string text;
+        var scrapes = 0;
+        do
+        {
+            if (scrapes++ > 0) await Task.Delay(50);
+            response = await server.Client.GetAsync("/metrics");
+            text = await response.Content.ReadAsStringAsync();
+        }
+        while (!text.Contains("le=\"+Inf\"} 3", StringComparison.Ordinal) && scrapes < 100);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.ToString());
-        var text = await response.Content.ReadAsStringAsync();
         Assert.Contains("# TYPE rewardkit_http_requests_total counter", text);
         Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"200\"} 2", text);
         Assert.Contains("rewardkit_http_requests_total{endpoint=\"/v1/score\",status=\"400\"} 1", text);
