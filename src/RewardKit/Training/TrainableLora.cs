@@ -39,14 +39,8 @@ internal sealed class TrainableLora : ITrainableRewardModel
     public int StatisticsPairs => RewardTrainer.StatisticsPairs;
 
     /// <inheritdoc/>
-    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout)
-    {
-        var (rows, starts) = PairRows.Of(batch);
-        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, _tokenizer.PadId), starts);
-        var rewards = Model.Forward(tape, tokens, training: true, dropout);                       // (2B)
-        var halves = tape.Split(rewards, [batch.Count, batch.Count], 0);                          // (B), (B)
-        return (halves[0], halves[1], tokens.Lengths.Sum());
-    }
+    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout) =>
+        TrainableGpt.ForwardPairs(tape, batch, _tokenizer, tokens => Model.Forward(tape, tokens, training: true, dropout));
 
     /// <inheritdoc/>
     public (float[] Chosen, float[] Rejected) Score(IReadOnlyList<EncodedPair> pairs, CancellationToken ct)

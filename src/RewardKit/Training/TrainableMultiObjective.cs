@@ -68,17 +68,14 @@ internal sealed class TrainableMultiObjective : ITrainableRewardModel
     public int StatisticsPairs => RewardTrainer.StatisticsPairs;
 
     /// <summary>The combined rewards (B), (B); every head's output is kept for <see cref="Loss"/>.</summary>
-    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout)
-    {
-        var (rows, starts) = PairRows.Of(batch);
-        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, _tokenizer.PadId), starts);
-        _outputs = Model.ForwardOutputs(tape, tokens, training: true, dropout);                   // (2B, K)
-        var weights = tape.Empty([1, Objectives.Count]);                                         // (1, K) w, no gradient
-        for (int k = 0; k < Objectives.Count; k++) weights.Data[k] = (float)Objectives.Weights[k];
-        var combined = tape.Linear(_outputs, weights, null).Reshape(2 * batch.Count);             // (2B) Σ_k w_k r_k
-        var halves = tape.Split(combined, [batch.Count, batch.Count], 0);                          // (B), (B)
-        return (halves[0], halves[1], tokens.Lengths.Sum());
-    }
+    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout) =>
+        TrainableGpt.ForwardPairs(tape, batch, _tokenizer, tokens =>
+        {
+            _outputs = Model.ForwardOutputs(tape, tokens, training: true, dropout);               // (2B, K)
+            var weights = tape.Empty([1, Objectives.Count]);                                     // (1, K) w, no gradient
+            for (int k = 0; k < Objectives.Count; k++) weights.Data[k] = (float)Objectives.Weights[k];
+            return tape.Linear(_outputs, weights, null).Reshape(2 * batch.Count);                 // (2B) Σ_k w_k r_k
+        });
 
     /// <summary>Bradley-Terry per objective on the labels of <paramref name="batch"/>, over the outputs of the last <see cref="Forward"/>.</summary>
     public Tensor Loss(Tape tape, IReadOnlyList<EncodedPair> batch)

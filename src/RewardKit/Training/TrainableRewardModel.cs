@@ -78,11 +78,19 @@ internal sealed class TrainableGpt : ITrainableRewardModel
     public int StatisticsPairs => RewardTrainer.StatisticsPairs;
 
     /// <inheritdoc/>
-    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout)
+    public (Tensor Chosen, Tensor Rejected, long Tokens) Forward(Tape tape, IReadOnlyList<EncodedPair> batch, Rng dropout) =>
+        ForwardPairs(tape, batch, _tokenizer, tokens => Model.Forward(tape, tokens, training: true, dropout));
+
+    /// <summary>
+    /// The pairs as one right-padded batch (chosen rows, then rejected rows) through <paramref name="forward"/>, split into the
+    /// chosen and rejected rewards; shared by every GPT-2 trainable (full or LoRA).
+    /// </summary>
+    internal static (Tensor Chosen, Tensor Rejected, long Tokens) ForwardPairs(Tape tape, IReadOnlyList<EncodedPair> batch,
+        ByteLevelBpeTokenizer tokenizer, Func<TokenBatch, Tensor> forward)
     {
         var (rows, starts) = PairRows.Of(batch);
-        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, _tokenizer.PadId), starts);
-        var rewards = Model.Forward(tape, tokens, training: true, dropout);                       // (2B)
+        var tokens = TokenBatch.FromSequences(rows, Math.Max(0, tokenizer.PadId), starts);
+        var rewards = forward(tokens);                                                             // (2B)
         var halves = tape.Split(rewards, [batch.Count, batch.Count], 0);                          // (B), (B)
         return (halves[0], halves[1], tokens.Lengths.Sum());
     }
