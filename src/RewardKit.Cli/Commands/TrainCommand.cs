@@ -102,11 +102,6 @@ public static class TrainCommand
 
     static void PrintSummary(TrainingResult result)
     {
-        if (result.Cancelled && result.CheckpointDirectory is null)
-        {
-            Console.WriteLine($"stopped at step {result.Steps}; backbone fine-tuning keeps no checkpoint: run the same command again.");
-            return;
-        }
         if (result.Cancelled)
         {
             Console.WriteLine($"stopped at step {result.Steps}; checkpoint saved in {result.CheckpointDirectory}. Continue with the same command and --resume.");

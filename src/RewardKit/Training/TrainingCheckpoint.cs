@@ -49,7 +49,7 @@ public sealed record WarmStartState
 
 /// <summary>
 /// <c>OUT/checkpoint/</c>: <c>state.json</c>, <c>tensors.safetensors</c> (parameters, AdamW moments, best parameters) and the
-/// tokenizer. Written into a temporary sibling folder with every file flushed to disk, then renamed over the old one, so a
+/// trained BPE tokenizer of a GPT-2 run (a backbone run has none: its WordPiece vocabulary is the backbone's, read again on resume). Written into a temporary sibling folder with every file flushed to disk, then renamed over the old one, so a
 /// crash leaves either the old or the new checkpoint, never a partial one.
 /// </summary>
 internal static class TrainingCheckpoint
@@ -62,8 +62,8 @@ internal static class TrainingCheckpoint
     /// <summary>What a checkpoint holds; <paramref name="Optimizer"/> is the state of the optimiser of the current phase (the SFT warm start's while <see cref="TrainingState.WarmStart"/> is set).</summary>
     public sealed record Contents(TrainingState State, float[] Parameters, IReadOnlyDictionary<string, float[]> Optimizer, float[]? Best);
 
-    /// <summary>Writes the checkpoint atomically; <paramref name="beforeRename"/> is a test hook (it may throw).</summary>
-    public static void Save(string directory, Contents contents, Text.ByteLevelBpeTokenizer tokenizer, Action? beforeRename = null)
+    /// <summary>Writes the checkpoint atomically, with <paramref name="tokenizer"/> when there is one; <paramref name="beforeRename"/> is a test hook (it may throw).</summary>
+    public static void Save(string directory, Contents contents, Text.ByteLevelBpeTokenizer? tokenizer, Action? beforeRename = null)
     {
         var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
@@ -78,8 +78,7 @@ internal static class TrainingCheckpoint
             SafetensorsWriter.Write(tensorPath, tensors);
             var statePath = Path.Combine(temp, StateFile);
             File.WriteAllText(statePath, JsonSerializer.Serialize(contents.State, Json));
-            var tokenizerDir = Path.Combine(temp, TokenizerFolder);
-            tokenizer.Save(tokenizerDir);
+            tokenizer?.Save(Path.Combine(temp, TokenizerFolder));
             foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories)) Fsync(file);
             beforeRename?.Invoke();
             AtomicFile.ReplaceDirectory(temp, full);

@@ -19,7 +19,7 @@ namespace RewardKit.Training;
 /// cursor (<see cref="TrainingState"/>); metrics log; best parameters and early-stopping counters; checkpoints.
 /// The model is reached through <see cref="ITrainableRewardModel"/>: a GPT-2 (<see cref="TrainableGpt"/>), or a pretrained
 /// BERT backbone fine-tuned as a cross-encoder (<see cref="TrainableBert"/>, <see cref="RewardTrainingOptions.Backbone"/>;
-/// no SFT warm start and no checkpoints, so no --resume). The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
+/// no SFT warm start; its checkpoints hold no tokenizer, the backbone's vocabulary is read again on --resume). The constructor prepares everything (or restores it from the checkpoint); <see cref="RewardTrainer"/> then calls
 /// <see cref="WarmStart"/>, <see cref="TrainRewardModel"/> and <see cref="SaveModel"/>.
 /// As one rank of a data-parallel job (<see cref="RewardTrainer.Communicator"/>) every rank runs the same run; what differs
 /// goes through <see cref="DataParallel"/>: shards of every batch, one gradient Allreduce per step, rank 0 alone writing files.
@@ -293,7 +293,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>What the run produced so far.</summary>
     public TrainingResult Result(string? modelDirectory, bool cancelled) => new()
     {
-        ModelDirectory = modelDirectory, CheckpointDirectory = _gpt is null ? null : _checkpointDirectory, Steps = _state.Step, Cancelled = cancelled,
+        ModelDirectory = modelDirectory, CheckpointDirectory = _checkpointDirectory, Steps = _state.Step, Cancelled = cancelled,
         StoppedEarly = _stoppedEarly, Checks = _eval is null ? _train.Checks : [.. _train.Checks, .. _eval.Checks],
         FinalTrainMetrics = _lastTrain, BestEvalMetrics = _bestEval, BestStep = _best is null ? _state.Step : _state.BestStep, Losses = _losses,
     };
@@ -353,6 +353,7 @@ internal sealed class TrainingRun : IDisposable
             throw new ArgumentException($"training option 'max_length': {_o.MaxLength} exceeds max_position_embeddings = {model.Config.MaxPositions} of the backbone; lower max_length.");
         var encoder = new CrossEncoderSequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy });
         var train = TrainingData.Encode("train", ReadTrainFiles(), encoder, _ct);
+        RequireCheckpointData(train);
         var eval = ReadEvalFile(evalPath) is { } evalFile ? TrainingData.Encode("eval", [evalFile], encoder, _ct) : null;
         SayChecks(train, eval);
         Say($"model {model.Config}, {OptionNames.Name(_o.BackbonePooling)} pooling ({model.ParameterCount:N0} parameters, all trained), dropout {dropout}");
@@ -370,16 +371,20 @@ internal sealed class TrainingRun : IDisposable
         var encoder = new SequenceEncoder(tokenizer, new SequenceOptions { MaxLength = _o.MaxLength, OnOverflow = _o.OverflowPolicy }, template);
         var train = TrainingData.Encode("train", trainFiles, encoder, _ct);
         var eval = ReadEvalFile(evalPath) is { } evalFile ? TrainingData.Encode("eval", [evalFile], encoder, _ct) : null;
-        if (_resumed is not null && _resumed.State.TrainDataSha256 != train.Sha256)
-        {
-            string saved = _resumed.State.TrainDataSha256;
-            throw new InvalidDataException($"{string.Join(", ", _trainPaths)}: the training data changed since the checkpoint in {_checkpointDirectory} "
-                + $"(sha256 {train.Sha256[..12]}… vs {saved[..Math.Min(12, saved.Length)]}…); resume with the same files in the same order, or train without --resume.");
-        }
+        RequireCheckpointData(train);
         Say($"template {templateName}; tokenizer {tokenizer.VocabSize} tokens, pad id {tokenizer.PadId}, end-of-text id {tokenizer.EndOfTextId}"
             + (tokenizer.PadId >= 0 && tokenizer.PadId == tokenizer.EndOfTextId ? " (pad == EOS: harmless here, the reward is read at each row's length, not by searching for pad)" : " (pad != EOS)"));
         SayChecks(train, eval);
         return (train, eval, templateName, tokenizer);
+    }
+
+    /// <summary>On resume, the training data must be what the checkpoint was trained on (same files, same order).</summary>
+    void RequireCheckpointData(EncodedSplit train)
+    {
+        if (_resumed is null || _resumed.State.TrainDataSha256 == train.Sha256) return;
+        string saved = _resumed.State.TrainDataSha256;
+        throw new InvalidDataException($"{string.Join(", ", _trainPaths)}: the training data changed since the checkpoint in {_checkpointDirectory} "
+            + $"(sha256 {train.Sha256[..12]}… vs {saved[..Math.Min(12, saved.Length)]}…); resume with the same files in the same order, or train without --resume.");
     }
 
     ByteLevelBpeTokenizer LoadOrTrainTokenizer(IReadOnlyList<Data.PreferencePair> pairs, PromptTemplate template)
@@ -499,14 +504,13 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Saves the run (during the warm start, with the warm start's position and optimiser) atomically to <c>OUT/checkpoint</c>.</summary>
     void Checkpoint()
     {
-        if (_tokenizer is null) return;   // a backbone run keeps no checkpoint (TrainingCheckpoint stores a BPE tokenizer; --resume is refused)
         string what = _state.WarmStart is { } sft ? $"SFT warm-start step {sft.Step}" : $"step {_state.Step}";
         Report(TrainingStage.Saving, _state.Step, _totalSteps, _losses.LastOrDefault(double.NaN), _optimizer.LearningRate, $"checkpoint at {what}");
         _state.DropoutRng = _dropoutRng.GetState();
         var optimizer = (_warmStart?.Optimizer ?? _optimizer).SaveState();
         _dp.RequireSameParameters(_model.Parameters, _state.Step);
         var contents = new TrainingCheckpoint.Contents(_state, _model.Parameters.Values.ToArray(), optimizer, _best);
-        if (_dp.IsRoot) TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);
+        if (_dp.IsRoot) TrainingCheckpoint.Save(_checkpointDirectory, contents, _tokenizer, _trainer.BeforeCheckpointRename);   // no tokenizer with a backbone
         _lastCheckpoint = _checkpointDirectory;
         _lastCheckpointStep = _state.Step;
     }

@@ -68,4 +68,39 @@ public class BertRewardTrainerTests : IDisposable
         Assert.True(rewards[0] > rewards[1]);
         Assert.Equal("bert-cross-encoder", scorer.Metadata.Extra!["architecture"].GetString());
     }
+
+    [Fact]
+    public void Resuming_a_stopped_backbone_run_gives_the_weights_of_an_uninterrupted_one()
+    {
+        var backbone = TinyBackbone();
+        var train = TrainingTestData.WritePairs(_dir, "train.jsonl", 40);
+        var options = TrainingTestData.Options(maxSteps: 8) with { Backbone = backbone, Dropout = 0.1f, GradientAccumulationSteps = 2, WarmupRatio = 0.25 };
+        new RewardTrainer(options).Train([train], null, Path.Combine(_dir, "straight"));
+
+        using var cts = new CancellationTokenSource();
+        var stopAtStep4 = new StopAt(TrainingStage.Training, 4, cts);
+        var stopped = new RewardTrainer(options) { Progress = stopAtStep4 }.Train([train], null, Path.Combine(_dir, "resumed"), cts.Token);
+        Assert.True(stopped.Cancelled);
+        Assert.Equal(4, stopped.Steps);
+        var resumed = new RewardTrainer(options with { Resume = true }).Train([train], null, Path.Combine(_dir, "resumed"));
+        Assert.Equal(8, resumed.Steps);
+
+        var a = SafetensorsFile.ReadAllFloats(Path.Combine(_dir, "straight", "checkpoint", "tensors.safetensors"));
+        var b = SafetensorsFile.ReadAllFloats(Path.Combine(_dir, "resumed", "checkpoint", "tensors.safetensors"));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var name in a.Keys) Assert.True(a[name].Values.AsSpan().SequenceEqual(b[name].Values), $"{name} differs after resume");
+        var straightModel = SafetensorsFile.ReadAllFloats(Path.Combine(_dir, "straight", "model", RewardModelFolder.WeightsFileName));
+        var resumedModel = SafetensorsFile.ReadAllFloats(Path.Combine(_dir, "resumed", "model", RewardModelFolder.WeightsFileName));
+        foreach (var name in straightModel.Keys) Assert.True(straightModel[name].Values.AsSpan().SequenceEqual(resumedModel[name].Values), $"saved {name} differs after resume");
+        Assert.Equal(8, File.ReadAllLines(Path.Combine(_dir, "resumed", RewardTrainer.MetricsFileName)).Length);
+    }
+
+    /// <summary>Cancels when the run reports <paramref name="step"/> of <paramref name="stage"/> (as Ctrl+C would after it).</summary>
+    sealed class StopAt(TrainingStage stage, long step, CancellationTokenSource cts) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Stage == stage && value.Step == step) cts.Cancel();
+        }
+    }
 }

@@ -142,7 +142,6 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("resume")]
     [InlineData("loss")]
     [InlineData("init")]
     [InlineData("sft_steps")]
@@ -151,7 +150,6 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
         var options = new RewardTrainingOptions { Backbone = "minilm" };
         options = key switch
         {
-            "resume" => options with { Resume = true },
             "loss" => options with { Loss = RewardLossKind.Hinge },
             "init" => options with { Init = "/models/gpt2" },
             _ => options with { SftSteps = 5 },
