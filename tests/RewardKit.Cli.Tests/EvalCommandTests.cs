@@ -45,6 +45,14 @@ public sealed class EvalCommandTests : IDisposable
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "report.json")));
         // The chosen responses share words the rejected never use, so the bag-of-words baseline separates every pair.
         Assert.Equal(1.0, json.RootElement.GetProperty("response_only_baseline_accuracy").GetDouble());
+        var baselines = json.RootElement.GetProperty("baselines");
+        var responseOnly = baselines.GetProperty("response_only");
+        Assert.Equal(1.0, responseOnly.GetProperty("value").GetDouble());
+        Assert.Equal(1.0, responseOnly.GetProperty("lower").GetDouble());   // every resample separates every pair too
+        var lengthOnly = baselines.GetProperty("length_only");
+        Assert.Equal(json.RootElement.GetProperty("length_bias").GetProperty("length_baseline_accuracy").GetDouble(), lengthOnly.GetProperty("value").GetDouble(), 12);
+        Assert.True(lengthOnly.GetProperty("lower").GetDouble() <= lengthOnly.GetProperty("value").GetDouble()
+            && lengthOnly.GetProperty("value").GetDouble() <= lengthOnly.GetProperty("upper").GetDouble());
         Assert.Contains("response-only baseline", File.ReadAllText(Path.Combine(report, "report.md")));
         Assert.Contains("response-only baseline", File.ReadAllText(Path.Combine(report, "report.html")));
     }

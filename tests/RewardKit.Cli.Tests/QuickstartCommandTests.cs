@@ -53,4 +53,22 @@ public sealed class QuickstartCommandTests : IDisposable
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("train.jsonl", stderr);
     }
+
+    [Fact]
+    public void Quickstart_real_with_a_folder_lacking_the_real_sets_is_a_user_error_naming_the_flag()
+    {
+        var (code, _, stderr) = ConsoleCapture.Run("quickstart", "--real", "--data-dir", _dir, "--out", Path.Combine(_dir, "real"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains("--data-dir", stderr);
+        Assert.Contains("pandalm-test.jsonl", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void Quickstart_real_and_rl_together_is_a_user_error()
+    {
+        var (code, _, stderr) = ConsoleCapture.Run("quickstart", "--real", "--rl", "--out", Path.Combine(_dir, "both"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains("--real and --rl", stderr);
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RewardKit.Evaluation;
 using RewardKit.Quickstart;
 using RewardKit.Reports;
 using RewardKit.Rl;
@@ -12,7 +13,8 @@ namespace RewardKit.Cli.Commands;
 /// (<see cref="QuickstartPipeline"/>): generate the data, train a tiny reward model, calibrate it, evaluate it on the test
 /// split against the Bayes-optimal accuracy beside the length-only and response-only baselines, and write the model and the report.
 /// With <c>--rl</c>, then the RLHF lab (<see cref="RlLab"/>): an SFT policy, PPO against the reward model and best-of-n, with
-/// gold and proxy reward against √KL in OUT/rl/report.html and report.json.
+/// gold and proxy reward against √KL in OUT/rl/report.html and report.json. With <c>--real</c>, instead: a pretrained encoder
+/// fine-tuned on the real preference sets and evaluated on their held-out parts (<see cref="RealDataQuickstart"/>).
 /// </summary>
 public static class QuickstartCommand
 {
@@ -24,7 +26,7 @@ public static class QuickstartCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data and of training. Default 1.", DefaultValueFactory = _ => defaults.Seed };
         var lab = new RlLabOptions();
         var pairs = new Option<int?>("--pairs") { Description = $"Training pairs of the generated world (validation and test get a tenth each). Default {defaults.Pairs} ({lab.RewardModel.Pairs} with --rl)." };
-        var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimiser steps of 16 pairs (0 = the `train` default of 3 epochs, 10770 steps on the default world's pairs, rankings and ratings). Default {defaults.MaxSteps} ({lab.RewardModel.MaxSteps} with --rl)." };
+        var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimiser steps of 16 pairs (0 = the `train` default of 3 epochs, 10770 steps on the default world's pairs, rankings and ratings). Default {defaults.MaxSteps} ({lab.RewardModel.MaxSteps} with --rl, {new RealDataQuickstartOptions().MaxSteps} with --real)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores).", DefaultValueFactory = _ => defaults.Threads };
         var rl = new Option<bool>("--rl") { Description = "Then the RLHF lab: an SFT policy, PPO against the reward model and best-of-n, with gold and proxy reward against √KL (OUT/rl/report.html, report.json)." };
         var sftSteps = new Option<int>("--sft-steps") { Description = $"With --rl: SFT steps of the tiny policy. Default {lab.SftSteps}.", DefaultValueFactory = _ => lab.SftSteps };
@@ -39,13 +41,20 @@ public static class QuickstartCommand
         var rewardModel = new Option<string?>("--reward-model") { Description = "With --rl: use this reward model (its world already in OUT/data) instead of training one." };
         var sftPolicy = new Option<string?>("--sft-policy") { Description = "With --rl: start from this policy instead of training the SFT policy." };
         var json = new Option<bool>("--json") { Description = "With --rl: print the lab's report.json summary (curves, gold peaks, times) as one JSON line last." };
+        var realDefaults = new RealDataQuickstartOptions();
+        var real = new Option<bool>("--real") { Description = "Instead of the built-in world: fine-tune a pretrained encoder on the real preference sets in --data-dir (each split 80/20 by prompt) and evaluate it on each held-out part beside the length-only and response-only baselines." };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "With --real: the folder of the real sets (hh-rlhf-harmless-test.jsonl, pandalm-test.jsonl, oasst-en100-ranked.jsonl). Default ../shared/data." };
+        var backbone = new Option<string>("--backbone") { Description = $"With --real: minilm, arctic-xs or a Hugging Face BERT folder. Default {realDefaults.Backbone}.", DefaultValueFactory = _ => realDefaults.Backbone };
+        var maxLength = new Option<int>("--max-length") { Description = $"With --real: longest [CLS] prompt [SEP] response [SEP] (the end of the prompt and the start of the response are kept). Default {realDefaults.MaxLength}.", DefaultValueFactory = _ => realDefaults.MaxLength };
         var command = new Command("quickstart", "Generate the built-in preference data, train a small reward model, calibrate and evaluate it, and write a report (with --rl: then the RLHF lab).")
         {
             outDir, seed, pairs, maxSteps, threads, rl, sftSteps, ppoSteps, klCoef, evalEvery, evalSamples, heldOut, maxN, stopGap, rlConfig, rewardModel, sftPolicy, json,
+            real, dataDir, backbone, maxLength,
         };
         command.SetAction(parse =>
         {
             bool withRl = parse.GetValue(rl);
+            if (parse.GetValue(real) && withRl) throw new UserErrorException("--real and --rl: choose one (the RLHF lab runs on the built-in world, whose gold reward it needs).");
             var sized = withRl ? lab.RewardModel : defaults;
             var options = new QuickstartOptions
             {
@@ -57,6 +66,16 @@ public static class QuickstartCommand
             Console.CancelKeyPress += onCancel;
             try
             {
+                if (parse.GetValue(real))
+                {
+                    var realOptions = new RealDataQuickstartOptions
+                    {
+                        DataDirectory = parse.GetValue(dataDir)?.FullName ?? Path.GetFullPath(Path.Combine("..", "shared", "data")),
+                        Backbone = parse.GetValue(backbone)!, MaxLength = parse.GetValue(maxLength), MaxSteps = parse.GetValue(maxSteps) ?? realDefaults.MaxSteps,
+                        Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                    }.Validate();
+                    return SummariseReal(TrainingProgressDisplay.Run(progress => RealDataQuickstart.Run(realOptions, root, progress, cts.Token)));
+                }
                 if (!withRl) return Summarise(TrainingProgressDisplay.Run(progress => QuickstartPipeline.Run(options, root, progress, cts.Token)));
                 var ppo = parse.GetValue(rlConfig) is { } file ? RlOptions.LoadYaml(file.FullName) : lab.Ppo;
                 var labOptions = lab with
@@ -96,6 +115,26 @@ public static class QuickstartCommand
     sealed class PpoSteps(IProgress<TrainingProgress> bar, long total) : IProgress<RlProgress>
     {
         public void Report(RlProgress p) => bar.Report(new TrainingProgress(TrainingStage.Training, p.Step, total, double.NaN, 0));
+    }
+
+    static int SummariseReal(RealDataQuickstartResult result)
+    {
+        if (result.Sets.Count == 0)
+        {
+            Console.WriteLine($"stopped; checkpoint in {result.Training.CheckpointDirectory} (continue with `train --resume` and the same options).");
+            return CliApp.UserError;
+        }
+        static string E(Estimate e) => $"{e.Value:F3} [{e.Lower:F3}, {e.Upper:F3}]";
+        Console.WriteLine($"{"held-out part",-24} {"pairs",6} {"invalid",7}  {"fine-tuned model",-22} {"length-only",-22} {"response-only (BoW)",-22}");
+        foreach (var set in result.Sets)
+        {
+            var r = set.Evaluation.Report;
+            Console.WriteLine($"{set.Name,-24} {r.Pairs,6} {set.InvalidSkipped,7}  {E(r.Accuracy),-22} {E(r.Baselines!["length_only"]),-22} {E(r.Baselines["response_only"]),-22}");
+        }
+        Console.WriteLine($"model: {result.Training.ModelDirectory}");
+        foreach (var path in result.Reports.Where(p => p.EndsWith(".md", StringComparison.Ordinal))) Console.WriteLine($"report: {path}");
+        Console.WriteLine($"done in {result.Elapsed.TotalSeconds:F0} s");
+        return CliApp.Success;
     }
 
     static int Summarise(QuickstartResult result)

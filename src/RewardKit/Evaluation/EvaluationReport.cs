@@ -39,6 +39,11 @@ public sealed class EvaluationReport
     /// <summary>Accuracy of <see cref="ResponseOnlyBaseline"/> (bag-of-words on the response alone, fitted on the training pairs) on the same pairs, when <see cref="ModelEvaluationOptions.ResponseOnlyBaselineTrainingData"/> asked for it.</summary>
     public double? ResponseOnlyBaselineAccuracy { get; internal set; }
     /// <summary>
+    /// The baselines' accuracies on the first file's pairs with the same by-prompt bootstrap 95% CI as <see cref="Accuracy"/>:
+    /// <c>length_only</c> (prefer the longer response) always, <c>response_only</c> when it was fitted. Set by <see cref="ModelEvaluation.Run"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, Estimate>? Baselines { get; internal set; }
+    /// <summary>
     /// Accuracy per objective on the first file's per-objective labels (see <see cref="ObjectiveEvaluation"/>): each head of a
     /// multi-objective model on its own objective, the one reward of any other model on each; null when no pair has labels.
     /// </summary>

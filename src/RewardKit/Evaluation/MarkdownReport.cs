@@ -23,8 +23,10 @@ public static class MarkdownReport
         sb.AppendLine($"| Brier | {F(r.Brier)} |");
         sb.AppendLine($"| reward gap | {F(r.RewardGap)} |");
         sb.AppendLine($"| Mann-Whitney U (p) | {F(r.MannWhitney.Statistic)} ({r.MannWhitney.PValue:0.###e+0}) |");
-        sb.AppendLine($"| length-only baseline | {F(r.LengthBias.LengthBaselineAccuracy)} |");
-        if (r.ResponseOnlyBaselineAccuracy is { } ro) sb.AppendLine($"| response-only baseline (bag of words, no prompt) | {F(ro)} |");
+        if (r.Baselines?.GetValueOrDefault("length_only") is { } lo) sb.AppendLine($"| length-only baseline (first file, 95% CI) | {E(lo)} |");
+        else sb.AppendLine($"| length-only baseline | {F(r.LengthBias.LengthBaselineAccuracy)} |");
+        if (r.Baselines?.GetValueOrDefault("response_only") is { } roe) sb.AppendLine($"| response-only baseline (bag of words, no prompt; first file, 95% CI) | {E(roe)} |");
+        else if (r.ResponseOnlyBaselineAccuracy is { } ro) sb.AppendLine($"| response-only baseline (bag of words, no prompt) | {F(ro)} |");
         sb.AppendLine($"| Spearman(reward, length) | {F(r.LengthBias.SpearmanRewardLength)} |");
         if (r.PTrueError is { } pe) sb.AppendLine($"| error vs p_true (MAE / RMSE) | {F(pe.MeanAbsoluteError)} / {F(pe.Rmse)} |");
         if (r.GoldSpearman is { } g) sb.AppendLine($"| Spearman with gold reward | {F(g)} |");

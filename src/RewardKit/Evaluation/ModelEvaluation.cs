@@ -70,22 +70,36 @@ public static class ModelEvaluation
                 batch => scorer.Score(batch.Select(x => new ScoringItem(x.prompt, x.response)).ToList(), cancellationToken).Select(s => (float)s.Raw).ToArray(),
                 cancellationToken);
         }
+        var firstScored = scored.Take(firstFile!.Count).ToList();
+        var baselines = new Dictionary<string, Estimate>(StringComparer.Ordinal)
+        {
+            ["length_only"] = BaselineEstimate(firstScored, [.. firstScored.Select(p => (double)(p.ChosenLength - p.RejectedLength))], metrics, cancellationToken),
+        };
         if (options.ResponseOnlyBaselineTrainingData.Count > 0)
-            result.ResponseOnlyBaselineAccuracy = ResponseOnlyBaselineAccuracy(options, firstFile!, progress, cancellationToken);
+        {
+            var baseline = FitResponseOnlyBaseline(options, progress, cancellationToken);
+            result.ResponseOnlyBaselineAccuracy = baseline.Accuracy(firstFile);
+            baselines["response_only"] = BaselineEstimate(firstScored, [.. firstFile.Select(p => baseline.Score(p.Chosen) - baseline.Score(p.Rejected))], metrics, cancellationToken);
+        }
+        result.Baselines = baselines;
         return new ModelEvaluationResult(result, scored, reads);
     }
 
-    /// <summary>Fits the response-only baseline on the option's training files and measures it on <paramref name="evaluated"/>.</summary>
-    static double ResponseOnlyBaselineAccuracy(ModelEvaluationOptions options, IReadOnlyList<(string Chosen, string Rejected)> evaluated,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>Fits the response-only baseline on the option's training files.</summary>
+    static ResponseOnlyBaseline FitResponseOnlyBaseline(ModelEvaluationOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var reader = new ReaderOptions { SkipInvalid = options.SkipInvalid };
         var training = options.ResponseOnlyBaselineTrainingData
             .SelectMany(f => PreferenceReader.ReadAllPairs(f, reader, cancellationToken).Pairs)
             .Select(p => (p.Chosen, p.Rejected)).ToList();
         progress?.Report($"response-only baseline: fitting on {training.Count} training pairs");
-        return ResponseOnlyBaseline.Fit(training, cancellationToken: cancellationToken).Accuracy(evaluated);
+        return ResponseOnlyBaseline.Fit(training, cancellationToken: cancellationToken);
     }
+
+    /// <summary>A baseline's accuracy from its <paramref name="margins"/> (one per pair of <paramref name="pairs"/>), with the model's by-prompt bootstrap.</summary>
+    static Estimate BaselineEstimate(IReadOnlyList<ScoredPair> pairs, double[] margins, EvaluationOptions metrics, CancellationToken cancellationToken) =>
+        Bootstrap.ByGroup([.. Enumerable.Range(0, pairs.Count)], i => pairs[i].GroupId,
+            indices => PreferenceMetrics.Accuracy([.. indices.Select(i => margins[i])]), metrics.Resamples, metrics.Seed, cancellationToken);
 
     /// <summary>The training metrics log of a model folder: <c>metrics.jsonl</c> inside it or beside it (as <c>rewardkit train</c> writes), or null.</summary>
     public static string? FindMetricsLog(string modelDirectory)

@@ -20,29 +20,7 @@ public class BertRewardTrainerTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A tiny random "pretrained" BERT folder (BertModel names, no classifier) whose vocabulary covers the test data.</summary>
-    string TinyBackbone()
-    {
-        var words = File.ReadAllText(TrainingTestData.WritePairs(_dir, "vocab-source.jsonl", 40))
-            .Split([' ', '"', ',', ':', '.', '!', '{', '}', '\n'], StringSplitOptions.RemoveEmptyEntries)
-            .Select(w => w.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal);
-        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "!", ":", .. words]);
-        var config = new BertConfig
-        {
-            VocabSize = tokenizer.VocabSize, HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 64,
-            SepTokenId = tokenizer.SepId, PadTokenId = tokenizer.PadId,
-        };
-        var model = new BertRewardModel(config);
-        model.Initialize(new Rng(11));
-        var dir = Path.Combine(_dir, "backbone");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, BertConfig.FileName), config.ToJson("BertModel"));
-        SafetensorsWriter.Write(Path.Combine(dir, RewardModelFolder.WeightsFileName), model.Parameters.Entries
-            .Where(e => e.Name.StartsWith(BertRewardModel.BackbonePrefix, StringComparison.Ordinal))
-            .Select(e => (e.Name[BertRewardModel.BackbonePrefix.Length..], e.Tensor.Shape, e.Tensor.ToArray())));
-        tokenizer.Save(dir);
-        return dir;
-    }
+    string TinyBackbone() => TrainingTestData.TinyBertBackbone(_dir);
 
     [Fact]
     public void Fine_tuning_lowers_the_loss_and_the_saved_folder_scores_through_the_default_loader()

@@ -1,5 +1,8 @@
 using RewardKit.Models;
+using RewardKit.Models.Bert;
 using RewardKit.Tensors;
+using RewardKit.Tensors.Safetensors;
+using RewardKit.Text;
 using RewardKit.Training;
 
 namespace RewardKit.Tests.Training;
@@ -30,6 +33,33 @@ internal static class TrainingTestData
     }
 
     /// <summary>Options for a test run: vocabulary 300, one batch of 8 pairs, no warm-up, fixed threads.</summary>
+    /// <summary>
+    /// A tiny random "pretrained" BERT folder in <paramref name="directory"/>/backbone (BertModel names, no classifier) whose
+    /// vocabulary covers the words of <see cref="WritePairs"/>.
+    /// </summary>
+    public static string TinyBertBackbone(string directory)
+    {
+        var words = File.ReadAllText(WritePairs(directory, "vocab-source.jsonl", 40))
+            .Split([' ', '"', ',', ':', '.', '!', '{', '}', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal);
+        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "!", ":", .. words]);
+        var config = new BertConfig
+        {
+            VocabSize = tokenizer.VocabSize, HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 64,
+            SepTokenId = tokenizer.SepId, PadTokenId = tokenizer.PadId,
+        };
+        var model = new BertRewardModel(config);
+        model.Initialize(new Rng(11));
+        var dir = Path.Combine(directory, "backbone");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, BertConfig.FileName), config.ToJson("BertModel"));
+        SafetensorsWriter.Write(Path.Combine(dir, RewardModelFolder.WeightsFileName), model.Parameters.Entries
+            .Where(e => e.Name.StartsWith(BertRewardModel.BackbonePrefix, StringComparison.Ordinal))
+            .Select(e => (e.Name[BertRewardModel.BackbonePrefix.Length..], e.Tensor.Shape, e.Tensor.ToArray())));
+        tokenizer.Save(dir);
+        return dir;
+    }
+
     public static RewardTrainingOptions Options(int maxSteps) => new()
     {
         VocabSize = 300, MaxLength = 48, BatchSize = 8, MaxSteps = maxSteps, LearningRate = 3e-3, WarmupRatio = 0,
