@@ -61,7 +61,7 @@ public sealed class FrozenEmbeddingProbe
         var tape = new Tape(pool) { RecordsGradients = false };
         var result = new float[items.Count][];
         var ids = items.Select(i => _sequences.Encode(i.Prompt, i.Response)!.Ids).ToArray();
-        var order = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();   // similar lengths together: less padding
+        var order = Inference.LengthSortedScoring.Plan(ids);   // similar lengths together (less padding), longest first (the arena stays flat)
         int C = _encoder.Config.HiddenSize;
         for (int start = 0; start < order.Length; start += _options.BatchSize)
         {

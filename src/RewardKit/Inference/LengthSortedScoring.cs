@@ -50,7 +50,12 @@ public static class LengthSortedScoring
     /// <summary>Scores the sequences at <paramref name="indices"/> into <paramref name="rewards"/> (same order).</summary>
     public delegate void BatchScorer(ReadOnlySpan<int> indices, Span<float> rewards);
 
-    /// <summary>The indices of <paramref name="sequences"/> sorted by length (stable, so equal lengths keep input order).</summary>
+    /// <summary>
+    /// The indices of <paramref name="sequences"/> sorted by length, longest first (stable, so equal lengths keep input
+    /// order). Longest first: the first batch sizes the tape's arena and every later, shorter batch fits in the blocks it
+    /// reserved; shortest first made each longer batch reserve new blocks and kept the old ones (13 GB resident after
+    /// scoring 2,000 BERT sequences of up to 128 tokens).
+    /// </summary>
     public static int[] Plan(IReadOnlyList<int[]> sequences)
     {
         var order = new int[sequences.Count];
@@ -58,7 +63,7 @@ public static class LengthSortedScoring
         var lengths = new int[order.Length];
         for (var i = 0; i < lengths.Length; i++) lengths[i] = sequences[i].Length;
         // Array.Sort is unstable; break ties by index to keep the plan deterministic.
-        Array.Sort(order, (x, y) => lengths[x] != lengths[y] ? lengths[x].CompareTo(lengths[y]) : x.CompareTo(y));
+        Array.Sort(order, (x, y) => lengths[x] != lengths[y] ? lengths[y].CompareTo(lengths[x]) : x.CompareTo(y));
         return order;
     }
 }

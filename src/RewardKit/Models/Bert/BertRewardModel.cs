@@ -142,8 +142,33 @@ public sealed class BertRewardModel
         var types = tape.Embedding(TokenTypeEmbeddings, TokenTypes(batch), [B, T]);        // (B, T, C)
         var sum = tape.Add(tape.Add(words, types), positions);
         var h = dropout.Apply(tape, tape.LayerNorm(sum, EmbeddingNormWeight, EmbeddingNormBias, Config.LayerNormEpsilon), Config.HiddenDropout);
-        foreach (var layer in Layers) h = layer.Forward(tape, h, keyMask, dropout);         // (B, T, C)
-        return (h, keyMask);
+        return (RunLayers(tape, h, keyMask, dropout), keyMask);                           // (B, T, C)
+    }
+
+    /// <summary>
+    /// The layers over <paramref name="h"/> (B, T, C). When recording, each layer's output stays for the backward. In
+    /// inference each layer's output is copied into one of two buffers and its temporaries go back to the arena (as
+    /// GptTransformer does), so memory is one layer's worth, not <see cref="BertConfig.Layers"/>'.
+    /// </summary>
+    Tensor RunLayers(Tape tape, Tensor h, Tensor keyMask, DropoutState dropout)
+    {
+        if (tape.RecordsGradients)
+        {
+            foreach (var layer in Layers) h = layer.Forward(tape, h, keyMask, dropout);
+            return h;
+        }
+        if (Layers.Count == 0) return h;
+        var next = tape.Empty(h.Shape);
+        var spare = tape.Empty(h.Shape);
+        foreach (var layer in Layers)
+        {
+            var mark = tape.Arena.Mark();
+            layer.Forward(tape, h, keyMask, dropout).Data.CopyTo(next.Data);
+            tape.Arena.Release(mark);
+            h = next;
+            (next, spare) = (spare, next);
+        }
+        return h;
     }
 
     /// <summary>The (B·T) token types: 0 up to and including each row's first [SEP], 1 after it (0 on padding).</summary>
