@@ -165,6 +165,13 @@ public sealed record RlOptions
     /// <summary><c>trpo_cg_iterations</c> (10). Default 10.</summary>
     public int TrpoCgIterations { get; init; } = 10;
 
+    /// <summary>
+    /// <c>trpo_fisher_every</c>: the Fisher-vector products use every n-th rollout row (OpenAI baselines' <c>trpo_mpi</c>
+    /// takes every 5th sample, after Schulman's thesis pp. 40-42); the gradient and the line search's exact KL still use
+    /// every row. Default 1 (all rows).
+    /// </summary>
+    public int TrpoFisherEvery { get; init; } = 1;
+
     // --- evaluation and output ---
 
     /// <summary><c>eval_every</c>: steps between held-out evaluations (0 = only before and after). Default 0.</summary>
@@ -210,6 +217,8 @@ public sealed record RlOptions
         Require(TrpoMaxKl > 0, "trpo_max_kl", "must be > 0.");
         Require(TrpoDamping >= 0, "trpo_damping", "must be ≥ 0.");
         Require(TrpoCgIterations >= 1, "trpo_cg_iterations", "must be at least 1.");
+        Require(TrpoFisherEvery >= 1 && TrpoFisherEvery <= PromptsPerStep * SamplesPerPrompt, "trpo_fisher_every",
+            $"must be in [1, prompts_per_step × samples_per_prompt = {PromptsPerStep * SamplesPerPrompt}].");
         Require(EvalEvery >= 0, "eval_every", "must be ≥ 0.");
         Require(Threads >= 0, "threads", "must be ≥ 0 (0 = all cores).");
         (Loss ?? throw new ArgumentException("loss options are missing.", nameof(Loss))).Validate();

@@ -161,7 +161,7 @@ public sealed partial class RlTrainer
 
     /// <summary>
     /// TRPO's policy step (Schulman et al. 2015): g = ∇ of the surrogate mean(ρ·A) at θ₀, s = CG(F, g) with damped Fisher-vector
-    /// products of the mean KL, the step √(2δ / sᵀFs)·s, and a backtracking line search that keeps the first fraction that
+    /// products of the mean KL (over every <see cref="RlOptions.TrpoFisherEvery"/>-th row), the step √(2δ / sᵀFs)·s, and a backtracking line search that keeps the first fraction that
     /// improves the surrogate with the exact mean KL(π_old ‖ π) ≤ δ.
     /// </summary>
     UpdateStats TrpoUpdate(Rollout r, float[] advantages, long step)
@@ -172,7 +172,9 @@ public sealed partial class RlTrainer
         var g = parameters.Gradients.ToArray();
         for (int i = 0; i < g.Length; i++) g[i] = -g[i];   // the gradient of the loss −L is stored; g = ∇L
         parameters.ZeroGrad();
-        var fisher = new PolicyFisher(model, r.Batch, _options.Temperature, _options.TrpoDamping, _pool);
+        var fisherBatch = _options.TrpoFisherEvery == 1 ? r.Batch
+            : r.Select([.. Enumerable.Range(0, r.Rows).Where(b => b % _options.TrpoFisherEvery == 0)]).Batch;
+        var fisher = new PolicyFisher(model, fisherBatch, _options.Temperature, _options.TrpoDamping, _pool);
         var direction = NaturalGradient.ConjugateGradient(fisher.Product, g, _options.TrpoCgIterations);
         double scale = NaturalGradient.StepScale(direction, fisher.Product(direction), _options.TrpoMaxKl);
         var fullStep = direction.Select(d => (float)(scale * d)).ToArray();
