@@ -156,8 +156,13 @@ public sealed record RlOptions
     [YamlMember(Alias = "loss")]
     public PpoLossOptions Loss { get; init; } = new();
 
-    /// <summary><c>trpo_max_kl</c> δ, the trust region (Schulman et al. 0.01). Default 0.01.</summary>
-    public double TrpoMaxKl { get; init; } = 0.01;
+    /// <summary>
+    /// <c>trpo_max_kl</c> δ, the trust region: the mean per-token KL(π_old ‖ π) of one step. Default 0.002, below Schulman
+    /// et al.'s 0.01 (continuous control; OpenAI baselines use 0.001 on Atari): a language-model policy after SFT is nearly
+    /// deterministic (about 0.2 nats of entropy per token on the built-in world), and with 0.01 each step moved it by as much
+    /// as the 32-sample rollout could not justify, so gold reward drifted while the proxy rose (bench/results/2026-12-07-rl-world.md).
+    /// </summary>
+    public double TrpoMaxKl { get; init; } = 0.002;
 
     /// <summary><c>trpo_damping</c> of the Fisher-vector products (0.1). Default 0.1.</summary>
     public double TrpoDamping { get; init; } = 0.1;
