@@ -13,7 +13,7 @@ namespace RewardKit.Cli;
 static class MpiJob
 {
     /// <summary>The verbs that run as an MPI job; every other verb refuses to start under a launcher with more than one rank.</summary>
-    public static readonly IReadOnlySet<string> Verbs = new HashSet<string> { "train", "score", "bench train" };
+    public static readonly IReadOnlySet<string> Verbs = new HashSet<string> { "train", "score", "bench train", "sft", "rl" };
 
     /// <summary>Runs <paramref name="body"/> with the job's communicator and returns its exit code.</summary>
     public static int Run(Func<ICommunicator, int> body) =>

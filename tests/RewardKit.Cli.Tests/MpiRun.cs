@@ -13,6 +13,16 @@ public sealed class MpiFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that launches <c>mpirun</c>; skipped with a visible reason when Open MPI is not installed.</summary>
+public sealed class MpiTheoryAttribute : TheoryAttribute
+{
+    public MpiTheoryAttribute()
+    {
+        if (MpiRun.Launcher is null)
+            Skip = "mpirun is absent (apt-get install -y openmpi-bin libopenmpi-dev; .ci/run installs it): MPI test skipped.";
+    }
+}
+
 /// <summary>The result of one launch: exit code and both streams (terminal escapes removed).</summary>
 public sealed record LaunchResult(int ExitCode, string Stdout, string Stderr)
 {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using RewardKit.Data;
+using RewardKit.Distributed;
 using RewardKit.Generation;
 using RewardKit.IO;
 using RewardKit.Inference;
@@ -43,6 +44,13 @@ public static class RlCommand
         };
         command.SetAction((parse, ct) =>
         {
+            return Task.FromResult(MpiJob.Run(communicator => Run(parse, communicator, ct)));   // one process, or one rank of mpirun -np N rewardkit rl ...
+        });
+        return command;
+
+        int Run(ParseResult parse, ICommunicator communicator, CancellationToken ct)
+        {
+            bool root = communicator.IsRoot();
             var options = parse.GetValue(config) is { } file ? RlOptions.LoadYaml(file.FullName) : new RlOptions();
             options = options with
             {
@@ -64,10 +72,13 @@ public static class RlCommand
             {
                 var rewards = new RlRewards([.. models.Select(m => new RewardScorer(m, new RewardScorerOptions { BatchSize = 32 }))], options);
                 var critic = options.UsesCritic ? RlTrainer.CriticFor(start, TryLoadGpt(folders[0])) : null;
-                var trainer = new RlTrainer(start, rewards, critic, options, pool);
+                var trainer = new RlTrainer(start, rewards, critic, options, pool, communicator);
                 var output = parse.GetValue(outDir)!;
-                Console.Error.WriteLine($"rl {options.Algorithm.ToString().ToLowerInvariant()}: {train.Count:N0} training prompts, {heldOut.Count:N0} held out; {options.MaxSteps} steps of {options.PromptsPerStep} prompts x {options.SamplesPerPrompt} samples");
-                var result = trainer.Train(train, heldOut, output, parse.GetValue(resume), new Progress(), ct);
+                if (root)
+                    Console.Error.WriteLine($"rl {options.Algorithm.ToString().ToLowerInvariant()}: {train.Count:N0} training prompts, {heldOut.Count:N0} held out; {options.MaxSteps} steps of {options.PromptsPerStep} prompts x {options.SamplesPerPrompt} samples"
+                        + (communicator.Size > 1 ? $"; data-parallel over {communicator.Size} ranks" : ""));
+                var result = trainer.Train(train, heldOut, output, parse.GetValue(resume), root ? new Progress() : null, ct);
+                if (!root) return CliApp.Success;
                 Console.Error.WriteLine();
                 AtomicFile.WriteAllText(Path.Combine(output, "report.html"), RlReport.Render(options.Algorithm.ToString(), trainer.Metrics, result));
                 Summarise(options, result, output, parse.GetValue(json));
@@ -76,9 +87,8 @@ public static class RlCommand
             {
                 foreach (var m in models) m.Dispose();
             }
-            return Task.FromResult(CliApp.Success);
-        });
-        return command;
+            return CliApp.Success;
+        }
     }
 
     static RlAlgorithm ParseAlgorithm(string name) => name.ToLowerInvariant() switch

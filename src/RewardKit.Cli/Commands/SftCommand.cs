@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using RewardKit.Distributed;
 using RewardKit.Training;
 
 namespace RewardKit.Cli.Commands;
@@ -52,12 +53,17 @@ public static class SftCommand
                 Resume = parse.GetValue(resume) || options.Resume,
                 SkipInvalid = parse.GetValue(skipInvalid) || options.SkipInvalid,
             };
-            var trainer = new PolicySftTrainer(options) { Progress = new ProgressLine() };
             var output = parse.GetValue(outDir)!.FullName;
-            var result = trainer.Train([.. parse.GetValue(data)!.Select(f => f.FullName)], output, ct);
-            Console.Error.WriteLine();
-            Summarise(result, parse.GetValue(json));
-            return Task.FromResult(result.Cancelled ? CliApp.UserError : CliApp.Success);
+            var files = parse.GetValue(data)!.Select(f => f.FullName).ToArray();
+            return Task.FromResult(MpiJob.Run(communicator =>   // one process, or one rank of mpirun -np N rewardkit sft ...
+            {
+                var trainer = new PolicySftTrainer(options) { Progress = communicator.IsRoot() ? new ProgressLine() : null, Communicator = communicator };
+                var result = trainer.Train(files, output, ct);
+                if (!communicator.IsRoot()) return result.Cancelled ? CliApp.UserError : CliApp.Success;
+                Console.Error.WriteLine();
+                Summarise(result, parse.GetValue(json));
+                return result.Cancelled ? CliApp.UserError : CliApp.Success;
+            }));
         });
         return command;
     }

@@ -156,14 +156,26 @@ public sealed record RlOptions
     [YamlMember(Alias = "loss")]
     public PpoLossOptions Loss { get; init; } = new();
 
-    /// <summary><c>trpo_max_kl</c> δ, the trust region (Schulman et al. 0.01). Default 0.01.</summary>
-    public double TrpoMaxKl { get; init; } = 0.01;
+    /// <summary>
+    /// <c>trpo_max_kl</c> δ, the trust region: the mean per-token KL(π_old ‖ π) of one step. Default 0.002, below Schulman
+    /// et al.'s 0.01 (continuous control; OpenAI baselines use 0.001 on Atari): a language-model policy after SFT is nearly
+    /// deterministic (about 0.2 nats of entropy per token on the built-in world), and with 0.01 each step moved it by as much
+    /// as the 32-sample rollout could not justify, so gold reward drifted while the proxy rose (bench/results/2026-12-07-rl-world.md).
+    /// </summary>
+    public double TrpoMaxKl { get; init; } = 0.002;
 
     /// <summary><c>trpo_damping</c> of the Fisher-vector products (0.1). Default 0.1.</summary>
     public double TrpoDamping { get; init; } = 0.1;
 
     /// <summary><c>trpo_cg_iterations</c> (10). Default 10.</summary>
     public int TrpoCgIterations { get; init; } = 10;
+
+    /// <summary>
+    /// <c>trpo_fisher_every</c>: the Fisher-vector products use every n-th rollout row (OpenAI baselines' <c>trpo_mpi</c>
+    /// takes every 5th sample, after Schulman's thesis pp. 40-42); the gradient and the line search's exact KL still use
+    /// every row. Default 1 (all rows).
+    /// </summary>
+    public int TrpoFisherEvery { get; init; } = 1;
 
     // --- evaluation and output ---
 
@@ -210,6 +222,8 @@ public sealed record RlOptions
         Require(TrpoMaxKl > 0, "trpo_max_kl", "must be > 0.");
         Require(TrpoDamping >= 0, "trpo_damping", "must be ≥ 0.");
         Require(TrpoCgIterations >= 1, "trpo_cg_iterations", "must be at least 1.");
+        Require(TrpoFisherEvery >= 1 && TrpoFisherEvery <= PromptsPerStep * SamplesPerPrompt, "trpo_fisher_every",
+            $"must be in [1, prompts_per_step × samples_per_prompt = {PromptsPerStep * SamplesPerPrompt}].");
         Require(EvalEvery >= 0, "eval_every", "must be ≥ 0.");
         Require(Threads >= 0, "threads", "must be ≥ 0 (0 = all cores).");
         (Loss ?? throw new ArgumentException("loss options are missing.", nameof(Loss))).Validate();

@@ -48,14 +48,6 @@ internal sealed class Rollout
     /// </summary>
     public (TokenBatch Batch, Func<float[], float[]> Gather, int[] Lengths) Select(int[] rows)
     {
-        var sequences = new int[rows.Length][];
-        var starts = new int[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            int b = rows[i], start = Batch.ResponseStart![b];
-            sequences[i] = Batch.Ids.AsSpan(b * Batch.Time, Batch.Lengths[b]).ToArray();
-            starts[i] = start;
-        }
         var lengths = rows.Select(b => Lengths[b]).ToArray();
         int width = lengths.Max();
         float[] Gather(float[] grid)
@@ -64,6 +56,20 @@ internal sealed class Rollout
             for (int i = 0; i < rows.Length; i++) grid.AsSpan(rows[i] * Width, lengths[i]).CopyTo(result.AsSpan(i * width));
             return result;
         }
-        return (TokenBatch.FromSequences(sequences, padId: 0, starts), Gather, lengths);
+        return (RowsOf(Batch, rows), Gather, lengths);
+    }
+
+    /// <summary>The <paramref name="rows"/> of <paramref name="batch"/> (prompt + response ids with ResponseStart), re-padded to their own longest.</summary>
+    public static TokenBatch RowsOf(TokenBatch batch, int[] rows)
+    {
+        var sequences = new int[rows.Length][];
+        var starts = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int b = rows[i];
+            sequences[i] = batch.Ids.AsSpan(b * batch.Time, batch.Lengths[b]).ToArray();
+            starts[i] = batch.ResponseStart![b];
+        }
+        return TokenBatch.FromSequences(sequences, padId: 0, starts);
     }
 }

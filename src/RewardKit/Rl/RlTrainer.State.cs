@@ -1,4 +1,5 @@
 using RewardKit.Data.World;
+using RewardKit.Distributed;
 using RewardKit.Generation;
 using RewardKit.Inference;
 using RewardKit.Models;
@@ -11,6 +12,8 @@ public sealed partial class RlTrainer
     /// The held-out evaluation of <paramref name="model"/>: one response per prompt sampled at the rollout temperature with
     /// the fixed <see cref="RlOptions.EvalSeed"/> (the same seeds before and after training), scored by the combined reward
     /// models (proxy) and, when every prompt is a world prompt, by the world's gold judge; KL and entropy from the same samples.
+    /// As one rank of a data-parallel job, each rank evaluates its share of the prompts and the sums are combined (the samples
+    /// shown come from rank 0's share).
     /// </summary>
     public RlEvaluation Evaluate(IReadOnlyList<string> prompts, GptLanguageModel model, CancellationToken cancellationToken = default)
     {
@@ -22,9 +25,10 @@ public sealed partial class RlTrainer
         var samples = new List<(string, string, double, double?)>();
         var sampling = new SamplingOptions { MaxNewTokens = _options.MaxNewTokens, Temperature = _options.Temperature, Seed = _options.EvalSeed };
         const int chunk = 32;
-        for (int from = 0; from < prompts.Count; from += chunk)
+        var (offset, count) = _dp.Communicator.Shard(prompts.Count).GetOffsetAndLength(prompts.Count);
+        for (int from = offset; from < offset + count; from += chunk)
         {
-            var texts = prompts.Skip(from).Take(chunk).ToArray();
+            var texts = prompts.Skip(from).Take(Math.Min(chunk, offset + count - from)).ToArray();
             var ids = texts.Select(t => _policy.EncodePrompt(t, PromptBudget, out _)).ToArray();
             var generated = new TokenGenerator(model, _pool).Generate(ids, sampling,
                 [.. texts.Select((_, i) => SamplingOptions.RowSeed(_options.EvalSeed, from + i, 0))], cancellationToken);
@@ -46,6 +50,12 @@ public sealed partial class RlTrainer
             }
         }
         int n = prompts.Count;
+        if (_dp.Size > 1)
+        {
+            var sums = new[] { proxy, gold, kl, entropy };
+            _dp.Communicator.AllreduceSum(sums);
+            (proxy, gold, kl, entropy) = (sums[0], sums[1], sums[2], sums[3]);
+        }
         return new RlEvaluation(proxy / n, world ? gold / n : null, kl / n, entropy / n, samples);
     }
 
@@ -69,7 +79,7 @@ public sealed partial class RlTrainer
     /// <summary>Restores weights, optimisers and counters from the checkpoint in <paramref name="directory"/>; returns its step (0 without one).</summary>
     long RestoreIfPresent(string directory)
     {
-        var c = RlCheckpoint.LoadIfPresent(directory);
+        var c = ShareCheckpoint(directory);   // rank 0's, on every rank
         if (c is null) return 0;
         var algo = _options.Algorithm.ToString().ToLowerInvariant();
         if (c.State.Algorithm != algo || c.State.Seed != _options.Seed)

@@ -88,24 +88,25 @@ public sealed partial class RlTrainer
         for (int epoch = 0; epoch < _options.EpochsFor; epoch++)
         {
             bool stop = false;
-            foreach (var rows in MiniBatches(r.Rows, rng))
+            foreach (var global in MiniBatches(r.Rows, rng))
             {
-                var (batch, gather, _) = r.Select(rows);
-                var old = gather(r.OldLogProbs);
-                var adv = gather(advantages);
+                var (rows, share) = ShardMinibatch(r, global);   // this rank's rows (all of them in one process)
                 PpoLossTerms? terms = null;
                 var result = _policyStep.Run(_updates++, 1, (tape, _) =>
                 {
+                    if (rows.Length == 0) return Training.DataParallel.NoRows(tape);
+                    var (batch, gather, _) = r.Select(rows);
                     var lp = _policy.Model.ResponseLogProbs(tape, batch, _options.Temperature, entropy: _options.Loss.EntropyCoefficient > 0);
-                    terms = PpoLoss.Compute(tape, _options.Loss, lp.LogProbs, lp.Mask, old, adv, entropy: lp.Entropy);
-                    return new Training.MicroBatchLoss(terms.Loss, lp.Lengths.Sum());
+                    terms = PpoLoss.Compute(tape, _options.Loss, lp.LogProbs, lp.Mask, gather(r.OldLogProbs), gather(advantages), entropy: lp.Entropy);
+                    return Training.DataParallel.ScaledLoss(tape, terms.Loss, share, lp.Lengths.Sum());
                 });
-                kl += terms!.ApproxKl;
-                clip += terms.ClipFraction;
+                var stats = ShareWeighted(share, terms?.ApproxKl ?? 0, terms?.ClipFraction ?? 0, terms?.MeanRatio ?? 0);
+                kl += stats[0];
+                clip += stats[1];
                 loss += result.Loss;
-                ratio += terms.MeanRatio;
+                ratio += stats[2];
                 count++;
-                if (_options.TargetApproxKl is { } target && terms.ApproxKl > target) { stop = true; break; }
+                if (_options.TargetApproxKl is { } target && stats[0] > target) { stop = true; break; }
             }
             if (stop) break;
         }
@@ -119,22 +120,22 @@ public sealed partial class RlTrainer
         int count = 0;
         var rng = new Rng(unchecked(_options.Seed * 37 + (ulong)step * 2 + 1));
         for (int epoch = 0; epoch < _options.EpochsFor; epoch++)
-            foreach (var rows in MiniBatches(r.Rows, rng))
+            foreach (var global in MiniBatches(r.Rows, rng))
             {
-                var (batch, gather, lengths) = r.Select(rows);
-                var old = gather(r.Values!);
-                var target = gather(returns);
+                var (rows, share) = ShardMinibatch(r, global);
                 double fraction = 0;
                 var result = _criticStep!.Run(_criticUpdates++, 1, (tape, _) =>
                 {
+                    if (rows.Length == 0) return Training.DataParallel.NoRows(tape);
+                    var (batch, gather, lengths) = r.Select(rows);
                     var values = _critic!.Values(tape, batch);
                     var mask = Mask(tape, lengths, values.Dim(1));
-                    var (valueLoss, f) = PpoLoss.ClippedValueLoss(tape, values, mask, old, target, _options.Loss.ClipRangeValue);
+                    var (valueLoss, f) = PpoLoss.ClippedValueLoss(tape, values, mask, gather(r.Values!), gather(returns), _options.Loss.ClipRangeValue);
                     fraction = f;
-                    return new Training.MicroBatchLoss(valueLoss, lengths.Sum());
+                    return Training.DataParallel.ScaledLoss(tape, valueLoss, share, lengths.Sum());
                 });
                 loss += result.Loss;
-                clip += fraction;
+                clip += ShareWeighted(share, fraction)[0];
                 count++;
             }
         return (loss / count, clip / count);
@@ -161,7 +162,7 @@ public sealed partial class RlTrainer
 
     /// <summary>
     /// TRPO's policy step (Schulman et al. 2015): g = ∇ of the surrogate mean(ρ·A) at θ₀, s = CG(F, g) with damped Fisher-vector
-    /// products of the mean KL, the step √(2δ / sᵀFs)·s, and a backtracking line search that keeps the first fraction that
+    /// products of the mean KL (over every <see cref="RlOptions.TrpoFisherEvery"/>-th row), the step √(2δ / sᵀFs)·s, and a backtracking line search that keeps the first fraction that
     /// improves the surrogate with the exact mean KL(π_old ‖ π) ≤ δ.
     /// </summary>
     UpdateStats TrpoUpdate(Rollout r, float[] advantages, long step)
@@ -172,7 +173,9 @@ public sealed partial class RlTrainer
         var g = parameters.Gradients.ToArray();
         for (int i = 0; i < g.Length; i++) g[i] = -g[i];   // the gradient of the loss −L is stored; g = ∇L
         parameters.ZeroGrad();
-        var fisher = new PolicyFisher(model, r.Batch, _options.Temperature, _options.TrpoDamping, _pool);
+        var fisherBatch = _options.TrpoFisherEvery == 1 ? r.Batch
+            : r.Select([.. Enumerable.Range(0, r.Rows).Where(b => b % _options.TrpoFisherEvery == 0)]).Batch;
+        var fisher = new PolicyFisher(model, fisherBatch, _options.Temperature, _options.TrpoDamping, _pool);
         var direction = NaturalGradient.ConjugateGradient(fisher.Product, g, _options.TrpoCgIterations);
         double scale = NaturalGradient.StepScale(direction, fisher.Product(direction), _options.TrpoMaxKl);
         var fullStep = direction.Select(d => (float)(scale * d)).ToArray();

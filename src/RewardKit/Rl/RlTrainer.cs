@@ -1,6 +1,7 @@
 // Shapes: B = prompts × samples rows of a rollout, R its longest response; per-token arrays (B·R) as in Advantages.cs.
 using System.Diagnostics;
 using RewardKit.Data.World;
+using RewardKit.Distributed;
 using RewardKit.Generation;
 using RewardKit.IO;
 using RewardKit.Inference;
@@ -70,6 +71,7 @@ public sealed partial class RlTrainer
     readonly TrainingStep _policyStep;
     readonly TrainingStep? _criticStep;
     readonly KlController _kl;
+    readonly DataParallel _dp;
     double? _movingBaseline;
     long _updates, _criticUpdates;
 
@@ -79,12 +81,21 @@ public sealed partial class RlTrainer
     /// <param name="critic">The value network for PPO, TRPO and REINFORCE's learned baseline (see <see cref="CriticFor"/>); ignored otherwise.</param>
     /// <param name="options">The run's settings (validated here).</param>
     /// <param name="pool">Threads.</param>
-    public RlTrainer(Policy policy, RlRewards rewards, GptRewardModel? critic, RlOptions options, WorkerPool pool)
+    /// <param name="communicator">
+    /// The data-parallel job this process is a rank of (<c>mpirun -np N rewardkit rl ...</c>; default one process): every rank
+    /// generates, scores and trains on its share of each rollout, gradients are summed with Allreduce, rank 0 alone writes
+    /// files. TRPO runs in one process only.
+    /// </param>
+    public RlTrainer(Policy policy, RlRewards rewards, GptRewardModel? critic, RlOptions options, WorkerPool pool, ICommunicator? communicator = null)
     {
         _policy = policy ?? throw new ArgumentNullException(nameof(policy));
         _rewards = rewards ?? throw new ArgumentNullException(nameof(rewards));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
         _pool = pool ?? throw new ArgumentNullException(nameof(pool));
+        _dp = new DataParallel(communicator ?? SingleProcessCommunicator.Instance, options.Seed);
+        if (_dp.Size > 1 && options.Algorithm == RlAlgorithm.Trpo)
+            throw new ArgumentException($"algo trpo: TRPO's conjugate gradient and line search run in one process; run it without mpirun (this job has {_dp.Size} ranks), or use ppo, reinforce or rloo.", nameof(options));
+        _dp.ShareParameters(policy.Model.Parameters);   // every rank starts from rank 0's weights
         _reference = policy.Model.Clone();
         _tape = new Tape(pool);
         _inference = new Tape(pool) { RecordsGradients = false };
@@ -93,6 +104,7 @@ public sealed partial class RlTrainer
         {
             _critic = new Critic(critic ?? throw new ArgumentException($"{options.Algorithm} needs a critic (RlTrainer.CriticFor).", nameof(critic)));
             _criticStep = NewStep(_critic.Parameters);
+            _dp.ShareParameters(_critic.Parameters);
         }
         _kl = new KlController(options.KlCoefficient, options.KlTarget, options.KlHorizon);
     }
@@ -157,6 +169,7 @@ public sealed partial class RlTrainer
         new(parameters, new AdamW(parameters, _options.LearningRate, weightDecay: 0, pool: _pool), _tape,
             LearningRateSchedule.Constant(_options.LearningRate), _options.MaxGradNorm, _pool)
         {
+            GradientReducer = _dp.Reducer,
             OnDiverged = d => new TrainingDivergedException(
                 $"rl: the {d.Quantity} became {d.Value} during an update; the run stopped before applying it. Resume from the last checkpoint (--resume) with a lower learning_rate or a larger kl_coef.", d.Step, null),
         };
@@ -173,37 +186,41 @@ public sealed partial class RlTrainer
         ArgumentNullException.ThrowIfNull(evalPrompts);
         if (prompts.Count == 0) throw new ArgumentException("rl: no training prompts.", nameof(prompts));
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(outputDirectory);
         var checkpointDir = Path.Combine(outputDirectory, RlCheckpoint.FolderName);
-        TrainingCheckpoint.Tidy(outputDirectory, checkpointDir, "policy");   // what a killed run left half written
+        if (_dp.IsRoot)   // rank 0 alone writes files
+        {
+            Directory.CreateDirectory(outputDirectory);
+            TrainingCheckpoint.Tidy(outputDirectory, checkpointDir, "policy");   // what a killed run left half written
+        }
         var before = Evaluate(evalPrompts, _reference, cancellationToken);
         long start = resume ? RestoreIfPresent(checkpointDir) : 0;
         bool finalLogged = false;   // a resumed run that had finished keeps its final evaluation row and writes no second one
-        using var metrics = MetricsLog.Open(Path.Combine(outputDirectory, "metrics.jsonl"), resume ? row =>
+        using var metrics = _dp.IsRoot ? MetricsLog.Open(Path.Combine(outputDirectory, "metrics.jsonl"), resume ? row =>
         {
             if (!row.TryGetValue("step", out var s) || s > start) return false;
             Metrics.Add(row);
             finalLogged |= s == _options.MaxSteps && !row.ContainsKey("objective/kl");
             return true;
-        } : null, Metrics.Add);
+        } : null, Metrics.Add) : null;
         for (long step = start; step < _options.MaxSteps; step++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (_dp.AgreeToStop(cancellationToken.IsCancellationRequested)) throw new OperationCanceledException(cancellationToken);
             var row = Step(prompts, step, cancellationToken);
             if (_options.EvalEvery > 0 && (step + 1) % _options.EvalEvery == 0 && step + 1 < _options.MaxSteps)
                 AddEvaluation(row, Evaluate(evalPrompts, _policy.Model, cancellationToken));
-            metrics.Write(row);   // before the checkpoint: a resume drops rows past the checkpoint's step
-            RlCheckpoint.Save(checkpointDir, Snapshot(step + 1));
+            metrics?.Write(row);   // before the checkpoint: a resume drops rows past the checkpoint's step
+            _dp.RequireSameParameters(_policy.Model.Parameters, step + 1);
+            if (_dp.IsRoot) RlCheckpoint.Save(checkpointDir, Snapshot(step + 1));
             progress?.Report(new RlProgress(step + 1, _options.MaxSteps, row));
         }
         var after = Evaluate(evalPrompts, _policy.Model, cancellationToken);
-        if (!finalLogged)
+        if (!finalLogged && metrics is not null)
         {
-            var final = new Dictionary<string, double> { ["step"] = _options.MaxSteps };
+            var final = new Dictionary<string, double> { ["step"] = _options.MaxSteps, ["world_size"] = _dp.Size };
             AddEvaluation(final, after);
             metrics.Write(final);
         }
-        _policy.Save(Path.Combine(outputDirectory, "policy"));
+        if (_dp.IsRoot) _policy.Save(Path.Combine(outputDirectory, "policy"));
         return new RlRunResult(_options.MaxSteps, before, after, clock.Elapsed);
     }
 
@@ -224,7 +241,7 @@ public sealed partial class RlTrainer
         double generate = times.Elapsed.TotalSeconds;
         var rollout = Score(texts, generated, ct);
         double score = times.Elapsed.TotalSeconds - generate;
-        var row = new Dictionary<string, double> { ["step"] = step + 1 };
+        var row = new Dictionary<string, double> { ["step"] = step + 1, ["world_size"] = _dp.Size };
         var (advantages, returns) = Advantages(rollout, row);
         var update = _options.Algorithm == RlAlgorithm.Trpo
             ? TrpoUpdate(rollout, advantages, step)
@@ -271,6 +288,7 @@ public sealed partial class RlTrainer
 
     int PromptBudget => _policy.Model.Config.Positions - _options.MaxNewTokens;
 
+    /// <summary>The rollout's samples: this rank generates its share of the rows (each row has its own seed), then every rank gets them all.</summary>
     GenerationResult Generate(string[] texts, long step, CancellationToken ct)
     {
         int k = _options.SamplesPerPrompt;
@@ -278,28 +296,33 @@ public sealed partial class RlTrainer
         var rows = Enumerable.Range(0, texts.Length * k).ToArray();
         var sampling = new SamplingOptions { MaxNewTokens = _options.MaxNewTokens, Temperature = _options.Temperature, Seed = _options.Seed };
         ulong stepSeed = unchecked(_options.Seed * 1_000_003UL + (ulong)step);
-        return new TokenGenerator(_policy.Model, _pool).Generate([.. rows.Select(r => ids[r / k])], sampling,
-            [.. rows.Select(r => SamplingOptions.RowSeed(stepSeed, r / k, r % k))], ct);
+        var mine = rows[_dp.Communicator.Shard(rows.Length)];
+        var part = new TokenGenerator(_policy.Model, _pool).Generate([.. mine.Select(r => ids[r / k])], sampling,
+            [.. mine.Select(r => SamplingOptions.RowSeed(stepSeed, r / k, r % k))], ct);
+        return _dp.Size == 1 ? part : GatherGeneration([.. rows.Select(r => ids[r / k])], mine.FirstOrDefault(), part);
     }
 
+    /// <summary>
+    /// Scores the rollout: this rank computes the log-probs (policy and reference), entropies, values and reward-model
+    /// scores of its share of the rows, and one Allreduce gives every rank all of them; the reward shaping (whose running
+    /// statistics every rank keeps alike) then runs on the whole batch.
+    /// </summary>
     Rollout Score(string[] texts, GenerationResult generated, CancellationToken ct)
     {
         int k = _options.SamplesPerPrompt;
         var batch = generated.ToTokenBatch();
-        var (old, entropy, lengths, width) = LogProbs(_policy.Model, batch, entropy: true);
-        var (reference, _, _, _) = LogProbs(_reference, batch, entropy: false);
-        var items = generated.Tokens.Select((t, r) => new ScoringItem(texts[r / k], _policy.DecodeResponse(t))).ToArray();
-        var proxy = _rewards.Proxy(items, ct);
+        var shared = ScoreShard(batch, generated.Tokens.Select(t => t.Length).ToArray(),
+            rows => _rewards.Proxy([.. rows.Select(r => new ScoringItem(texts[r / k], _policy.DecodeResponse(generated.Tokens[r])))], ct));
+        var (old, entropy, reference, proxy, lengths, width) = (shared.Old, shared.Entropy, shared.Reference, shared.Proxy, shared.Lengths, shared.Width);
         var eos = generated.Finish.Select(f => f == FinishReason.Eos).ToArray();
         var scores = _rewards.Shape(proxy, lengths, eos);
         foreach (var s in scores)
             if (!float.IsFinite(s)) throw new TrainingDivergedException($"rl: a reward model returned {s}; check the reward model folder (score it with `rewardkit score`).", 0, null);
         var rollout = new Rollout
         {
-            Batch = batch, Lengths = lengths, Width = width, OldLogProbs = old, ReferenceLogProbs = reference, Entropy = entropy!,
-            Proxy = proxy, Scores = scores, EndedWithEos = eos,
+            Batch = batch, Lengths = lengths, Width = width, OldLogProbs = old, ReferenceLogProbs = reference, Entropy = entropy,
+            Proxy = proxy, Scores = scores, EndedWithEos = eos, Values = shared.Values,
         };
-        if (_critic is not null) rollout.Values = Values(batch);
         return rollout;
     }
 

@@ -65,6 +65,12 @@ public sealed class PolicySftTrainer
     /// <summary>Receives every metrics row as written to <c>metrics.jsonl</c> (<c>step</c>, <c>epoch</c>, <c>loss</c>, <c>grad_norm</c>, <c>learning_rate</c>, <c>tokens_per_s</c>).</summary>
     public Action<IReadOnlyDictionary<string, double>>? Metrics { get; init; }
 
+    /// <summary>
+    /// The data-parallel job this process is a rank of (<c>mpirun -np N rewardkit sft ...</c>): each rank takes its share of
+    /// every batch, gradients are summed with Allreduce, rank 0 alone writes files. Default: one process.
+    /// </summary>
+    public Distributed.ICommunicator Communicator { get; init; } = Distributed.SingleProcessCommunicator.Instance;
+
     /// <summary>Test hook: runs inside each checkpoint save just before the rename (it may throw).</summary>
     internal Action? BeforeCheckpointRename { get; init; }
 
@@ -79,35 +85,44 @@ public sealed class PolicySftTrainer
         if (dataPaths.Count == 0) throw new ArgumentException("sft: give at least one data file.", nameof(dataPaths));
         foreach (var path in dataPaths) ArgumentException.ThrowIfNullOrEmpty(path, nameof(dataPaths));
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
-        Directory.CreateDirectory(outputDirectory);
+        if (Communicator.Rank == 0) Directory.CreateDirectory(outputDirectory);
         var run = new PolicySftRun(this, outputDirectory, cancellationToken);
         return run.Execute(dataPaths);
     }
 
-    internal void Say(string message) => Progress?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
+    internal void Say(string message) => (Communicator.Rank == 0 ? Progress : null)?.Report(new TrainingProgress(TrainingStage.Preparing, 0, 0, double.NaN, 0, message));
 
     internal void Report(TrainingStage stage, long step, long total, double loss, double lr, string? message = null) =>
-        Progress?.Report(new TrainingProgress(stage, step, total, loss, lr, message));
+        (Communicator.Rank == 0 ? Progress : null)?.Report(new TrainingProgress(stage, step, total, loss, lr, message));
 }
 
-/// <summary>The state of one <see cref="PolicySftTrainer"/> run: data, policy, the SFT loop, checkpoints and metrics.</summary>
+/// <summary>
+/// The state of one <see cref="PolicySftTrainer"/> run: data, policy, the SFT loop, checkpoints and metrics. As one rank of
+/// a data-parallel job, what differs goes through <see cref="DataParallel"/> as in <see cref="TrainingRun"/>: the same data
+/// on every rank (checked), rank 0's weights and (resuming) its checkpoint on every rank, shards of every batch inside
+/// <see cref="SftWarmStart"/>, an agreed stop, and rank 0 alone writing metrics, checkpoints and the policy.
+/// </summary>
 internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirectory, CancellationToken ct)
 {
     /// <summary>max_length when the options leave it unset (capped by the model's n_positions).</summary>
     const int DefaultMaxLength = 128;
 
     readonly SftOptions _o = trainer.Options;
+    readonly DataParallel _dp = new(trainer.Communicator, trainer.Options.Seed);
     readonly string _checkpointDirectory = Path.Combine(outputDirectory, "checkpoint");
     readonly List<double> _losses = [];
     int _maxLength;
 
     public SftResult Execute(IReadOnlyList<string> dataPaths)
     {
-        foreach (var line in TrainingCheckpoint.Tidy(outputDirectory, _checkpointDirectory, PolicySftTrainer.PolicyFolderName)) trainer.Say(line);
-        var resumed = _o.Resume ? TrainingCheckpoint.LoadIfPresent(_checkpointDirectory) : null;
+        if (_dp.IsRoot)
+            foreach (var line in TrainingCheckpoint.Tidy(outputDirectory, _checkpointDirectory, PolicySftTrainer.PolicyFolderName)) trainer.Say(line);
+        var resumed = _dp.ShareCheckpoint(_o.Resume && _dp.IsRoot ? TrainingCheckpoint.LoadIfPresent(_checkpointDirectory) : null);   // rank 0's, on every rank
         if (_o.Resume && resumed is null) trainer.Say($"resume: no checkpoint in {_checkpointDirectory} yet, so the run starts from the beginning");
         var (examples, sha) = ReadData(dataPaths, resumed);
+        _dp.RequireSameData(sha);
         var policy = CreatePolicy(examples, resumed);
+        _dp.ShareParameters(policy.Model.Parameters);   // every rank starts from rank 0's weights
         var (sequences, eosTargets) = Encode(policy, examples);
         using var pool = new WorkerPool(_o.Threads);
         var tape = new Tape(pool) { GarbageBudgetBytes = Tape.TrainingGarbageBudgetBytes };
@@ -119,12 +134,13 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
         var position = resumed?.State.WarmStart ?? new WarmStartState();
         var model = policy.Model;
         var sft = new SftWarmStart(model.Parameters, (t, batch, rng) => model.LanguageModelLoss(t, batch, responseOnly: true, training: true, rng),
-            sequences, settings, Math.Max(0, policy.Tokenizer.PadId), tape, pool, dropoutRng, steps, position, Diverged);
+            sequences, settings, Math.Max(0, policy.Tokenizer.PadId), tape, pool, dropoutRng, steps, position, Diverged, _dp);
         if (resumed is not null) Restore(resumed, model, sft, dropoutRng);
         trainer.Say($"{sequences.Count} sequences ({eosTargets} ending with end-of-text inside the loss), {batches} batches of {_o.BatchSize} per epoch, "
-            + $"{steps} steps, peak lr {_o.LearningRate:G3}" + (position.Step > 0 ? $"; continuing after step {position.Step}" : ""));
+            + $"{steps} steps, peak lr {_o.LearningRate:G3}" + (position.Step > 0 ? $"; continuing after step {position.Step}" : "")
+            + (_dp.Size > 1 ? $"; data-parallel over {_dp.Size} ranks, each taking its share of every batch" : ""));
         var state = new TrainingState { TrainDataSha256 = sha, OptionsYaml = _o.ToYaml(), WarmStart = position };
-        using (var metrics = MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), resumed is null ? null : KeepRow(position.Step), trainer.Metrics))
+        using (var metrics = _dp.IsRoot ? MetricsLog.Open(Path.Combine(outputDirectory, RewardTrainer.MetricsFileName), resumed is null ? null : KeepRow(position.Step), trainer.Metrics) : null)
         {
             if (!TrainSteps(sft, metrics, state, policy, dropoutRng)) return Result(null, sft, cancelled: true, examples.Count, sequences.Count, eosTargets);
         }
@@ -134,21 +150,21 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
     }
 
     /// <summary>Steps to the end, checkpointing every <see cref="SftOptions.CheckpointEvery"/> steps and at the end. False when cancelled (after a checkpoint).</summary>
-    bool TrainSteps(SftWarmStart sft, MetricsLog metrics, TrainingState state, Policy policy, Rng dropoutRng)
+    bool TrainSteps(SftWarmStart sft, MetricsLog? metrics, TrainingState state, Policy policy, Rng dropoutRng)
     {
         while (!sft.Done)
         {
-            if (ct.IsCancellationRequested)
+            if (_dp.AgreeToStop(ct.IsCancellationRequested))
             {
                 Checkpoint(sft, state, policy, dropoutRng);
                 return false;
             }
             var result = sft.Next();
             _losses.Add(result.Loss);
-            metrics.Write(new Dictionary<string, double>
+            metrics?.Write(new Dictionary<string, double>
             {
                 ["step"] = sft.Position.Step, ["epoch"] = Math.Round(sft.Epoch, 4), ["loss"] = result.Loss, ["grad_norm"] = result.GradNorm,
-                ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1),
+                ["learning_rate"] = result.LearningRate, ["tokens_per_s"] = Math.Round(result.TokensPerSecond, 1), ["world_size"] = _dp.Size,
             });
             trainer.Report(TrainingStage.Training, sft.Position.Step, sft.Steps, result.Loss, result.LearningRate);
             if (_o.CheckpointEvery > 0 && sft.Position.Step % _o.CheckpointEvery == 0 && !sft.Done) Checkpoint(sft, state, policy, dropoutRng);
@@ -223,13 +239,14 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
 
     ByteLevelBpeTokenizer LoadOrTrainTokenizer(List<SftExample> examples, PromptTemplate template, TrainingCheckpoint.Contents? resumed)
     {
-        if (resumed is not null) return ByteLevelBpeTokenizer.FromDirectory(Path.Combine(_checkpointDirectory, TrainingCheckpoint.TokenizerFolder));
+        if (resumed is not null) return _dp.ShareTokenizer(Path.Combine(_checkpointDirectory, TrainingCheckpoint.TokenizerFolder));   // rank 0's checkpoint
         if (_o.Init is not null) return ByteLevelBpeTokenizer.FromDirectory(_o.Init);
         if (_o.Tokenizer is not null) return ByteLevelBpeTokenizer.FromDirectory(_o.Tokenizer);
         var clock = Stopwatch.StartNew();
         var texts = examples.Select(e => e.Prompt).Distinct(StringComparer.Ordinal).Select(p => template.Render(p, "").Prompt)
             .Concat(examples.Select(e => template.Render(e.Prompt, e.Response).Response));
         var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = _o.VocabSize, Threads = _o.Threads }, ct);
+        _dp.RequireSameTokenizer(tokenizer);
         trainer.Say($"trained a BPE tokenizer of {tokenizer.VocabSize} tokens on the data in {clock.Elapsed.TotalSeconds:F1} s");
         return tokenizer;
     }
@@ -277,6 +294,8 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
         trainer.Report(TrainingStage.Saving, sft.Position.Step, sft.Steps, _losses.LastOrDefault(double.NaN), sft.Optimizer.LearningRate, $"checkpoint at step {sft.Position.Step}");
         state.Step = sft.Position.Step;
         state.DropoutRng = dropoutRng.GetState();
+        _dp.RequireSameParameters(policy.Model.Parameters, sft.Position.Step);
+        if (!_dp.IsRoot) return;
         var contents = new TrainingCheckpoint.Contents(state, policy.Model.Parameters.Values.ToArray(), sft.Optimizer.SaveState(), null);
         TrainingCheckpoint.Save(_checkpointDirectory, contents, policy.Tokenizer, trainer.BeforeCheckpointRename);
     }
@@ -291,8 +310,9 @@ internal sealed class PolicySftRun(PolicySftTrainer trainer, string outputDirect
             ["train_data_files"] = JsonSerializer.SerializeToElement(dataPaths.Select(Path.GetFileName).ToArray()),
             ["sft_steps"] = JsonSerializer.SerializeToElement(steps),
             ["final_loss"] = JsonSerializer.SerializeToElement(_losses.LastOrDefault(double.NaN)),
+            ["world_size"] = JsonSerializer.SerializeToElement(_dp.Size),
         };
-        policy.Save(directory);
+        if (_dp.IsRoot) policy.Save(directory);
         trainer.Report(TrainingStage.Saving, steps, steps, _losses.LastOrDefault(double.NaN), 0, $"policy saved to {directory}");
     }
 

@@ -57,6 +57,20 @@ public sealed class RlTrainerTests : IDisposable
         Assert.Equal(4, File.ReadAllLines(Path.Combine(_dir, algorithm.ToString(), "metrics.jsonl")).Length);   // 3 steps + the final evaluation
     }
 
+    [Fact]
+    public void Trpo_with_the_fisher_on_every_second_row_still_keeps_each_accepted_step_inside_the_trust_region()
+    {
+        var options = Options(RlAlgorithm.Trpo) with { TrpoFisherEvery = 2, TrpoMaxKl = 0.005 };
+        var policy = PolicyTestData.Create();
+        var before = policy.Model.Parameters.Values.ToArray();
+        var (trainer, _, _) = Run(options, "trpo-sub", policy: policy);
+        var rows = trainer.Metrics.Where(r => r.ContainsKey("objective/kl")).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, row => Assert.InRange(row["policy/approxkl_avg"], 0, options.TrpoMaxKl));   // the exact KL on every row
+        Assert.False(before.AsSpan().SequenceEqual(policy.Model.Parameters.Values), "no TRPO step was accepted");
+        Assert.Throws<ArgumentException>(() => (options with { TrpoFisherEvery = 0 }).Validate());
+    }
+
     [Theory]
     [InlineData(RlAlgorithm.Ppo)]
     [InlineData(RlAlgorithm.Reinforce)]
