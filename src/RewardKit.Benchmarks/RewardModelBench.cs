@@ -129,6 +129,7 @@ public static class RewardModelBench
         var rssSamples = new List<double>();   // resident MB after timed steps 1, 10, 100, ...
         int timed = 0;
         long nextSample = 1;
+        long flopsBefore = pool.GemmFlops;
         for (int r = 0; r < options.Repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -150,6 +151,7 @@ public static class RewardModelBench
             log?.Invoke($"  train round {r}: {rates[r]:F3} pairs/s  ({seconds / options.Steps * 1e3:F1} ms/step)");
         }
         int timedSteps = options.Repeats * options.Steps;
+        double executedPerPair = (double)(pool.GemmFlops - flopsBefore) / ((long)timedSteps * p);   // this rank's share, per pair
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         report.Set("warmup_steps_run", warmupSteps)
             .Set("jit_methods_compiled_while_timed", System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
@@ -178,6 +180,7 @@ public static class RewardModelBench
             .Set("rss_mb_samples", rssSamples.ToArray())
             .Set("gc_heap_mb_end", GC.GetGCMemoryInfo().HeapSizeBytes / (double)(1 << 20));
         report.Set("peak_rss_mb", ProcessMemory.PeakRssMb());   // before the GEMM floor's own buffers
+        SetExecutedFlops(report, "train_real_gflop_per_pair", executedPerPair, options.TrainFlopPerPair, median, pool, communicator.Size, log);
         if (options.GemmFloor)
         {
             double floorMs = GemmFloor.TimeMs(GemmFloor.Products(options, 2 * P, backward: true), pool);
@@ -253,6 +256,7 @@ public static class RewardModelBench
         long jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         double rssAfterWarmup = ProcessMemory.CurrentRssMb();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long flopsBefore = pool.GemmFlops;
         var rates = new double[options.Repeats];
         for (int r = 0; r < options.Repeats; r++)
         {
@@ -263,6 +267,7 @@ public static class RewardModelBench
             log?.Invoke($"  infer round {r}: {rates[r]:F2} seq/s  ({seconds / options.InferSteps * 1e3:F1} ms/batch)");
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        double executedPerSequence = (double)(pool.GemmFlops - flopsBefore) / ((long)options.Repeats * options.InferSteps * options.InferBatch);
         var (best, median) = Summarize(rates);
         double peak = ProcessMemory.PeakRssMb();
         report.Set("warmup_batches_run", warmupBatches)
@@ -279,6 +284,7 @@ public static class RewardModelBench
             .Set("rss_mb_end", ProcessMemory.CurrentRssMb())
             .Set("reward_checksum", checksum);
         report.Set("peak_rss_mb", peak);   // before the GEMM floor's own buffers
+        SetExecutedFlops(report, "infer_real_gflop_per_seq", executedPerSequence, options.InferFlopPerSequence, median, pool, 1, log);
         if (options.GemmFloor)
         {
             double floorMs = GemmFloor.TimeMs(GemmFloor.Products(options, options.InferBatch, backward: false), pool);
@@ -351,6 +357,27 @@ public static class RewardModelBench
             .Set("fwd_gflop_per_token", o.ForwardFlopPerToken / 1e9)
             .Set("train_gflop_per_pair", o.TrainFlopPerPair / 1e9)
             .Set("infer_gflop_per_seq", o.InferFlopPerSequence / 1e9);
+    }
+
+    /// <summary>
+    /// The honest rate beside the reference's dense one: <c>real_gflops_median</c> is the median rate times the matrix-product
+    /// FLOPs the kernels really executed per item (<see cref="WorkerPool.GemmFlops"/> over the timed work: padded keys, fully
+    /// masked causal blocks and the last block's unread rows are not run, so not counted), <c>peak_gflops</c> the FMA peak
+    /// measured now in this process on the same threads (<see cref="FmaPeak"/>; times the ranks of a data-parallel run, which
+    /// measure at the same point), and <c>peak_fraction</c> their ratio.
+    /// </summary>
+    static void SetExecutedFlops(BenchReport report, string perItemField, double executedPerItem, double densePerItem, double itemsPerSecond,
+        WorkerPool pool, int ranks, Action<string>? log)
+    {
+        double real = itemsPerSecond * executedPerItem / 1e9;
+        double peak = FmaPeak.MeasureGflops(pool) * ranks;
+        report.Set(perItemField, executedPerItem / 1e9)
+            .Set("real_fraction_of_dense", executedPerItem / densePerItem)
+            .Set("real_gflops_median", real)
+            .Set("peak_gflops", peak)
+            .Set("peak_fraction", real / peak);
+        log?.Invoke($"executed matrix products: {executedPerItem / 1e9:F4} GFLOP per item ({executedPerItem / densePerItem:P1} of the dense model's), " +
+            $"{real:F1} GFLOP/s = {real / peak:P1} of the {peak:F1} GFLOP/s FMA peak measured now");
     }
 
     static BenchReport Footer(BenchReport report, double loadStart) => report

@@ -306,8 +306,9 @@ public static unsafe class AttentionKernel
         }
     }
 
+    /// <summary>One block product on the current thread; returns its FLOPs (2·m·n·k) for <see cref="WorkerPool.GemmFlops"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Multiply<TK>(float* a, nint lda, bool transposeA, float* b, nint ldb, bool transposeB, float* c, nint ldc,
+    static long Multiply<TK>(float* a, nint lda, bool transposeA, float* b, nint ldb, bool transposeB, float* c, nint ldc,
         int m, int n, int k, float alpha, bool accumulate, float* scratch) where TK : struct, IMicroKernel
     {
         var problem = new GemmProblem
@@ -316,6 +317,7 @@ public static unsafe class AttentionKernel
             TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate, Alpha = alpha,
         };
         GemmDriver.Compute<TK>(problem, 0, m, 0, n, scratch);
+        return 2L * m * n * k;
     }
 
     struct ForwardWork<TK> : IThreadWork where TK : struct, IMicroKernel
@@ -334,6 +336,7 @@ public static unsafe class AttentionKernel
             nuint floats = Shape.ScratchFloats<TK>(out nuint gemmFloats);
             float* gemm = (float*)Pool.Scratch(slot, floats * sizeof(float));
             float* block = gemm + gemmFloats;
+            long flops = 0;
             for (int unit = start; unit < end; unit++)
             {
                 int b = unit / NH, h = unit % NH;
@@ -353,7 +356,7 @@ public static unsafe class AttentionKernel
                     int rows = Math.Min(RowBlock, T - i0), keys = Shape.KeysOfBlock(low, high, i0, rows);
                     float* s = attUnit != null ? attUnit + (long)i0 * T + low : block;
                     nint lds = attUnit != null ? T : keys;
-                    Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, s, lds, scale, gemm);
+                    flops += Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, s, lds, scale, gemm);
                     if (attUnit != null)
                         for (int r = 0; r < rows; r++)
                         {
@@ -361,9 +364,10 @@ public static unsafe class AttentionKernel
                             new Span<float>(s + r * lds + keys, T - low - keys).Clear();
                         }
                     // O = P·V.
-                    Multiply<TK>(s, lds, false, v + (long)low * c3, c3, false, o + (long)i0 * C, C, rows, hs, keys, 1f, false, gemm);
+                    flops += Multiply<TK>(s, lds, false, v + (long)low * c3, c3, false, o + (long)i0 * C, C, rows, hs, keys, 1f, false, gemm);
                 }
             }
+            Pool.CountGemmFlops(flops);
         }
     }
 
@@ -372,12 +376,13 @@ public static unsafe class AttentionKernel
     /// keys −∞, softmax over each row's visible keys, zero on the causal upper part. The forward and the recomputing
     /// backward both call this, so recomputed probabilities equal the forward's bit for bit.
     /// </summary>
+    /// <returns>The FLOPs of the Q·Kᵀ product.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Probabilities<TK>(in Shape shape, float* q, float* k, int b, int low, int high, bool dense, int i0, int rows, int keys,
+    static long Probabilities<TK>(in Shape shape, float* q, float* k, int b, int low, int high, bool dense, int i0, int rows, int keys,
         float* s, nint lds, float scale, float* gemm) where TK : struct, IMicroKernel
     {
         int T = shape.T, c3 = 3 * shape.C;
-        Multiply<TK>(q + (long)i0 * c3, c3, false, k + (long)low * c3, c3, true, s, lds, rows, keys, shape.HeadSize, scale, false, gemm);
+        long flops = Multiply<TK>(q + (long)i0 * c3, c3, false, k + (long)low * c3, c3, true, s, lds, rows, keys, shape.HeadSize, scale, false, gemm);
         for (int r = 0; r < rows; r++)
         {
             int i = i0 + r, visible = shape.Visible(low, high, i);   // ≥ 1: key `low` is real (and ≤ i when causal)
@@ -388,6 +393,7 @@ public static unsafe class AttentionKernel
             Softmax(new Span<float>(row, visible));
             new Span<float>(row + visible, keys - visible).Clear();   // the causal upper part of the block
         }
+        return flops;
     }
 
     /// <summary>In-place softmax of a row with at least one finite entry (masked entries are −∞ and become 0).</summary>
@@ -418,6 +424,7 @@ public static unsafe class AttentionKernel
             float* gemm = (float*)Pool.Scratch(slot, floats * sizeof(float));
             float* dS = gemm + gemmFloats;
             float* recomputed = dS + (nint)RowBlock * T;   // P of one block when the forward kept none
+            long flops = 0;
             for (int unit = start; unit < end; unit++)
             {
                 int b = unit / NH, h = unit % NH;
@@ -432,9 +439,9 @@ public static unsafe class AttentionKernel
                     int rows = Math.Min(RowBlock, T - i0), keys = Shape.KeysOfBlock(low, high, i0, rows);
                     float* p = attUnit != null ? attUnit + (long)i0 * T + low : recomputed;
                     nint ldp = attUnit != null ? T : keys;
-                    if (attUnit == null) Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, p, ldp, scale, gemm);
+                    if (attUnit == null) flops += Probabilities<TK>(Shape, q, k, b, low, high, dense, i0, rows, keys, p, ldp, scale, gemm);
                     // dP = dO·Vᵀ, then dS = P ⊙ (dP − Σ P ⊙ dP)·scale row by row (zero where P is).
-                    Multiply<TK>(dO + (long)i0 * C, C, false, v + (long)low * c3, c3, true, dS, keys, rows, keys, hs, 1f, false, gemm);
+                    flops += Multiply<TK>(dO + (long)i0 * C, C, false, v + (long)low * c3, c3, true, dS, keys, rows, keys, hs, 1f, false, gemm);
                     for (int r = 0; r < rows; r++)
                     {
                         var pRow = new ReadOnlySpan<float>(p + r * ldp, keys);
@@ -445,11 +452,12 @@ public static unsafe class AttentionKernel
                         TensorPrimitives.Multiply(dRow, scale, dRow);
                     }
                     // dQ += dS·K;  dK += dSᵀ·Q;  dV += Pᵀ·dO.
-                    Multiply<TK>(dS, keys, false, k + (long)low * c3, c3, false, dq + (long)i0 * c3, c3, rows, hs, keys, 1f, true, gemm);
-                    Multiply<TK>(dS, keys, true, q + (long)i0 * c3, c3, false, dk + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
-                    Multiply<TK>(p, ldp, true, dO + (long)i0 * C, C, false, dv + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
+                    flops += Multiply<TK>(dS, keys, false, k + (long)low * c3, c3, false, dq + (long)i0 * c3, c3, rows, hs, keys, 1f, true, gemm);
+                    flops += Multiply<TK>(dS, keys, true, q + (long)i0 * c3, c3, false, dk + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
+                    flops += Multiply<TK>(p, ldp, true, dO + (long)i0 * C, C, false, dv + (long)low * c3, c3, keys, hs, rows, 1f, true, gemm);
                 }
             }
+            Pool.CountGemmFlops(flops);
         }
     }
 }

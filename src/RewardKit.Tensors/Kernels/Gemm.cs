@@ -190,6 +190,7 @@ public static unsafe class Gemm
     static void Run<TK>(WorkerPool pool, GemmProblem problem, int batch, nint strideA, nint strideB, nint strideC) where TK : struct, IMicroKernel
     {
         long work = (long)problem.M * problem.N * Math.Max(problem.K, 1);
+        pool.CountGemmFlops(2L * problem.M * problem.N * problem.K * batch);
         int threads = work * batch < ParallelThreshold ? 1 : pool.Threads;
         var job = new GemmJob<TK>
         {

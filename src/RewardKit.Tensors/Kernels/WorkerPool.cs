@@ -182,6 +182,19 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    long _gemmFlops;
+
+    /// <summary>
+    /// Floating-point operations of the matrix products run on this pool since it was made: 2·M·N·K per product that
+    /// <see cref="Gemm"/> (and <see cref="AttentionKernel"/>'s blocks) computed, at the dimensions they were actually run
+    /// with: skipped rows, keys and blocks are not counted, nor the zero padding of partial micro-tiles. Benchmarks read it
+    /// before and after timed work to report the FLOPs a step really executed. Products run without a pool are not counted.
+    /// </summary>
+    public long GemmFlops => Interlocked.Read(ref _gemmFlops);
+
+    /// <summary>Adds <paramref name="flops"/> to <see cref="GemmFlops"/> (thread-safe; kernels call it once per call or per thread share).</summary>
+    internal void CountGemmFlops(long flops) => Interlocked.Add(ref _gemmFlops, flops);
+
     /// <summary>
     /// A 64-byte-aligned scratch buffer of at least <paramref name="bytes"/> bytes owned by executing thread
     /// <paramref name="slot"/> (the <c>slot</c> given to <see cref="IThreadWork.Execute"/>). Valid until the next

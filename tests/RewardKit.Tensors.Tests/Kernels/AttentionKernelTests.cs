@@ -197,4 +197,36 @@ public class AttentionKernelTests
             AttentionKernel.Backward(new float[2 * 4 * 18], [], new float[10], new float[2 * 4 * 6], new float[2 * 4 * 18], 2, 4, 6, 2, WorkerPool.Single));
         Assert.Contains("B·NH·T·T", ex2.Message);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Counted_flops_are_the_blocks_run_skipping_padded_keys_and_masked_causal_blocks(int threads)
+    {
+        // T = 100 is three row blocks (48, 48, 4); hs = 8. Row 0 has 70 real keys (right-padded), row 1 has keys [10, 100)
+        // (left-padded): each block of rows [i0, i0 + rows) runs on keys [low, min(i0 + rows, high)), from the first query on.
+        const int B = 2, T = 100, C = 16, NH = 2, hs = C / NH;
+        var random = new Random(3);
+        var qkv = Random(random, B * T * 3 * C);
+        var mask = new float[B * T];
+        for (int t = 0; t < 70; t++) mask[t] = 1f;
+        for (int t = 10; t < T; t++) mask[T + t] = 1f;
+        using var pool = new WorkerPool(threads);
+        static long Blocks(int low, int high) =>
+            (long)48 * (Math.Min(48, high) - low) + 48L * (Math.Min(96, high) - low) + 4L * (Math.Min(100, high) - low);
+        // Row 1's first block starts at its first real key (query 10): rows [10, 58), [58, 100) in blocks of 48 and 42.
+        long rowKeys = Blocks(0, 70) + (48L * (58 - 10) + 42L * (100 - 10));
+        long forward = NH * rowKeys * 2 * (2L * hs);                       // S = Q·Kᵀ and O = P·V per (row, key)
+        var att = new float[B * NH * T * T];
+        var output = new float[B * T * C];
+        long before = pool.GemmFlops;
+        AttentionKernel.Forward(qkv, mask, att, output, B, T, C, NH, pool);
+        Assert.Equal(forward, pool.GemmFlops - before);
+        before = pool.GemmFlops;
+        AttentionKernel.Backward(qkv, mask, att, Random(random, B * T * C), new float[qkv.Length], B, T, C, NH, pool);
+        Assert.Equal(2 * forward, pool.GemmFlops - before);                   // dP, dQ, dK, dV
+        before = pool.GemmFlops;
+        AttentionKernel.Backward(qkv, mask, [], Random(random, B * T * C), new float[qkv.Length], B, T, C, NH, pool);
+        Assert.Equal(2 * forward + forward / 2, pool.GemmFlops - before);    // and Q·Kᵀ again when recomputing
+    }
 }

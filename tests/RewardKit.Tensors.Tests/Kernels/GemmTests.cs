@@ -208,4 +208,22 @@ public class GemmTests
         for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
         return x;
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_pool_counts_two_m_n_k_flops_per_product_and_per_batch_item(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var a = new float[3 * 70 * 50];
+        var b = new float[3 * 50 * 90];
+        var c = new float[3 * 70 * 90];
+        long before = pool.GemmFlops;
+        Gemm.Multiply(a, b, c, 70, 90, 50, transposeA: true, pool: pool);
+        Assert.Equal(2L * 70 * 90 * 50, pool.GemmFlops - before);
+        Gemm.MultiplyBatched(a, b, c, 3, 70, 90, 50, 70 * 50, 50 * 90, 70 * 90, pool: pool);
+        Assert.Equal(4 * 2L * 70 * 90 * 50, pool.GemmFlops - before);
+        Gemm.Multiply(a, b, c, 7, 9, 0, pool: pool);   // K = 0: no multiply-add
+        Assert.Equal(4 * 2L * 70 * 90 * 50, pool.GemmFlops - before);
+    }
 }
