@@ -26,9 +26,17 @@ public static class ScoreCommand
         {
             Description = "Multi-objective models: the weights of the combined reward for this call, comma-separated, one per objective (default: those in rewardkit.json).",
         };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights };
+        var conversation = new Option<string>("--conversation")
+        {
+            Description = "JSONL of multi-turn conversations ({\"messages\": [{role, content}]}, {\"conversation\": HH transcript} or {prompt, response}): "
+                + "a reward per assistant turn, all read in one forward pass; oldest turns are dropped first when a conversation exceeds the context. "
+                + "Writes JSON lines to --out, or to standard output.",
+        };
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(conversation) is { } conversations)
+                return ScoreConversations(parse.GetValue(model)!, parse.GetValue(skipVersion), conversations, parse.GetValue(output), parse.GetValue(batch), ct);
             if (parse.GetValue(data) is { } input)
             {
                 var outPath = parse.GetValue(output) ?? throw new UserErrorException("--data needs --out FILE for the scored rows.");
@@ -61,6 +69,22 @@ public static class ScoreCommand
             return CliApp.Success;
         });
         return command;
+    }
+
+    static int ScoreConversations(string modelPath, bool skipVersion, string input, string? output, int batchSize, CancellationToken ct)
+    {
+        using var model = ScoringCli.Load(modelPath, skipVersion);
+        ConversationScorer scorer;
+        try { scorer = ConversationScorer.For(model); }
+        catch (NotSupportedException e) { throw new UserErrorException($"--conversation: {e.Message}", e); }
+        var progress = new Progress<int>(n => { if (output is not null) Console.Error.Write($"\r{n:N0} conversations scored "); });
+        var result = output is null
+            ? ConversationFile.Score(scorer, input, Console.Out, batchSize, progress, ct)
+            : ConversationFile.Score(scorer, input, output, batchSize, progress, ct);
+        if (output is not null) Console.Error.WriteLine();
+        Console.Error.WriteLine($"scored {result.Turns:N0} turns of {result.Conversations:N0} conversations{(output is null ? "" : $" -> {output}")}; "
+            + $"{result.Truncated:N0} conversations truncated to fit the context ({result.DroppedTurns:N0} oldest turns dropped).");
+        return CliApp.Success;
     }
 
     static async Task<int> ScoreFile(ICommunicator communicator, RewardScorer scorer, string input, string output, CancellationToken ct)

@@ -45,9 +45,7 @@ public static class GptModelLoader
             OnOverflow = OverflowPolicy.Truncate,
             AppendEndOfText = metadata.AppendEndOfText,
         }, template);
-        var scorer = new GptRewardScorer(model, metadata, (prompt, response) =>
-            encoder.Encode(prompt, response)?.Ids
-            ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length."), pool);
+        var scorer = new GptRewardScorer(model, metadata, encoder, pool);
         return objectives is null ? scorer : new MultiObjectiveScorer(scorer, objectives);
     }
 
