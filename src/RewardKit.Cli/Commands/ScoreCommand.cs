@@ -32,7 +32,11 @@ public static class ScoreCommand
                 + "a reward per assistant turn, all read in one forward pass; oldest turns are dropped first when a conversation exceeds the context. "
                 + "Writes JSON lines to --out, or to standard output.",
         };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation };
+        var noPromptCache = new Option<bool>("--no-prompt-cache")
+        {
+            Description = "Separate-encoder models: encode every response's prompt again instead of once per distinct prompt (the same rewards, slower; for measuring the cache).",
+        };
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation, noPromptCache };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(conversation) is { } conversations)
@@ -43,6 +47,7 @@ public static class ScoreCommand
                 return await MpiJob.RunAsync(async communicator =>
                 {
                     using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+                    if (parse.GetValue(noPromptCache)) ScoringCli.DisablePromptCache(shardModel);
                     var weighted = ScoringCli.WithObjectiveWeights(shardModel, parse.GetValue(weights));   // a view: disposing the model is enough
                     var shardScorer = new RewardScorer(weighted, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
                     return await ScoreFile(communicator, shardScorer, input, outPath, ct);
@@ -148,6 +153,14 @@ static class ScoringCli
             throw new UserErrorException($"--objective-weights: {model.Metadata.Name} has one reward head, not objectives; drop --objective-weights (or score a model trained with --objectives).");
         try { return heads.WithWeights(RewardObjectives.ParseWeights(weights)); }
         catch (ArgumentException e) { throw new UserErrorException($"--objective-weights: {e.Message}", e); }
+    }
+
+    /// <summary>Turns off a separate-encoder model's prompt cache (<c>--no-prompt-cache</c>); other models have none to turn off.</summary>
+    public static void DisablePromptCache(IRewardModel model)
+    {
+        if (model is not SeparateEncoderScorer separate)
+            throw new UserErrorException($"--no-prompt-cache: {model.Metadata.Name} is not a separate-encoder model (architecture: separate), so it has no prompt cache; drop the flag.");
+        separate.CachePrompts = false;
     }
 
     /// <summary>Each objective's raw reward of one encoded sequence, by name.</summary>

@@ -47,7 +47,7 @@ public sealed class SeparateEncoderScorer : IRewardModel
     /// encodings are kept for later calls. Default true; false encodes every response's prompt in a row of its own (the
     /// baseline of the prompt-caching benchmark; the rewards are the same).
     /// </summary>
-    public bool CachePrompts { get; init; } = true;
+    public bool CachePrompts { get; set; } = true;
 
     /// <summary>Prompt encodings kept across calls (default 4,096; the cache is emptied when full).</summary>
     public int PromptCacheEntries { get; init; } = 4096;
