@@ -32,6 +32,19 @@ public abstract class PromptTemplate
     /// <summary>Renders one prompt/response pair.</summary>
     public abstract TemplatedText Render(string prompt, string response);
 
+    /// <summary>
+    /// Renders one assistant turn of a conversation: the messages before it (<paramref name="context"/>) as the prompt and
+    /// its <paramref name="content"/> as the response, written so that a later turn of the same conversation renders to a
+    /// text that starts with this one (a causal model then reads every turn's reward in one pass over the last turn).
+    /// By default the context is an HH-RLHF transcript ending in "\n\nAssistant:" and the response is " " + content, the
+    /// form the data readers give a conversation prompt.
+    /// </summary>
+    public virtual TemplatedText RenderTurn(IReadOnlyList<ChatMessage> context, string content)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Render(Conversation.Transcript(context) + "\n\nAssistant:", " " + content);
+    }
+
     /// <summary>"Human: {prompt}\n\nAssistant: {response}" (the form of the seeds).</summary>
     public static PromptTemplate Plain { get; } = new PlainTemplate();
 
@@ -66,6 +79,14 @@ public abstract class PromptTemplate
         public override string Name => "plain";
         public override TemplatedText Render(string prompt, string response) =>
             Split("Human: " + prompt + "\n\nAssistant: ", response);
+
+        /// <summary>"Human: {first user message}" then the rest of the transcript: the seeds' form, extended turn by turn.</summary>
+        public override TemplatedText RenderTurn(IReadOnlyList<ChatMessage> context, string content)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.Count == 0 || context[0].Role != "user") return base.RenderTurn(context, content);
+            return Render(context[0].Content + Conversation.Transcript([.. context.Skip(1)]), content);
+        }
     }
 
     sealed class HhTemplate : PromptTemplate
@@ -151,6 +172,9 @@ public sealed class ChatPromptTemplate : PromptTemplate
         sb.Append(Header(Template.AssistantRole));
         return Split(sb.ToString(), Template.CloseResponse ? response + _after : response);
     }
+
+    /// <summary>The messages in this template's own format (see <see cref="PromptTemplate.RenderTurn"/>).</summary>
+    public override TemplatedText RenderTurn(IReadOnlyList<ChatMessage> context, string content) => Render(context, content);
 
     /// <summary>Renders a conversation whose last message is the assistant's response.</summary>
     public TemplatedText Render(IReadOnlyList<ChatMessage> messages)

@@ -26,15 +26,28 @@ public static class ScoreCommand
         {
             Description = "Multi-objective models: the weights of the combined reward for this call, comma-separated, one per objective (default: those in rewardkit.json).",
         };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights };
+        var conversation = new Option<string>("--conversation")
+        {
+            Description = "JSONL of multi-turn conversations ({\"messages\": [{role, content}]}, {\"conversation\": HH transcript} or {prompt, response}): "
+                + "a reward per assistant turn, all read in one forward pass; oldest turns are dropped first when a conversation exceeds the context. "
+                + "Writes JSON lines to --out, or to standard output.",
+        };
+        var noPromptCache = new Option<bool>("--no-prompt-cache")
+        {
+            Description = "Separate-encoder models: encode every response's prompt again instead of once per distinct prompt (the same rewards, slower; for measuring the cache).",
+        };
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation, noPromptCache };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(conversation) is { } conversations)
+                return ScoreConversations(parse.GetValue(model)!, parse.GetValue(skipVersion), conversations, parse.GetValue(output), parse.GetValue(batch), ct);
             if (parse.GetValue(data) is { } input)
             {
                 var outPath = parse.GetValue(output) ?? throw new UserErrorException("--data needs --out FILE for the scored rows.");
                 return await MpiJob.RunAsync(async communicator =>
                 {
                     using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
+                    if (parse.GetValue(noPromptCache)) ScoringCli.DisablePromptCache(shardModel);
                     var weighted = ScoringCli.WithObjectiveWeights(shardModel, parse.GetValue(weights));   // a view: disposing the model is enough
                     var shardScorer = new RewardScorer(weighted, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
                     return await ScoreFile(communicator, shardScorer, input, outPath, ct);
@@ -61,6 +74,22 @@ public static class ScoreCommand
             return CliApp.Success;
         });
         return command;
+    }
+
+    static int ScoreConversations(string modelPath, bool skipVersion, string input, string? output, int batchSize, CancellationToken ct)
+    {
+        using var model = ScoringCli.Load(modelPath, skipVersion);
+        ConversationScorer scorer;
+        try { scorer = ConversationScorer.For(model); }
+        catch (NotSupportedException e) { throw new UserErrorException($"--conversation: {e.Message}", e); }
+        var progress = new Progress<int>(n => { if (output is not null) Console.Error.Write($"\r{n:N0} conversations scored "); });
+        var result = output is null
+            ? ConversationFile.Score(scorer, input, Console.Out, batchSize, progress, ct)
+            : ConversationFile.Score(scorer, input, output, batchSize, progress, ct);
+        if (output is not null) Console.Error.WriteLine();
+        Console.Error.WriteLine($"scored {result.Turns:N0} turns of {result.Conversations:N0} conversations{(output is null ? "" : $" -> {output}")}; "
+            + $"{result.Truncated:N0} conversations truncated to fit the context ({result.DroppedTurns:N0} oldest turns dropped).");
+        return CliApp.Success;
     }
 
     static async Task<int> ScoreFile(ICommunicator communicator, RewardScorer scorer, string input, string output, CancellationToken ct)
@@ -124,6 +153,14 @@ static class ScoringCli
             throw new UserErrorException($"--objective-weights: {model.Metadata.Name} has one reward head, not objectives; drop --objective-weights (or score a model trained with --objectives).");
         try { return heads.WithWeights(RewardObjectives.ParseWeights(weights)); }
         catch (ArgumentException e) { throw new UserErrorException($"--objective-weights: {e.Message}", e); }
+    }
+
+    /// <summary>Turns off a separate-encoder model's prompt cache (<c>--no-prompt-cache</c>); other models have none to turn off.</summary>
+    public static void DisablePromptCache(IRewardModel model)
+    {
+        if (model is not SeparateEncoderScorer separate)
+            throw new UserErrorException($"--no-prompt-cache: {model.Metadata.Name} is not a separate-encoder model (architecture: separate), so it has no prompt cache; drop the flag.");
+        separate.CachePrompts = false;
     }
 
     /// <summary>Each objective's raw reward of one encoded sequence, by name.</summary>

@@ -22,6 +22,7 @@ public static class GptModelLoader
     {
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"{modelDirectory}: model folder not found; pass a folder made by `rewardkit train`.");
+        if (Is(modelDirectory, ModelArchitecture.Separate)) return LoadSeparate(modelDirectory, pool, verifyVersion);
         RewardObjectives? objectives = null;
         GptRewardModel model;
         RewardModelMetadata metadata;
@@ -32,6 +33,20 @@ public static class GptModelLoader
             throw new InvalidDataException($"{modelDirectory}: this model reads its reward as the mean over the response tokens (pooling: mean_response), "
                 + "which scoring, evaluation and serving do not support (they pass token ids without the response start); "
                 + "use the validation metrics of its training run, or train it again with the default last-token pooling.");
+        var scorer = new GptRewardScorer(model, metadata, EncoderOf(modelDirectory, metadata, model.Config), pool);
+        return objectives is null ? scorer : new MultiObjectiveScorer(scorer, objectives);
+    }
+
+    /// <summary>A separate-encoder folder (<see cref="Models.Separate.SeparateEncoderFolder"/>) as a <see cref="SeparateEncoderScorer"/>.</summary>
+    static SeparateEncoderScorer LoadSeparate(string modelDirectory, WorkerPool? pool, bool verifyVersion)
+    {
+        var (model, metadata) = Models.Separate.SeparateEncoderFolder.Load(modelDirectory, verifyVersion);
+        return new SeparateEncoderScorer(model, metadata, EncoderOf(modelDirectory, metadata, model.Config), pool);
+    }
+
+    /// <summary>The folder's tokenizer with the template, maximum length and truncation the model was trained with.</summary>
+    static SequenceEncoder EncoderOf(string modelDirectory, RewardModelMetadata metadata, GptConfig config)
+    {
         ByteLevelBpeTokenizer tokenizer;
         try { tokenizer = ByteLevelBpeTokenizer.FromDirectory(modelDirectory); }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
@@ -39,16 +54,19 @@ public static class GptModelLoader
             throw new InvalidDataException($"{modelDirectory}: the model folder has no readable tokenizer (tokenizer.json or vocab.json + merges.txt): {e.Message}", e);
         }
         var template = PromptTemplate.FromName(string.IsNullOrEmpty(metadata.Template) ? "plain" : metadata.Template);
-        var encoder = new SequenceEncoder(tokenizer, new SequenceOptions
+        return new SequenceEncoder(tokenizer, new SequenceOptions
         {
-            MaxLength = Math.Min(metadata.MaxLength, model.Config.Positions),
+            MaxLength = Math.Min(metadata.MaxLength, config.Positions),
             OnOverflow = OverflowPolicy.Truncate,
             AppendEndOfText = metadata.AppendEndOfText,
         }, template);
-        var scorer = new GptRewardScorer(model, metadata, (prompt, response) =>
-            encoder.Encode(prompt, response)?.Ids
-            ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length."), pool);
-        return objectives is null ? scorer : new MultiObjectiveScorer(scorer, objectives);
+    }
+
+    /// <summary>True when the folder's rewardkit.json records <paramref name="architecture"/> (a missing or broken file is reported by the load).</summary>
+    static bool Is(string directory, string architecture)
+    {
+        try { return ModelArchitecture.Of(RewardModelMetadata.Load(directory)) == architecture; }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>True when the folder's rewardkit.json says it holds a multi-objective model (a missing or broken file is reported by the load).</summary>

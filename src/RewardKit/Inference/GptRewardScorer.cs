@@ -4,6 +4,7 @@ using RewardKit.Models.MultiObjective;
 using RewardKit.Models;
 using RewardKit.Tensors.Kernels;
 using RewardKit.Tensors;
+using RewardKit.Text;
 
 namespace RewardKit.Inference;
 
@@ -31,6 +32,62 @@ public sealed class GptRewardScorer : IRewardModel
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), "must be at least 1.");
         _pool = pool;
         MaxBatch = maxBatch;
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="model"/> with the encoder it was trained with (template, tokenizer, maximum length), which
+    /// <see cref="Sequences"/> exposes to callers that render texts themselves (conversations).
+    /// </summary>
+    public GptRewardScorer(GptRewardModel model, RewardModelMetadata metadata, SequenceEncoder encoder, WorkerPool? pool = null, int maxBatch = 32)
+        : this(model, metadata, EncoderOf(encoder), pool, maxBatch) => Sequences = encoder;
+
+    static Func<string, string, int[]> EncoderOf(SequenceEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        return (prompt, response) => encoder.Encode(prompt, response)?.Ids
+            ?? throw new InvalidDataException("the prompt and response could not be fitted into the model's maximum length.");
+    }
+
+    /// <summary>The encoder behind <see cref="Encode"/>, when the scorer was built with one (the model loader does).</summary>
+    public SequenceEncoder? Sequences { get; }
+
+    /// <summary>The model scored.</summary>
+    public GptRewardModel Model => _model;
+
+    /// <summary>
+    /// The rewards read at several positions of each sequence in one forward pass per batch: <paramref name="positions"/>[i]
+    /// lists token indices of <paramref name="sequences"/>[i]; the rewards go into <paramref name="rewards"/> in that order
+    /// (sequence by sequence). For a causal model the reward at token t equals the reward of the sequence's first t + 1
+    /// tokens scored alone.
+    /// </summary>
+    public void ScoreAtPositions(IReadOnlyList<int[]> sequences, IReadOnlyList<int[]> positions, Span<float> rewards, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(positions);
+        if (_model.Outputs != 1)
+            throw new NotSupportedException($"GptRewardScorer: the model has {_model.Outputs} outputs (objectives); rewards at positions are read from scalar models.");
+        if (positions.Count != sequences.Count)
+            throw new ArgumentException($"ScoreAtPositions: {positions.Count} position lists for {sequences.Count} sequences.", nameof(positions));
+        if (rewards.Length != positions.Sum(p => p.Length))
+            throw new ArgumentException($"ScoreAtPositions: {rewards.Length} slots for {positions.Sum(p => p.Length)} positions.", nameof(rewards));
+        if (!_tapes.TryTake(out var tape)) tape = new Tape(_pool) { RecordsGradients = false };
+        try
+        {
+            int written = 0;
+            for (int start = 0; start < sequences.Count; start += MaxBatch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(MaxBatch, sequences.Count - start);
+                var batch = TokenBatch.FromSequences(sequences.Skip(start).Take(count).ToArray(), _model.Config.PadTokenId ?? 0);
+                var rows = new List<int>();
+                for (int i = 0; i < count; i++)
+                    foreach (int t in positions[start + i]) rows.Add(i * batch.Time + t);
+                try { _model.ForwardOutputsAt(tape, batch, [.. rows]).Data.CopyTo(rewards.Slice(written, rows.Count)); }
+                finally { tape.Reset(); }
+                written += rows.Count;
+            }
+        }
+        finally { _tapes.Add(tape); }
     }
 
     /// <summary>Sequences per forward pass.</summary>

@@ -20,6 +20,9 @@ public static class ModelArchitecture
     /// <summary>One GPT-2 over the concatenated prompt and response (the default).</summary>
     public const string Concat = "concat";
 
+    /// <summary>Prompt and response encoded apart by one GPT-2 backbone and fused (<see cref="Separate.SeparateEncoderRewardModel"/>).</summary>
+    public const string Separate = "separate";
+
     /// <summary>A LoRA adapter folder (PEFT layout) over a base model.</summary>
     public const string LoraAdapter = "lora";
 

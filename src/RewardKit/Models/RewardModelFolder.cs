@@ -169,7 +169,7 @@ public static class RewardModelFolder
     }
 
     /// <summary>Checks that the weights' sha256 is the <c>version</c> rewardkit.json records (the CLI's --skip-version-check skips this).</summary>
-    static void VerifyVersion(string weights, RewardModelMetadata metadata, string metadataPath)
+    internal static void VerifyVersion(string weights, RewardModelMetadata metadata, string metadataPath)
     {
         if (!File.Exists(weights)) return; // reported with its own message when the weights are opened
         const string Skip = "or load it anyway with --skip-version-check (serve: --skip-version-check, RewardKit:SkipVersionCheck)";
@@ -182,7 +182,7 @@ public static class RewardModelFolder
     }
 
     /// <summary>Opens a weights file (header validated, data memory-mapped), naming the file in every failure.</summary>
-    static Engine.SafetensorsFile OpenWeights(string path)
+    internal static Engine.SafetensorsFile OpenWeights(string path)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"{path}: is a directory; the weights must be a safetensors file.");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no weights file.", path);

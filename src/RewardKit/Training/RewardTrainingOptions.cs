@@ -46,6 +46,15 @@ public enum ModelPreset
     [EnumMember(Value = "base")] Base,
 }
 
+/// <summary>How a GPT-2 reward model relates the prompt and the response (rewardkit.json <c>architecture</c>).</summary>
+public enum RewardArchitecture
+{
+    /// <summary>One GPT-2 over the concatenated prompt and response (default).</summary>
+    [EnumMember(Value = "concat")] Concat,
+    /// <summary>Prompt and response encoded apart by one shared GPT-2 and fused ([p, r, p·r, |p−r|] → MLP → reward).</summary>
+    [EnumMember(Value = "separate")] Separate,
+}
+
 /// <summary>How the learning rate decays after the warm-up (see <see cref="Tensors.Optim.LearningRateSchedule"/>).</summary>
 public enum LearningRateDecay
 {
@@ -87,6 +96,12 @@ public sealed record RewardTrainingOptions
     /// <summary>Where the reward is read: at the last real token, or the mean over the response tokens. Default last-token.</summary>
     [TrainingOption("Where the reward is read: at the last real token, or the mean over the response tokens.")]
     public RewardPooling Pooling { get; init; } = RewardPooling.LastToken;
+
+    /// <summary>How the prompt and the response meet: concat (one GPT-2 over prompt + response) or separate (encoded apart by
+    /// the same GPT-2, pooled at their last tokens and fused by [p, r, p·r, |p−r|] → MLP; a prompt is encoded once for all
+    /// its responses). Default concat. See <see cref="Models.Separate.SeparateEncoderRewardModel"/>.</summary>
+    [TrainingOption("How the prompt and the response meet: concat (one GPT-2 over prompt + response) or separate (encoded apart by the same GPT-2, pooled at their last tokens and fused by [p, r, p·r, |p−r|] → MLP; a prompt is encoded once for all its responses).")]
+    public RewardArchitecture Architecture { get; init; } = RewardArchitecture.Concat;
 
     /// <summary>Maximum tokens of prompt + response. Default 128.</summary>
     [TrainingOption("Maximum tokens of prompt + response.")]
@@ -398,6 +413,14 @@ public sealed record RewardTrainingOptions
             Require(Loss == RewardLossKind.BradleyTerry && !UseMargin && !UseWeights && LabelSmoothing == 0 && CenterRewardsCoefficient == 0 && L2 == 0,
                 "objectives", "each head trains with plain Bradley-Terry on its labels; leave loss, use_margin, use_weights, label_smoothing, center_rewards_coefficient and l2 at their defaults.");
             Require(Pooling == RewardPooling.LastToken, "pooling", "a multi-objective model reads its rewards at the last token; leave pooling at last-token.");
+        }
+        if (Architecture != RewardArchitecture.Concat)
+        {
+            RequireDefined(Architecture, "architecture");
+            Require(Init is null && Backbone is null && LoraR == 0 && Objectives is null, "architecture",
+                $"the {OptionNames.Name(Architecture)} architecture is trained from scratch with one reward; leave init, backbone, lora_r and objectives unset (or use --architecture concat).");
+            Require(Pooling == RewardPooling.LastToken, "pooling", $"the {OptionNames.Name(Architecture)} architecture pools prompt and response at their last tokens; leave pooling at last-token.");
+            Require(!Resume, "resume", $"the {OptionNames.Name(Architecture)} architecture does not write resumable checkpoints yet; run it again without --resume.");
         }
         if (Backbone is null) return;
         Require(!string.IsNullOrWhiteSpace(Backbone), "backbone", "give a packaged name (minilm, arctic-xs) or a Hugging Face BERT folder.");

@@ -16,7 +16,7 @@ internal sealed record SftSettings(double LearningRate, int BatchSize, ulong See
 /// Supervised fine-tuning as a causal LM on response tokens, one <see cref="TrainingStep"/> at a time: AdamW with its own
 /// state (peak <see cref="SftSettings.LearningRate"/>, warm-up then cosine decay, clipping and weight decay), batches of
 /// <see cref="SftSettings.BatchSize"/> sequences in a seeded length-bucketed order, the loss on the response tokens only.
-/// Two callers: the reward trainer's SFT warm start on chosen responses (<see cref="ForRewardModel"/>, see
+/// Two callers: the reward trainer's SFT warm start on chosen responses (<see cref="ForRewardModel(RewardTrainingOptions, GptRewardModel, IReadOnlyList{EncodedPair}, int, Tape, WorkerPool, Rng, long, WarmStartState, DataParallel?)"/>, see
 /// <see cref="RewardTrainingOptions.SftSteps"/>) and <see cref="PolicySftTrainer"/> (<c>rewardkit sft</c>). Its position
 /// (<see cref="Position"/>) and optimiser state are what a checkpoint needs to continue it. As one rank of a
 /// data-parallel job (<see cref="DataParallel"/>) it takes its shard of every batch, weighted by its share of the
@@ -69,7 +69,12 @@ internal sealed class SftWarmStart
     /// <summary>The reward trainer's warm start: the chosen sequences of <paramref name="pairs"/>, with the options' SFT settings.</summary>
     public static SftWarmStart ForRewardModel(RewardTrainingOptions options, GptRewardModel model, IReadOnlyList<EncodedPair> pairs, int padId, Tape tape,
         WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, DataParallel? dp = null) =>
-        new(model.Parameters, (tape, batch, rng) => model.LanguageModelLoss(tape, batch, responseOnly: true, training: true, rng),
+        ForRewardModel(options, model.Parameters, model.Transformer, pairs, padId, tape, pool, dropoutRng, steps, position, dp);
+
+    /// <summary>As above for any reward model whose <paramref name="parameters"/> hold the GPT-2 body <paramref name="backbone"/> (e.g. a separate-encoder model).</summary>
+    public static SftWarmStart ForRewardModel(RewardTrainingOptions options, ParameterSet parameters, GptTransformer backbone, IReadOnlyList<EncodedPair> pairs,
+        int padId, Tape tape, WorkerPool pool, Rng dropoutRng, long steps, WarmStartState position, DataParallel? dp = null) =>
+        new(parameters, (tape, batch, rng) => backbone.LanguageModelLoss(tape, batch, responseOnly: true, training: true, rng),
             [.. pairs.Select(p => p.Chosen)],
             new SftSettings(options.SftLearningRate, options.SftBatchSize, options.Seed, options.MaxGradNorm, options.WeightDecay),
             padId, tape, pool, dropoutRng, steps, position,

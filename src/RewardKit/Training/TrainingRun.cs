@@ -81,11 +81,12 @@ internal sealed class TrainingRun : IDisposable
         if (_o.Backbone is null)
         {
             (_train, _eval, _templateName, _tokenizer) = ReadData(evalPath);
-            _gpt = CreateModel(_tokenizer);
-            Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
-            _model = _o.LoraSettings is { } lora ? Adapt(_gpt, lora, scoringBatch)
-                : _o.RewardObjectives is { } objectives ? new TrainableMultiObjective(_gpt, objectives, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch)
-                : new TrainableGpt(_gpt, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
+            if (_o.Architecture == RewardArchitecture.Separate) _model = CreateSeparate(_tokenizer, scoringBatch);
+            else _gpt = CreateModel(_tokenizer);
+            if (_gpt is not null) Say($"model {_gpt.Config} ({_gpt.ParameterCount:N0} parameters), {_o.Loss} loss");
+            _model ??= _o.LoraSettings is { } lora ? Adapt(_gpt!, lora, scoringBatch)
+                : _o.RewardObjectives is { } objectives ? new TrainableMultiObjective(_gpt!, objectives, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch)
+                : new TrainableGpt(_gpt!, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
         }
         else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
@@ -117,7 +118,9 @@ internal sealed class TrainingRun : IDisposable
         if (steps == 0) _state.WarmStart = null;
         if (steps == 0 || (_resumed is not null && _resumed.State.WarmStart is null)) return true;
         var position = _resumed?.State.WarmStart ?? new WarmStartState();
-        _warmStart = SftWarmStart.ForRewardModel(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position, _dp);
+        _warmStart = _model is TrainableSeparate separate
+            ? SftWarmStart.ForRewardModel(_o, separate.Parameters, separate.Model.Transformer, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position, _dp)
+            : SftWarmStart.ForRewardModel(_o, _gpt!, _train.Pairs, Math.Max(0, _tokenizer!.PadId), _tape, _pool, _dropoutRng, steps, position, _dp);
         if (_resumed is not null) _warmStart.Optimizer.LoadState(_resumed.Optimizer);
         _state.WarmStart = position;
         Say($"SFT warm start: {steps} steps of {_o.SftBatchSize} chosen responses (causal-LM loss on the response tokens), peak lr {_o.SftLearningRate:G3}"
@@ -423,6 +426,14 @@ internal sealed class TrainingRun : IDisposable
         var copy = new GptRewardModel(loaded.Config.WithoutDropout(), pooling);
         loaded.Parameters.Values.CopyTo(copy.Parameters.Values);
         return copy;
+    }
+
+    /// <summary>A separate-encoder model (<see cref="RewardTrainingOptions.Architecture"/> separate) from the seed, from scratch.</summary>
+    TrainableSeparate CreateSeparate(ByteLevelBpeTokenizer tokenizer, int scoringBatch)
+    {
+        var model = Models.Separate.SeparateEncoderRewardModel.Create(_trainer.ConfigFor(tokenizer), _o.Seed);
+        Say($"model {model.Config}, separate encoders (shared weights) + fusion head ({model.ParameterCount:N0} parameters), {_o.Loss} loss");
+        return new TrainableSeparate(model, tokenizer, _pool, scoringBatch);
     }
 
     /// <summary>LoRA adapters over the frozen init model (<see cref="RewardTrainingOptions.LoraR"/>), initialised from the seed.</summary>

@@ -131,6 +131,29 @@ public sealed class GptRewardModel
         Heads(tape, batch, ScoreWeight, Conv1DKernel, training, dropoutRng);
 
     /// <summary>
+    /// Every output of the head read at <paramref name="rows"/> of the B·T positions (row b·T + t is token t of row b),
+    /// for a last-token model: GPT-2 is causal, so the outputs at token t of a row are exactly those of the row's first
+    /// t + 1 tokens scored alone (one forward pass gives the reward of every prefix, e.g. every turn of a conversation).
+    /// Inference only (no dropout).
+    /// </summary>
+    /// <param name="tape">Records the step (or, with RecordsGradients off, just computes).</param>
+    /// <param name="batch">(B, T) right-padded token ids and the real length of each row.</param>
+    /// <param name="rows">(N) flat indices b·T + t with t &lt; Lengths[b].</param>
+    /// <returns>(N, K).</returns>
+    public Tensor ForwardOutputsAt(Tape tape, TokenBatch batch, int[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(rows);
+        if (Pooling != RewardPooling.LastToken)
+            throw new InvalidOperationException("GptRewardModel: rewards at chosen positions need last-token pooling (a mean-pooled model reads one reward per row).");
+        foreach (int row in rows)
+            if (row < 0 || row >= batch.Batch * batch.Time || row % batch.Time >= batch.Lengths[row / batch.Time])
+                throw new ArgumentOutOfRangeException(nameof(rows), row, "a position outside the real tokens of its row.");
+        var hidden = Transformer.FinalHiddenRows(tape, batch, rows, ComputeLastBlockOnRewardRowsOnly, training: false, dropoutRng: null, Conv1DKernel);   // (N, C)
+        return tape.Linear(hidden, ScoreWeight, null);                                                                                                 // (N, K)
+    }
+
+    /// <summary>
     /// The outputs of a head <paramref name="head"/> (K, C) over the backbone with its Conv1D layers applied by
     /// <paramref name="conv1D"/>, pooled as <see cref="Pooling"/> says: what <see cref="Forward"/> computes with
     /// <see cref="ScoreWeight"/>, for adapters and multi-head models that bring their own head or Conv1D path.
