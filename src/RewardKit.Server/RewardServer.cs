@@ -83,6 +83,7 @@ public static class RewardServer
                 o.TargetInfoEnabled = false;
                 o.ScrapeResponseCacheDurationMilliseconds = 0;
             }));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using RewardKit.Inference;
 
 namespace RewardKit.Server;
@@ -70,8 +71,10 @@ public static class ScoringEndpoints
         var name = lease.Model.Model.Metadata.Name;
         if (wanted is not null && wanted != name)
             return Problems.NotFound($"unknown model '{wanted}'; this service serves '{name}' (GET /v1/models); omit \"model\" to use it.");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        // The timeout runs on the service's TimeProvider, so tests drive it with a fake clock instead of waiting.
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.RequestTimeoutSeconds), time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
         try
         {
             return await work(request!, lease.Model, options, timeout.Token).ConfigureAwait(false);
