@@ -39,3 +39,13 @@ public sealed record ModelDto(string Name, string Version, string? RegistryVersi
 
 /// <summary>GET /v1/models.</summary>
 public sealed record ModelsResponse(List<ModelDto> Models, string? LastError);
+
+/// <summary>GET /healthz: the process is up.</summary>
+/// <param name="Status">"ok".</param>
+public sealed record HealthResponse(string Status);
+
+/// <summary>GET /readyz: a model is loaded and scoring.</summary>
+/// <param name="Status">"ready".</param>
+/// <param name="Model">The served model's name.</param>
+/// <param name="Version">Its version.</param>
+public sealed record ReadyResponse(string Status, string Model, string Version);

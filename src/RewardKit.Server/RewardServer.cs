@@ -4,6 +4,7 @@ using Scalar.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,6 +83,7 @@ public static class RewardServer
                 o.TargetInfoEnabled = false;
                 o.ScrapeResponseCacheDurationMilliseconds = 0;
             }));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -97,6 +99,8 @@ public static class RewardServer
                 _ => null,
             };
         });
+        // Typed results (Ok<T>) and the OpenAPI schemas use the wire format's snake_case names.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = ScoringEndpoints.Json.PropertyNamingPolicy);
         services.AddOpenApi();
     }
 
@@ -126,10 +130,10 @@ public static class RewardServer
             }
             await next(context);
         });
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health");
-        app.MapGet("/readyz", (ModelHost host) => host.Current is { } m
-            ? Results.Ok(new { status = "ready", model = m.Model.Metadata.Name, version = m.Model.Metadata.Version })
-            : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithName("Ready");
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health");
+        app.MapGet("/readyz", Results<Ok<ReadyResponse>, UnavailableProblem> (ModelHost host) => host.Current is { } m
+            ? TypedResults.Ok(new ReadyResponse("ready", m.Model.Metadata.Name, m.Model.Metadata.Version))
+            : Problems.Unavailable(host.PublicError ?? "the model is still loading.")).WithName("Ready");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
         app.MapScalarApiReference("/scalar", o => o.WithTitle("RewardKit scoring API"));

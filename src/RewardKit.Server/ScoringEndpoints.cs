@@ -3,7 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using RewardKit.Inference;
 
 namespace RewardKit.Server;
@@ -19,19 +21,22 @@ public static class ScoringEndpoints
         AllowDuplicateProperties = false, // a key repeated in any object is refused, not "last one wins"
     };
 
-    /// <summary>Maps /v1/score, /v1/rank, /v1/compare, /v1/best-of-n, /v1/models and /v1/drift.</summary>
+    /// <summary>
+    /// Maps /v1/score, /v1/rank, /v1/compare, /v1/best-of-n, /v1/models and /v1/drift. The statuses each can answer come
+    /// from its typed result (<see cref="ApiProblem"/>, <see cref="UnavailableProblem"/>) and, for 401/403, from the group.
+    /// </summary>
     public static RouteGroupBuilder MapScoring(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1");
-        v1.MapPost("/score", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<ScoreRequest>(c, h, o, Score))
-          .Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>().ProducesScoringProblems().WithName("Score");
-        v1.MapPost("/rank", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest>(c, h, o, Rank))
-          .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesScoringProblems().WithName("Rank");
-        v1.MapPost("/best-of-n", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest>(c, h, o, BestOfN))
-          .Accepts<RankRequest>("application/json").Produces<BestOfNResponse>().ProducesScoringProblems().WithName("BestOfN");
-        v1.MapPost("/compare", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<CompareRequest>(c, h, o, Compare))
-          .Accepts<CompareRequest>("application/json").Produces<CompareResponse>().ProducesScoringProblems().WithName("Compare");
-        v1.MapGet("/models", (ModelHost host) =>
+        var v1 = app.MapGroup("/v1").ProducesAuthProblems();
+        v1.MapPost("/score", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<ScoreRequest, ScoreResponse>(c, h, o, Score))
+          .Accepts<ScoreRequest>("application/json").WithName("Score");
+        v1.MapPost("/rank", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest, RankResponse>(c, h, o, Rank))
+          .Accepts<RankRequest>("application/json").WithName("Rank");
+        v1.MapPost("/best-of-n", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<RankRequest, BestOfNResponse>(c, h, o, BestOfN))
+          .Accepts<RankRequest>("application/json").WithName("BestOfN");
+        v1.MapPost("/compare", (HttpContext c, ModelHost h, RewardServerOptions o) => Handle<CompareRequest, CompareResponse>(c, h, o, Compare))
+          .Accepts<CompareRequest>("application/json").WithName("Compare");
+        v1.MapGet("/models", Ok<ModelsResponse> (ModelHost host) =>
         {
             var list = new List<ModelDto>();
             if (host.Acquire() is { } lease)
@@ -41,36 +46,23 @@ public static class ScoringEndpoints
                     list.Add(new ModelDto(md.Name, md.Version, s.RegistryVersion, md.Template, md.MaxLength, md.RewardMean, md.RewardStd,
                         md.Temperature, ModelHost.FolderName(s.Source), s.LoadedUtc, s.Scorer.Cache.HitRate, s.Scorer.Cache.Count));
                 }
-            return Results.Json(new ModelsResponse(list, host.PublicError), Json);
-        }).Produces<ModelsResponse>().ProducesAuthProblems().WithName("Models");
-        v1.MapGet("/drift", (ModelHost host) =>
+            return TypedResults.Ok(new ModelsResponse(list, host.PublicError));
+        }).WithName("Models");
+        v1.MapGet("/drift", Results<Ok<DriftReport>, UnavailableProblem> (ModelHost host) =>
         {
             if (host.Acquire() is not { } lease) return Problems.Unavailable(host.PublicError ?? "no model loaded yet.");
-            using (lease) return Results.Json(lease.Model.Drift.Report(), Json);
-        }).Produces<DriftReport>().ProducesAuthProblems().ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithName("Drift");
+            using (lease) return TypedResults.Ok(lease.Model.Drift.Report());
+        }).WithName("Drift");
         return v1;
     }
 
-    /// <summary>
-    /// Every problem status a scoring POST can answer, so the OpenAPI document lists them: 400 malformed body, 401/403 API
-    /// key (when keys are set), 404 unknown model, 408 body too slow, 413 over a limit, 415 not JSON, 422 a non-finite
-    /// reward, 429 queue full (Retry-After), 503 no model yet or the request timed out (Retry-After).
-    /// </summary>
-    static RouteHandlerBuilder ProducesScoringProblems(this RouteHandlerBuilder endpoint)
+    delegate Task<Results<Ok<TResponse>, ApiProblem, UnavailableProblem>> Work<in TRequest, TResponse>(
+        TRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken);
+
+    static async Task<Results<Ok<TResponse>, ApiProblem, UnavailableProblem>> Handle<TRequest, TResponse>(
+        HttpContext context, ModelHost host, RewardServerOptions options, Work<TRequest, TResponse> work) where TRequest : class
     {
-        foreach (var status in new[] { 400, 404, 408, 413, 415, 422, 429, 503 }) endpoint.ProducesProblem(status);
-        return endpoint.ProducesAuthProblems();
-    }
-
-    /// <summary>401 and 403: every /v1 endpoint needs an API key when the service has keys (<see cref="RewardServerOptions.ApiKeys"/>).</summary>
-    static RouteHandlerBuilder ProducesAuthProblems(this RouteHandlerBuilder endpoint) =>
-        endpoint.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
-
-    delegate Task<IResult> Work<in T>(T request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken);
-
-    static async Task<IResult> Handle<T>(HttpContext context, ModelHost host, RewardServerOptions options, Work<T> work) where T : class
-    {
-        var (request, problem) = await ReadAsync<T>(context, options).ConfigureAwait(false);
+        var (request, problem) = await ReadAsync<TRequest>(context, options).ConfigureAwait(false);
         if (problem is not null) return problem;
         if (host.Acquire() is not { } lease)
             return Problems.Unavailable(host.PublicError ?? "the model is still loading; retry shortly (see GET /readyz).");
@@ -79,8 +71,10 @@ public static class ScoringEndpoints
         var name = lease.Model.Model.Metadata.Name;
         if (wanted is not null && wanted != name)
             return Problems.NotFound($"unknown model '{wanted}'; this service serves '{name}' (GET /v1/models); omit \"model\" to use it.");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        // The timeout runs on the service's TimeProvider, so tests drive it with a fake clock instead of waiting.
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.RequestTimeoutSeconds), time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
         try
         {
             return await work(request!, lease.Model, options, timeout.Token).ConfigureAwait(false);
@@ -91,7 +85,7 @@ public static class ScoringEndpoints
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            return Results.StatusCode(499); // the client went away; nobody reads this
+            return Problems.ClientClosed();
         }
         catch (OperationCanceledException)
         {
@@ -108,7 +102,7 @@ public static class ScoringEndpoints
     }
 
     /// <summary>Reads a JSON body of at most <see cref="RewardServerOptions.MaxBodyBytes"/>; returns the problem to answer on failure.</summary>
-    static async Task<(T?, IResult?)> ReadAsync<T>(HttpContext context, RewardServerOptions options) where T : class
+    static async Task<(T?, ApiProblem?)> ReadAsync<T>(HttpContext context, RewardServerOptions options) where T : class
     {
         var request = context.Request;
         if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.Contains("+json", StringComparison.OrdinalIgnoreCase))
@@ -181,12 +175,12 @@ public static class ScoringEndpoints
         _ => "{\"prompt\": \"...\", \"responses\": [\"...\", \"...\"]}",
     };
 
-    static IResult? CheckText(string? text, string field, RewardServerOptions options) =>
+    static ApiProblem? CheckText(string? text, string field, RewardServerOptions options) =>
         text is null ? Problems.BadRequest($"{field} is missing or null; send a string (\"\" when empty).")
         : text.Length > options.MaxTextLength ? Problems.TooLarge($"{field} is {text.Length} characters; the limit is {options.MaxTextLength} (MaxTextLength).")
         : null;
 
-    static IResult? CheckResponses(RankRequest r, RewardServerOptions options, int minimum)
+    static ApiProblem? CheckResponses(RankRequest r, RewardServerOptions options, int minimum)
     {
         if (CheckText(r.Prompt, "prompt", options) is { } p) return p;
         if (r.Responses is null) return Problems.BadRequest("responses is missing; send an array of response strings.");
@@ -197,7 +191,7 @@ public static class ScoringEndpoints
         return null;
     }
 
-    static async Task<IResult> Score(ScoreRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    static async Task<Results<Ok<ScoreResponse>, ApiProblem, UnavailableProblem>> Score(ScoreRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
     {
         if (request.Items is null) return Problems.BadRequest("items is missing; send {\"items\": [{\"prompt\": \"...\", \"response\": \"...\"}]}.");
         if (request.Items.Count == 0) return Problems.BadRequest("items is empty; send at least one {\"prompt\", \"response\"} pair.");
@@ -214,21 +208,21 @@ public static class ScoringEndpoints
         var raw = scores.Select(s => s.Raw).ToArray();
         model.Drift.Add(raw);
         var md = model.Model.Metadata;
-        return Results.Json(new ScoreResponse(md.Name, md.Version, raw, scores.Select(s => s.Normalized).ToArray(),
-            scores.Select(s => s.Calibrated).ToArray(), model.Scorer.Temperature), Json);
+        return TypedResults.Ok(new ScoreResponse(md.Name, md.Version, raw, scores.Select(s => s.Normalized).ToArray(),
+            scores.Select(s => s.Calibrated).ToArray(), model.Scorer.Temperature));
     }
 
-    static async Task<IResult> Rank(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    static async Task<Results<Ok<RankResponse>, ApiProblem, UnavailableProblem>> Rank(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
     {
         if (CheckResponses(request, options, 1) is { } problem) return problem;
         var ranked = await model.Scorer.RankAsync(request.Prompt!, request.Responses!.Select(r => r!).ToList(), cancellationToken).ConfigureAwait(false);
         model.Drift.Add(ranked.Select(r => r.Score.Raw).ToArray());
         var md = model.Model.Metadata;
-        return Results.Json(new RankResponse(md.Name, md.Version,
-            ranked.Select(r => new RankedDto(r.Index, r.Score.Raw, r.Score.Normalized, r.ProbabilityBest)).ToList(), model.Scorer.Temperature), Json);
+        return TypedResults.Ok(new RankResponse(md.Name, md.Version,
+            ranked.Select(r => new RankedDto(r.Index, r.Score.Raw, r.Score.Normalized, r.ProbabilityBest)).ToList(), model.Scorer.Temperature));
     }
 
-    static async Task<IResult> BestOfN(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    static async Task<Results<Ok<BestOfNResponse>, ApiProblem, UnavailableProblem>> BestOfN(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
     {
         if (CheckResponses(request, options, 1) is { } problem) return problem;
         var responses = request.Responses!.Select(r => r!).ToList();
@@ -238,16 +232,16 @@ public static class ScoringEndpoints
         model.Drift.Add(rewards);
         var best = ranked[0];
         var md = model.Model.Metadata;
-        return Results.Json(new BestOfNResponse(md.Name, md.Version, best.Index, responses[best.Index], best.Score.Raw, best.ProbabilityBest, rewards), Json);
+        return TypedResults.Ok(new BestOfNResponse(md.Name, md.Version, best.Index, responses[best.Index], best.Score.Raw, best.ProbabilityBest, rewards));
     }
 
-    static async Task<IResult> Compare(CompareRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
+    static async Task<Results<Ok<CompareResponse>, ApiProblem, UnavailableProblem>> Compare(CompareRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)
     {
         if ((CheckText(request.Prompt, "prompt", options) ?? CheckText(request.A, "a", options) ?? CheckText(request.B, "b", options)) is { } problem) return problem;
         var c = await model.Scorer.CompareAsync(request.Prompt!, request.A!, request.B!, cancellationToken).ConfigureAwait(false);
         model.Drift.Add([c.A.Raw, c.B.Raw]);
         var md = model.Model.Metadata;
-        return Results.Json(new CompareResponse(md.Name, md.Version, c.A.Raw, c.B.Raw, c.ProbabilityAPreferred, c.Temperature), Json);
+        return TypedResults.Ok(new CompareResponse(md.Name, md.Version, c.A.Raw, c.B.Raw, c.ProbabilityAPreferred, c.Temperature));
     }
 
     /// <summary>Records request count and duration per endpoint (route pattern) for /metrics.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using RewardKit.Inference;
@@ -218,13 +220,19 @@ public class ScoringEndpointsTests
     [Fact]
     public async Task A_request_slower_than_the_timeout_gets_503_and_the_service_keeps_working()
     {
+        // The timeout runs on a fake clock: the request times out when the test moves the clock, not after real seconds.
+        var clock = new FakeTimeProvider();
         using var gate = new ManualResetEventSlim(false);
-        // 1 s, not less: the follow-up request below must finish inside the same timeout, behind the released batch, on a
-        // 2-core CI machine running other test classes in parallel (0.2 s failed there once).
-        using var server = new TestServer(new() { ["RewardKit:RequestTimeoutSeconds"] = "1" },
-            onLoad: m => m.OnForward = batch => { if (batch.Count == 3) gate.Wait(TimeSpan.FromSeconds(10)); });
+        using var server = new TestServer(new() { ["RewardKit:RequestTimeoutSeconds"] = "5" },
+            onLoad: m => m.OnForward = batch => { if (batch.Count == 3) gate.Wait(TimeSpan.FromSeconds(60)); },
+            services: s => s.AddSingleton<TimeProvider>(clock));
         await server.WaitReadyAsync();
-        var slow = await server.ScoreAsync(("p", "a"), ("p", "b"), ("p", "c"));
+        var slowTask = server.ScoreAsync(("p", "a"), ("p", "b"), ("p", "c"));
+        while (server.Models.Single().Forwards == 0) await Task.Delay(1); // the request is inside the (held) forward pass
+        clock.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.False(slowTask.IsCompleted, "answered before its timeout");
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        var slow = await slowTask;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, slow.StatusCode);
         Assert.Contains("RequestTimeoutSeconds", await slow.Content.ReadAsStringAsync());
         gate.Set();

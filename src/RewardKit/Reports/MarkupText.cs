@@ -34,13 +34,6 @@ public static class MarkupText
         return sb.ToString();
     }
 
-    /// <summary>A coordinate for SVG: invariant culture, at most 2 decimals, no "-0".</summary>
-    public static string Coordinate(double v)
-    {
-        var s = Math.Round(v, 2).ToString("0.##", CultureInfo.InvariantCulture);
-        return s == "-0" ? "0" : s;
-    }
-
     /// <summary>A value for tables: 4 decimals, invariant culture; "n/a" when null, "NaN"/"∞" kept visible.</summary>
     public static string Number(double? v, string format = "0.0000") =>
         v is not { } x ? "n/a" : double.IsNaN(x) ? "NaN" : double.IsInfinity(x) ? (x > 0 ? "∞" : "−∞") : x.ToString(format, CultureInfo.InvariantCulture);

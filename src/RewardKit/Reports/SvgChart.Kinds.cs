@@ -59,7 +59,7 @@ public sealed partial class SvgChart
         if (all.Count > 0)
         {
             double min = all.Min(), max = all.Max();
-            double width = max > min ? NiceScale.NiceNumber((max - min) / bins) : 1;
+            double width = max > min ? NiceNumber((max - min) / bins) : 1;
             double start = Math.Floor(min / width) * width;
             int count = Math.Max(1, (int)Math.Floor((max - start) / width) + 1);
             foreach (var s in samples)
@@ -73,5 +73,14 @@ public sealed partial class SvgChart
         }
         else series.AddRange(samples.Select(s => new BarSeries(s.Name, s.Color, []) { Opacity = 0.45 }));
         return new SvgChart { Id = id, Title = title, XLabel = xLabel, YLabel = "count", Series = series };
+    }
+
+    /// <summary>The nice number (1, 2, 5 or 10 × 10^k) nearest to <paramref name="x"/> &gt; 0: histogram bin widths.</summary>
+    internal static double NiceNumber(double x)
+    {
+        double exp = Math.Floor(Math.Log10(x));
+        double f = x / Math.Pow(10, exp);
+        double nice = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
+        return nice * Math.Pow(10, exp);
     }
 }

@@ -60,6 +60,10 @@ public class HtmlReportTests
         return (report, pairs);
     }
 
+    /// <summary>Drawn inside a clipped group without text: the plot area (data), not the legend (also clipped, with its labels).</summary>
+    static bool InPlotArea(XElement e) =>
+        e.Ancestors().Any(a => a.Attribute("clip-path") is not null && !a.Descendants().Any(d => d.Name.LocalName == "text"));
+
     static List<string> SvgBlocks(string html) => Regex.Matches(html, "<svg\\b.*?</svg>", RegexOptions.Singleline).Select(m => m.Value).ToList();
 
     [Fact]
@@ -77,7 +81,7 @@ public class HtmlReportTests
             Assert.Equal(ns + "svg", svg.Root!.Name);
             Assert.False(string.IsNullOrWhiteSpace(svg.Root.Element(ns + "title")?.Value), "every chart has a title");
             Assert.True(svg.Descendants(ns + "text").Count() >= 6, "every chart has tick labels");
-            Assert.Contains(svg.Descendants(ns + "g"), g => (string?)g.Attribute("class") == "legend");
+            Assert.NotNull(svg.Root.Attribute("viewBox"));
         }
         // The whole page parses as XML too (no stray unescaped markup anywhere).
         var page = XDocument.Parse(html);
@@ -85,16 +89,18 @@ public class HtmlReportTests
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
 
-        // The category with markup in its name is escaped, and its chart has one bar with an error bar per category.
+        // The category with markup in its name is escaped, and its chart has one bar and one error bar (three strokes) per category.
         Assert.Contains("&lt;code&gt; &amp; &quot;safety&quot;", html);
         var categories = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-categories");
-        Assert.Equal(36, categories.Descendants().Count(e => e.Name.LocalName == "rect" && e.Parent!.Attribute("class")?.Value == "bars"));
-        Assert.Equal(36 * 3, categories.Descendants().Count(e => e.Name.LocalName == "line" && e.Parent!.Attribute("class")?.Value == "error-bars"));
-        // Histograms: two series on shared bins, each counting every pair once.
+        Assert.Equal(36, categories.Descendants().Count(e => e.Name.LocalName == "rect" && (string?)e.Attribute("fill") == ChartPalette.Green && InPlotArea(e)));
+        var errorBars = categories.Descendants().Single(e => e.Name.LocalName == "path" && (string?)e.Attribute("stroke") == "#222");
+        Assert.Equal(36 * 3, errorBars.Attribute("d")!.Value.Count(c => c == 'M'));
+        // Histograms: two series (shared bins: SvgChartTests), with a legend naming both.
         var rewards = svgs.Single(d => (string?)d.Root!.Attribute("id") == "chart-rewards");
-        var barGroups = rewards.Descendants().Where(e => e.Name.LocalName == "g" && e.Attribute("class")?.Value == "bars").ToList();
-        Assert.Equal(2, barGroups.Count);
-        Assert.Equal(barGroups[0].Elements().Count(), barGroups[1].Elements().Count());
+        int Bins(string color) => rewards.Descendants().Count(e => e.Name.LocalName == "rect" && (string?)e.Attribute("fill") == color && InPlotArea(e));
+        Assert.True(Bins(ChartPalette.Blue) > 5 && Bins(ChartPalette.Vermillion) > 5, "both histograms are drawn (empty bins are not)");
+        Assert.Contains(rewards.Descendants(), e => e.Name.LocalName == "text" && e.Value == "chosen");
+        Assert.Contains(rewards.Descendants(), e => e.Name.LocalName == "text" && e.Value == "rejected");
         // Summary table holds the key numbers as formatted by the report.
         Assert.Contains(MarkupText.Number(report.Accuracy.Value), html);
         Assert.Contains(MarkupText.Number(report.Ece), html);
@@ -167,7 +173,7 @@ public class HtmlReportTests
         var points = Enumerable.Range(0, 9000).Select(i => ((double)i, Math.Sin(i))).ToList();
         var html = HtmlReport.Render(report, pairs.Select(p => p.RewardChosen).ToList(), pairs.Select(p => p.RewardRejected).ToList(), points, null);
         var scatter = XDocument.Parse(SvgBlocks(html).Single(s => s.Contains("id=\"chart-length\"")));
-        Assert.Equal(4500, scatter.Descendants().Count(e => e.Name.LocalName == "circle" && e.Parent!.Attribute("class")?.Value == "points"));
+        Assert.Equal(4500, scatter.Descendants().Count(e => e.Name.LocalName == "ellipse" && (string?)e.Attribute("fill") == ChartPalette.Purple && InPlotArea(e)));
         Assert.Contains("Showing 4500 of 9000 points (1 in 2).", html);
     }
 

@@ -2,17 +2,9 @@ using RewardKit.Tensors;
 
 namespace RewardKit.Training.Losses;
 
-/// <summary>Regression on ratings: mean((r − y)²), and the explicit L2 penalty λ‖φ‖² (besides AdamW's decoupled decay).</summary>
+/// <summary>The explicit L2 penalty λ‖φ‖² (besides AdamW's decoupled decay).</summary>
 public static class Regression
 {
-    /// <summary>Mean squared error, shape (). <paramref name="rewards"/> and <paramref name="ratings"/> (N).</summary>
-    public static Tensor MeanSquaredError(Tape tape, Tensor rewards, Tensor ratings)
-    {
-        Shapes.RequireEqual("Regression.MeanSquaredError", rewards, ratings);
-        var e = tape.Sub(rewards, ratings);
-        return tape.Mean(tape.Mul(e, e));
-    }
-
     /// <summary>λ · Σ over <paramref name="parameters"/> of Σ φ², shape ().</summary>
     public static Tensor L2Penalty(Tape tape, IEnumerable<Tensor> parameters, float lambda)
     {

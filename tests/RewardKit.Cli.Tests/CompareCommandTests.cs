@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace RewardKit.Cli.Tests;
+
+/// <summary>`rewardkit compare`: its happy path and a bad input (exit 1 with a message saying what to fix).</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class CompareCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("rk-cli-compare-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    static void AssertUserError((int Code, string Out, string Err) run, string expected)
+    {
+        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
+        Assert.DoesNotContain("   at ", run.Err);
+        Assert.Contains(expected, run.Out + run.Err);
+    }
+
+    [Fact]
+    public void Compare_gives_the_probability_that_a_is_preferred()
+    {
+        var (model, _) = TinyModelFolders.RewardModel(_dir);
+        var run = ConsoleCapture.Run("compare", "--model", model, "--prompt", "p", "--a", "Sure, here it is.", "--b", "No.", "--json");
+        Assert.True(run.Code == 0, run.Err);
+        var json = JsonDocument.Parse(run.Out).RootElement;
+        double a = json.GetProperty("reward_a").GetDouble(), b = json.GetProperty("reward_b").GetDouble();
+        Assert.Equal(1 / (1 + Math.Exp(-(a - b) / json.GetProperty("temperature").GetDouble())), json.GetProperty("p_a_preferred").GetDouble(), 1e-5);
+    }
+
+    [Fact]
+    public void Compare_without_b_says_what_to_pass()
+    {
+        var (model, _) = TinyModelFolders.RewardModel(_dir);
+        AssertUserError(ConsoleCapture.Run("compare", "--model", model, "--prompt", "p", "--a", "x"), "--b");
+    }
+}
