@@ -19,7 +19,7 @@ public static class SelectCommand
         var output = new Option<string>("--out") { Description = "JSONL of the selected records, most uncertain first, with uncertainty and source_line added (written atomically).", Required = true };
         var by = new Option<string?>("--by")
         {
-            Description = "disagreement: the ensemble members' standard deviation of r(a) − r(b) (the default for an ensemble); "
+            Description = "disagreement: the standard deviation over the ensemble's members of their P(a ≻ b) = σ((r_a − r_b) / T) (the default for an ensemble); "
                 + "bernoulli: p(1 − p) of the predicted preference p = σ((r_a − r_b) / T) (the default for one model).",
             HelpName = "disagreement|bernoulli",
         };

@@ -9,7 +9,7 @@ namespace RewardKit.Annotation;
 /// <summary>How <see cref="PairSelection"/> ranks unlabelled pairs.</summary>
 public enum SelectionCriterion
 {
-    /// <summary>The ensemble members' disagreement: the standard deviation over members of r_k(a) − r_k(b) (ensembles only).</summary>
+    /// <summary>The ensemble members' disagreement: the standard deviation over members of their preference probabilities σ((r_k(a) − r_k(b)) / T) (ensembles only).</summary>
     Disagreement,
     /// <summary>p(1 − p) with p = σ((r_a − r_b) / T), the model's predicted preference: largest for a predicted coin flip.</summary>
     Bernoulli,
@@ -80,7 +80,7 @@ public static class PairSelection
             throw new ArgumentException($"{model.Metadata.Name} is one model, not an ensemble, so its members cannot disagree; select --by bernoulli, or train with --ensemble K.", nameof(criterion));
         if (ensemble is not null)
         {
-            var (difference, disagreement) = EnsembleStatistics.ScorePairs(ensemble, [.. pairs.Select(p => (p.Prompt, p.A, p.B))], PairsPerBatch, progress, cancellationToken);
+            var (difference, disagreement) = EnsembleStatistics.ScorePairs(ensemble, [.. pairs.Select(p => (p.Prompt, p.A, p.B))], temperature, PairsPerBatch, progress, cancellationToken);
             return criterion == SelectionCriterion.Disagreement ? disagreement : [.. difference.Select(d => Bernoulli(d, temperature))];
         }
         var result = new double[pairs.Count];

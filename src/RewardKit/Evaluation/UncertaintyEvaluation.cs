@@ -12,7 +12,7 @@ namespace RewardKit.Evaluation;
 public static class UncertaintyEvaluation
 {
     /// <summary>The AUROCs of the members' disagreement and of p(1 − p), over how many pairs and errors.</summary>
-    /// <param name="Auroc">AUROC of the disagreement (the standard deviation over members of r_k(chosen) − r_k(rejected)): the report's <c>uncertainty_auroc</c>.</param>
+    /// <param name="Auroc">AUROC of the disagreement (the standard deviation over members of σ((r_k(chosen) − r_k(rejected)) / T), see <see cref="EnsembleStatistics.PairDisagreement"/>): the report's <c>uncertainty_auroc</c>.</param>
     /// <param name="BernoulliAuroc">AUROC of p(1 − p), p = σ(mean difference / T): how well closeness to a coin flip alone predicts the errors.</param>
     /// <param name="Pairs">Pairs scored.</param>
     /// <param name="Errors">Pairs the ensemble's mean got wrong (difference ≤ 0).</param>
@@ -23,7 +23,7 @@ public static class UncertaintyEvaluation
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(pairs);
-        var (difference, disagreement) = EnsembleStatistics.ScorePairs(model, [.. pairs.Select(p => (p.Prompt, p.Chosen, p.Rejected))], cancellationToken: cancellationToken);
+        var (difference, disagreement) = EnsembleStatistics.ScorePairs(model, [.. pairs.Select(p => (p.Prompt, p.Chosen, p.Rejected))], temperature, cancellationToken: cancellationToken);
         var errors = difference.Select(d => d <= 0).ToArray();
         var bernoulli = difference.Select(d => { double p = Activations.Sigmoid(d / temperature); return p * (1 - p); }).ToArray();
         return new Result(Auroc(disagreement, errors), Auroc(bernoulli, errors), pairs.Count, errors.Count(e => e));
