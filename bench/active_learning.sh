@@ -3,21 +3,21 @@
 # disagree on most teach more than labelling random pairs? (issue 19, "Ensembles and uncertainty";
 # results in bench/results/2026-12-08-ensembles.md)
 #
-#   bench/active_learning.sh WORK [K] [ROUNDS] [BUDGET]      (defaults 3 members, 3 rounds, 500 pairs per round)
+#   [POOL=3000] bench/active_learning.sh WORK [K] [ROUNDS] [BUDGET]      (defaults 3 members, 2 rounds, 500 pairs per round)
 #
-# The world (data generate, seed 1): the first 1,000 training pairs are labelled, the next 5,000 the unlabelled pool.
+# The world (data generate, seed 1): the first 1,000 training pairs are labelled, the next POOL (3,000) the unlabelled pool.
 # Each round trains an ensemble of K tiny models (3 epochs, seed 42) on the labelled pairs, evaluates it on the test
 # split (accuracy, uncertainty_auroc), then adds BUDGET pairs from the pool: those `rewardkit select` ranks highest
 # (disagreement), or a seeded random draw. Round 0 is shared. Everything runs at nice 5 on 2 threads.
 set -euo pipefail
 WORK=${1:?usage: bench/active_learning.sh WORK [K] [ROUNDS] [BUDGET]}
-K=${2:-3}; ROUNDS=${3:-3}; BUDGET=${4:-500}
+K=${2:-3}; ROUNDS=${3:-2}; BUDGET=${4:-500}; POOL=${POOL:-3000}
 RK=${RK:-"dotnet run --project $(dirname "$0")/../src/RewardKit.Cli -c Release --"}
 run() { nice -n 5 $RK "$@"; }
 mkdir -p "$WORK"; cd "$WORK"
 [ -f data/train.jsonl ] || run data generate --out data --seed 1
 head -n 1000 data/train.jsonl > labelled-0.jsonl
-sed -n '1001,6000p' data/train.jsonl > pool-0.jsonl
+sed -n "1001,$((1000 + POOL))p" data/train.jsonl > pool-0.jsonl
 
 train_eval() {   # $1 = run name, $2 = labelled file
   [ -f "$1/model/rewardkit.json" ] || run train --data "$2" --out "$1" --ensemble "$K" --threads 2 --seed 42 > "$1.train.log" 2>&1
