@@ -283,10 +283,10 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Seed of initialisation, shuffling and dropout.")]
     public ulong Seed { get; init; } = 42;
 
-    /// <summary>Train an ensemble of K reward models instead of one (deep ensembles, Lakshminarayanan et al. 2017): member k
-    /// trains with seed + k on a bootstrap resample of the training pairs (n draws with replacement), in OUT/members/member-k;
-    /// OUT/model is then an ensemble folder (see <see cref="Models.Ensemble.EnsembleFolder"/>) whose reward is the members'
-    /// mean and which reports their standard deviation as the reward's uncertainty. Default 1 (one model).</summary>
+    /// <summary>Train an ensemble of K reward models instead of one: member k trains with seed + k on a bootstrap resample of
+    /// the training pairs; OUT/model is then an ensemble folder whose reward is the members' mean and which reports their
+    /// standard deviation (score --json "std"). Deep ensembles (Lakshminarayanan et al. 2017); each member's run lives in
+    /// OUT/members/member-k; see <see cref="Models.Ensemble.EnsembleFolder"/>. Default 1 (one model).</summary>
     [TrainingOption("Train an ensemble of K reward models instead of one: member k trains with seed + k on a bootstrap resample of the training pairs; OUT/model is then an ensemble folder whose reward is the members' mean and which reports their standard deviation (score --json \"std\").", Flags = ["--ensemble"])]
     public int Ensemble { get; init; } = 1;
 
