@@ -37,6 +37,7 @@ public static class CliApp
         yield return RankCommand.Create();
         yield return CompareCommand.Create();
         yield return BestOfNCommand.Create();
+        yield return SelectCommand.Create();
         yield return GenerateCommand.Create();
         yield return SftCommand.Create();
         yield return RlCommand.Create();

@@ -204,12 +204,48 @@ public static class ScoringEndpoints
             if (CheckText(item.Response, $"items[{i}].response", options) is { } r) return r;
             items[i] = new ScoringItem(item.Prompt!, item.Response!);
         }
-        var scores = await model.Scorer.ScoreAsync(items, cancellationToken).ConfigureAwait(false);
-        var raw = scores.Select(s => s.Raw).ToArray();
+        if (model.Model is IObjectiveRewardModel heads) return ScoreObjectives(heads, request.ObjectiveWeights, items, model, cancellationToken);
+        if (request.ObjectiveWeights is not null)
+            return Problems.BadRequest($"objective_weights: '{model.Model.Metadata.Name}' has one reward head, not objectives; omit objective_weights.");
+        var (rewards, std) = await model.Scorer.ScoreRawWithStdAsync(items, cancellationToken).ConfigureAwait(false);   // std: ensembles only
+        return TypedResults.Ok(Respond(model, [.. rewards.Select(r => (double)r)]) with { Std = std?.Select(s => (double)s).ToArray() });
+    }
+
+    /// <summary>The response for raw rewards (recorded for drift): normalised and calibrated forms beside them.</summary>
+    static ScoreResponse Respond(ServedModel model, double[] raw)
+    {
         model.Drift.Add(raw);
+        var scores = raw.Select(model.Scorer.ToScore).ToArray();
         var md = model.Model.Metadata;
-        return TypedResults.Ok(new ScoreResponse(md.Name, md.Version, raw, scores.Select(s => s.Normalized).ToArray(),
-            scores.Select(s => s.Calibrated).ToArray(), model.Scorer.Temperature));
+        return new ScoreResponse(md.Name, md.Version, raw, [.. scores.Select(s => s.Normalized)], [.. scores.Select(s => s.Calibrated)], model.Scorer.Temperature);
+    }
+
+    /// <summary>
+    /// A multi-objective model: every objective's reward in one forward pass (not cached or micro-batched), combined with the
+    /// request's <c>objective_weights</c> or the model's own.
+    /// </summary>
+    static Results<Ok<ScoreResponse>, ApiProblem, UnavailableProblem> ScoreObjectives(IObjectiveRewardModel heads, List<double>? weights, ScoringItem[] items, ServedModel model, CancellationToken cancellationToken)
+    {
+        var objectives = heads.Objectives;
+        if (weights is not null)
+        {
+            try { objectives = objectives.WithWeights(weights); }
+            catch (ArgumentException e) { return Problems.BadRequest($"objective_weights: {e.Message}"); }
+        }
+        var sequences = items.Select(i => heads.Encode(i.Prompt, i.Response)).ToArray();
+        int k = objectives.Count;
+        var outputs = new float[items.Length * k];   // (n, K)
+        heads.ScoreObjectives(sequences, outputs, cancellationToken);
+        var raw = new double[items.Length];
+        for (int i = 0; i < raw.Length; i++)
+        {
+            var row = outputs.AsSpan(i * k, k);
+            foreach (var value in row)
+                if (!float.IsFinite(value)) throw new NonFiniteRewardException(i, value, model.Model.Metadata.Name);
+            raw[i] = objectives.Combine(row);
+        }
+        var byName = objectives.Names.Select((name, j) => (name, j)).ToDictionary(x => x.name, x => Enumerable.Range(0, raw.Length).Select(i => (double)outputs[i * k + x.j]).ToArray());
+        return TypedResults.Ok(Respond(model, raw) with { Objectives = byName, ObjectiveWeights = objectives.Weights });
     }
 
     static async Task<Results<Ok<RankResponse>, ApiProblem, UnavailableProblem>> Rank(RankRequest request, ServedModel model, RewardServerOptions options, CancellationToken cancellationToken)

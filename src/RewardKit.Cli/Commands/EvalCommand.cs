@@ -42,8 +42,15 @@ public static class EvalCommand
                 ResponseOnlyBaselineTrainingData = baselineFile is null ? [] : [baselineFile.FullName],
             }, new Progress<string>(m => Console.Error.WriteLine(m)));
             var readOptions = new ReaderOptions { SkipInvalid = parse.GetValue(skipInvalid) };
-            var objectives = ObjectiveEvaluation.Evaluate(loaded, PreferenceReader.ReadAllPairs(files[0].FullName, readOptions).Pairs, cancellationToken: default);
+            var firstPairs = PreferenceReader.ReadAllPairs(files[0].FullName, readOptions).Pairs;
+            var objectives = ObjectiveEvaluation.Evaluate(loaded, firstPairs, cancellationToken: default);
             if (objectives.Count > 0) result.Report.ObjectiveAccuracy = objectives;
+            if (loaded is IUncertainRewardModel ensemble)
+            {
+                var uncertainty = UncertaintyEvaluation.Evaluate(ensemble, firstPairs, scorer.Temperature);
+                (result.Report.UncertaintyAuroc, result.Report.UncertaintyAurocBernoulli) = (Finite(uncertainty.Auroc), Finite(uncertainty.BernoulliAuroc));
+                Console.Error.WriteLine($"uncertainty: the members' disagreement predicts the {uncertainty.Errors} errors among {uncertainty.Pairs} pairs with AUROC {uncertainty.Auroc:F3} (p(1 − p): {uncertainty.BernoulliAuroc:F3})");
+            }
             var written = ModelEvaluation.WriteReports(result, ModelEvaluation.FindMetricsLog(modelDir), parse.GetValue(outDir)!.FullName);
             EvaluationSummary.Print(result);
             foreach (var path in written) Console.WriteLine($"wrote {path}");
@@ -51,4 +58,7 @@ public static class EvalCommand
         });
         return command;
     }
+
+    /// <summary>The value, or null for NaN (an AUROC with no errors or no correct pairs; JSON has no NaN).</summary>
+    static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }

@@ -17,7 +17,7 @@ public static class ScoreCommand
         var model = ScoringCli.ModelOption();
         var prompt = new Option<string>("--prompt") { Description = "The prompt (one pair mode)." };
         var response = new Option<string>("--response") { Description = "The response to score (one pair mode)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON line {\"reward\", \"normalized\", \"calibrated\", \"ids\"}." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line {\"reward\", \"normalized\", \"calibrated\", \"ids\"}, plus \"objectives\" for a multi-objective model and \"std\" for an ensemble." };
         var data = new Option<string>("--data") { Description = "JSONL input: {prompt, response} or {prompt, chosen, rejected} per line (batch mode)." };
         var output = new Option<string>("--out") { Description = "JSONL output (batch mode); a killed run resumes where it stopped. Under mpirun -np N the ranks score disjoint chunks and rank 0 writes them in input order." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per forward pass (default 16).", DefaultValueFactory = _ => 16 };
@@ -36,7 +36,8 @@ public static class ScoreCommand
         {
             Description = "Separate-encoder models: encode every response's prompt again instead of once per distinct prompt (the same rewards, slower; for measuring the cache).",
         };
-        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation, noPromptCache };
+        var conservative = ScoringCli.ConservativeOption();
+        var command = new Command("score", "Score (prompt, response) pairs with a reward model.") { model, prompt, response, json, data, output, batch, skipVersion, weights, conversation, noPromptCache, conservative };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(conversation) is { } conversations)
@@ -48,7 +49,7 @@ public static class ScoreCommand
                 {
                     using var shardModel = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
                     if (parse.GetValue(noPromptCache)) ScoringCli.DisablePromptCache(shardModel);
-                    var weighted = ScoringCli.WithObjectiveWeights(shardModel, parse.GetValue(weights));   // a view: disposing the model is enough
+                    var weighted = ScoringCli.WithConservative(ScoringCli.WithObjectiveWeights(shardModel, parse.GetValue(weights)), parse.GetValue(conservative));   // views: disposing the model is enough
                     var shardScorer = new RewardScorer(weighted, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
                     return await ScoreFile(communicator, shardScorer, input, outPath, ct);
                 });
@@ -56,21 +57,22 @@ public static class ScoreCommand
             if (DistributedLaunch.AnnouncedWorld().Size > 1)
                 throw new UserErrorException("under mpirun, score runs in batch mode only (--data IN.jsonl --out OUT.jsonl); score one pair as one process.");
             using var opened = ScoringCli.Load(parse.GetValue(model)!, parse.GetValue(skipVersion));
-            var loaded = ScoringCli.WithObjectiveWeights(opened, parse.GetValue(weights));   // a view: disposing `opened` is enough
+            var loaded = ScoringCli.WithConservative(ScoringCli.WithObjectiveWeights(opened, parse.GetValue(weights)), parse.GetValue(conservative));   // views: disposing `opened` is enough
             var scorer = new RewardScorer(loaded, new RewardScorerOptions { BatchSize = parse.GetValue(batch) });
             var p = parse.GetValue(prompt) ?? throw new UserErrorException("pass --prompt and --response, or --data IN.jsonl --out OUT.jsonl.");
             var r = parse.GetValue(response) ?? throw new UserErrorException("pass --response with the text to score.");
-            var score = (await scorer.ScoreAsync([new ScoringItem(p, r)], ct))[0];
-            if (parse.GetValue(json) && loaded is IObjectiveRewardModel heads)
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    reward = score.Raw, normalized = score.Normalized, calibrated = score.Calibrated, ids = scorer.Encode(p, r),
-                    objectives = ScoringCli.ObjectiveRewards(heads, scorer.Encode(p, r)),
-                }));
-            else if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { reward = score.Raw, normalized = score.Normalized, calibrated = score.Calibrated, ids = scorer.Encode(p, r) }));
+            var (raw, std) = await scorer.ScoreRawWithStdAsync([new ScoringItem(p, r)], ct);   // std: ensembles only
+            var score = scorer.ToScore(raw[0]);
+            if (parse.GetValue(json))
+            {
+                var row = new Dictionary<string, object> { ["reward"] = score.Raw, ["normalized"] = score.Normalized, ["calibrated"] = score.Calibrated, ["ids"] = scorer.Encode(p, r) };
+                if (loaded is IObjectiveRewardModel heads) row["objectives"] = ScoringCli.ObjectiveRewards(heads, scorer.Encode(p, r));
+                if (std is not null) row["std"] = std[0];
+                Console.WriteLine(JsonSerializer.Serialize(row));
+            }
             else
-                Console.WriteLine($"reward {score.Raw:0.######}  normalized {score.Normalized:0.####}  calibrated {score.Calibrated:0.####}");
+                Console.WriteLine($"reward {score.Raw:0.######}  normalized {score.Normalized:0.####}  calibrated {score.Calibrated:0.####}"
+                    + (std is null ? "" : $"  std {std[0]:0.####}"));
             return CliApp.Success;
         });
         return command;
@@ -161,6 +163,25 @@ static class ScoringCli
         if (model is not SeparateEncoderScorer separate)
             throw new UserErrorException($"--no-prompt-cache: {model.Metadata.Name} is not a separate-encoder model (architecture: separate), so it has no prompt cache; drop the flag.");
         separate.CachePrompts = false;
+    }
+
+    /// <summary>The <c>--conservative K</c> option of the verbs that score with an ensemble.</summary>
+    public static Option<double?> ConservativeOption() => new("--conservative")
+    {
+        Description = "Ensembles: score with the conservative reward mean − K·σ (σ the members' standard deviation) instead of the mean, e.g. 1.",
+    };
+
+    /// <summary>
+    /// <paramref name="model"/> scoring mean − <paramref name="k"/>·σ when <paramref name="k"/> is given (a view sharing the
+    /// ensemble: dispose only <paramref name="model"/>); the model itself otherwise. K for a model that is not an ensemble is a user error.
+    /// </summary>
+    public static IRewardModel WithConservative(IRewardModel model, double? k)
+    {
+        if (k is not { } weight) return model;
+        if (model is not EnsembleRewardModel ensemble)
+            throw new UserErrorException($"--conservative: {model.Metadata.Name} is one model, not an ensemble, so it has no σ; drop --conservative (or score a model trained with --ensemble K).");
+        try { return ensemble.WithConservativeWeight(weight); }
+        catch (ArgumentOutOfRangeException) { throw new UserErrorException($"--conservative {weight}: K of mean − K·σ must be a finite number ≥ 0, e.g. 1."); }
     }
 
     /// <summary>Each objective's raw reward of one encoded sequence, by name.</summary>

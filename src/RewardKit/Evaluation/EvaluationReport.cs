@@ -48,6 +48,13 @@ public sealed class EvaluationReport
     /// multi-objective model on its own objective, the one reward of any other model on each; null when no pair has labels.
     /// </summary>
     public IReadOnlyDictionary<string, ObjectiveEvaluation.ObjectiveAccuracy>? ObjectiveAccuracy { get; set; }
+    /// <summary>
+    /// For an ensemble: the AUROC of the members' disagreement for predicting the pairs of the first file the ensemble gets
+    /// wrong (see <see cref="UncertaintyEvaluation"/>); null for one model.
+    /// </summary>
+    public double? UncertaintyAuroc { get; set; }
+    /// <summary>For an ensemble: the AUROC of p(1 − p) of the mean reward for the same errors (the baseline the disagreement is compared with); null for one model.</summary>
+    public double? UncertaintyAurocBernoulli { get; set; }
     /// <summary>Error against p_true, when present.</summary>
     public ProbabilityError? PTrueError { get; init; }
     /// <summary>Spearman between rewards and gold rewards, when present.</summary>

@@ -28,7 +28,8 @@ public sealed record BatchScoringResult(long ScoredRows, long ResumedRows, long 
 /// Scores a JSONL file of any size into another, streaming and resumable. Each non-blank input line is an object with
 /// <c>prompt</c> and <c>response</c> (adds <c>reward</c>, <c>normalized</c>, <c>calibrated</c>) or with <c>prompt</c>,
 /// <c>chosen</c> and <c>rejected</c> (adds <c>reward_chosen</c>, <c>reward_rejected</c> and <c>p_chosen_preferred</c>);
-/// every other field is copied. Each input row gives exactly one output line, so a killed run resumes by counting the
+/// every other field is copied; an ensemble adds the members' standard deviation (<c>std</c>, or <c>std_chosen</c> and
+/// <c>std_rejected</c>). Each input row gives exactly one output line, so a killed run resumes by counting the
 /// complete lines already written, dropping a partial last line and skipping that many input rows.
 /// </summary>
 public static class BatchScoring
@@ -189,13 +190,14 @@ public static class BatchScoring
                 items.Add(new ScoringItem(prompt, (string)record["rejected"]!));
             }
         }
-        var rewards = await scorer.ScoreRawAsync(items, cancellationToken).ConfigureAwait(false);
+        var (rewards, std) = await scorer.ScoreRawWithStdAsync(items, cancellationToken).ConfigureAwait(false);   // std: ensembles only
         var k = 0;
         var text = new StringBuilder();
         foreach (var (record, _, kind) in chunk)
         {
             if (kind == Kind.Single)
             {
+                if (std is not null) record["std"] = std[k];
                 var score = scorer.ToScore(rewards[k++]);
                 record["reward"] = score.Raw;
                 record["normalized"] = score.Normalized;
@@ -203,6 +205,7 @@ public static class BatchScoring
             }
             else
             {
+                if (std is not null) (record["std_chosen"], record["std_rejected"]) = (std[k], std[k + 1]);
                 double chosen = rewards[k++], rejected = rewards[k++];
                 record["reward_chosen"] = chosen;
                 record["reward_rejected"] = rejected;

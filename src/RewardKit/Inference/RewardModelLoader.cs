@@ -10,7 +10,7 @@ public delegate IRewardModel RewardModelLoader(string modelDirectory);
 /// <summary>The loader the CLI and the service use by default.</summary>
 public static class ModelLoading
 {
-    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models, BERT cross-encoders).</summary>
+    /// <summary>Opens the model folder <paramref name="modelDirectory"/> with RewardKit's built-in model families (GPT-2 reward models, BERT cross-encoders, ensembles of them).</summary>
     public static IRewardModel Load(string modelDirectory) => Load(modelDirectory, verifyVersion: true);
 
     /// <summary>
@@ -18,7 +18,9 @@ public static class ModelLoading
     /// against rewardkit.json's <c>version</c> (sha256), for a folder whose weights were changed on purpose.
     /// </summary>
     public static IRewardModel Load(string modelDirectory, bool verifyVersion) =>
-        RewardKit.Models.Bert.BertModelFolder.IsBert(modelDirectory)
+        RewardKit.Models.Ensemble.EnsembleFolder.IsEnsemble(modelDirectory)   // an ensemble: each member through this loader
+            ? EnsembleRewardModel.Load(modelDirectory, member => Load(member, verifyVersion), verifyVersion)
+        : RewardKit.Models.Bert.BertModelFolder.IsBert(modelDirectory)
             ? BertRewardScorer.Load(modelDirectory)
             : GptModelLoader.Load(modelDirectory, verifyVersion: verifyVersion);
 }

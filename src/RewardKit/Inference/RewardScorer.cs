@@ -129,6 +129,29 @@ public sealed class RewardScorer
     }
 
     /// <summary>
+    /// For an ensemble (<see cref="IUncertainRewardModel"/>): each pair's raw reward and the standard deviation of the
+    /// members' rewards, in one pass of every member (not cached); for any other model the raw rewards and null.
+    /// </summary>
+    public async ValueTask<(float[] Rewards, float[]? Std)> ScoreRawWithStdAsync(IReadOnlyList<ScoringItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        if (_model is not IUncertainRewardModel ensemble) return (await ScoreRawAsync(items, cancellationToken).ConfigureAwait(false), null);
+        var sequences = new int[items.Count][];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (prompt, response) = items[i];
+            if (prompt is null || response is null) throw new ArgumentException($"items[{i}]: the prompt and the response must be strings.", nameof(items));
+            sequences[i] = _model.Encode(prompt, response);
+        }
+        var rewards = new float[items.Count];
+        var std = new float[items.Count];
+        ensemble.ScoreWithStd(sequences, rewards, std, cancellationToken);
+        for (var i = 0; i < rewards.Length; i++)
+            if (!float.IsFinite(rewards[i]) || !float.IsFinite(std[i])) throw new NonFiniteRewardException(i, float.IsFinite(rewards[i]) ? std[i] : rewards[i], Metadata.Name);
+        return (rewards, std);
+    }
+
+    /// <summary>
     /// Ranks the responses to <paramref name="prompt"/> from best to worst (ties keep input order), each with the
     /// Plackett-Luce probability that it is the best: softmax(r / T).
     /// </summary>

@@ -61,6 +61,12 @@ public sealed class RewardTrainer
     /// </summary>
     public Distributed.ICommunicator Communicator { get; init; } = Distributed.SingleProcessCommunicator.Instance;
 
+    /// <summary>
+    /// When set, the run trains on a bootstrap resample of its training pairs drawn with this seed (as many draws, with
+    /// replacement, as there are pairs): what makes the members of an ensemble (<see cref="RewardTrainingOptions.Ensemble"/>) differ beyond their seeds.
+    /// </summary>
+    internal ulong? BootstrapSeed { get; init; }
+
     /// <summary>Test hook: runs inside each checkpoint save just before the rename (it may throw).</summary>
     internal Action? BeforeCheckpointRename { get; init; }
 
@@ -92,6 +98,7 @@ public sealed class RewardTrainer
         if (trainPaths.Count == 0) throw new ArgumentException("Train: give at least one training file.", nameof(trainPaths));
         foreach (var path in trainPaths) ArgumentException.ThrowIfNullOrEmpty(path, nameof(trainPaths));
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        if (Options.Ensemble > 1) return EnsembleTraining.Train(this, trainPaths, evalPath, outputDirectory, cancellationToken);
         using var run = new TrainingRun(this, trainPaths, evalPath, outputDirectory, cancellationToken);
         if (!run.WarmStart() || !run.TrainRewardModel()) return run.Result(modelDirectory: null, cancelled: true);
         return run.SaveModel();

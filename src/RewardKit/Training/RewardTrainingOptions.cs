@@ -298,6 +298,13 @@ public sealed record RewardTrainingOptions
     [TrainingOption("Seed of initialisation, shuffling and dropout.")]
     public ulong Seed { get; init; } = 42;
 
+    /// <summary>Train an ensemble of K reward models instead of one: member k trains with seed + k on a bootstrap resample of
+    /// the training pairs; OUT/model is then an ensemble folder whose reward is the members' mean and which reports their
+    /// standard deviation (score --json "std"). Deep ensembles (Lakshminarayanan et al. 2017); each member's run lives in
+    /// OUT/members/member-k; see <see cref="Models.Ensemble.EnsembleFolder"/>. Default 1 (one model).</summary>
+    [TrainingOption("Train an ensemble of K reward models instead of one: member k trains with seed + k on a bootstrap resample of the training pairs; OUT/model is then an ensemble folder whose reward is the members' mean and which reports their standard deviation (score --json \"std\").", Flags = ["--ensemble"])]
+    public int Ensemble { get; init; } = 1;
+
     /// <summary>Worker threads (0 = all cores); results are identical run to run for a fixed count. Default 0.</summary>
     [TrainingOption("Worker threads (0 = all cores); results are identical run to run for a fixed count.")]
     public int Threads { get; init; }
@@ -404,6 +411,7 @@ public sealed record RewardTrainingOptions
             Require(Backbone is null, "backbone", "LoRA adapts GPT-2 Conv1D layers; it does not apply to a BERT backbone.");
             Require(SftSteps is null or 0, "sft_steps", "the base is frozen under LoRA, so there is no SFT warm start; leave sft_steps unset.");
         }
+        Require(Ensemble is >= 1 and <= 64, "ensemble", $"{Ensemble} must be between 1 (one model) and 64 members; try 5.");
         Require(ObjectiveWeights is null || Objectives is not null, "objective_weights", "weights need objectives; give --objectives name,name,... too.");
         if (Objectives is not null)
         {

@@ -89,6 +89,7 @@ internal sealed class TrainingRun : IDisposable
                 : new TrainableGpt(_gpt!, _tokenizer, _templateName, _o.MaxLength, _pool, scoringBatch);
         }
         else (_train, _eval, _model) = PrepareBackbone(_o.Backbone, evalPath, scoringBatch);
+        if (trainer.BootstrapSeed is { } bootstrap) _train = EnsembleTraining.Resample(_train, bootstrap);   // an ensemble member
         _optimizer = RewardTrainer.CreateOptimizer(_model.Parameters, _o, _pool);
         _dropoutRng = new Rng(_o.Seed ^ 0x5DEECE66DUL);
         _state = Restore();

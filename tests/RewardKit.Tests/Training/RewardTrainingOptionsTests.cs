@@ -59,6 +59,7 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
             BestMetric = BestModelMetric.Loss, Patience = 2, CheckpointEvery = 4, Resume = true,
             Backbone = "minilm", BackbonePooling = RewardKit.Models.Bert.BertPooling.Mean, BackboneCache = "/cache",
             LoraR = 4, LoraAlpha = 16, LoraDropout = 0.1f, LoraTargets = "c_attn", Objectives = "a,b", ObjectiveWeights = "1,2",
+            Ensemble = 3,
         };
         foreach (var d in RewardTrainingOptions.Descriptors)
             Assert.False(Equals(d.Get(options), d.Default), $"the test should set '{d.Key}' to a value other than its default");
