@@ -74,9 +74,9 @@ public sealed class MpiPolicyJobTests : IDisposable
     }
 
     [MpiTheory]
-    [InlineData("rloo")]
-    [InlineData("ppo")]
-    public void Two_ranks_take_the_same_rl_steps_as_one_process(string algo)
+    [InlineData("rloo", true)]
+    [InlineData("ppo", false)]
+    public void Two_ranks_take_the_same_rl_steps_as_one_process_and_resume_where_they_stopped(string algo, bool resume)
     {
         var (policy, reward, prompts) = TinyModelFolders.PolicyAndRewardModel(Path.Combine(_dir, "models"),
             ["the sea", "a bird", "rain", "the moon", "bread", "a river", "snow", "the wind"]);
@@ -94,6 +94,14 @@ public sealed class MpiPolicyJobTests : IDisposable
         foreach (var key in new[] { "objective/scores", "objective/kl", "objective/rlhf_reward", "loss/policy_avg", "policy/approxkl_avg", "val/num_eos_tokens" })
             for (int i = 0; i < 3; i++) Assert.Equal((double)one[i][key]!, (double)two[i][key]!, 4);
         Assert.Equal((double)one[3]["eval/proxy_reward"]!, (double)two[3]["eval/proxy_reward"]!, 4);
+        if (!resume) return;
+
+        // Stopped after 2 steps, then resumed (rank 0 reads the checkpoint and broadcasts it): the uninterrupted run's weights, bit for bit.
+        string[] split = [.. args.Select(a => a == "3" ? "2" : a)];
+        var resumed = Launch("rl", 2, algo + "-resumed", split);
+        Launch("rl", 2, algo + "-resumed", [.. args, "--resume"]);
+        var (uninterrupted, again) = (Weights(Path.Combine(parallel, "policy")), Weights(Path.Combine(resumed, "policy")));
+        foreach (var (tensor, values) in uninterrupted) Assert.Equal(values, again[tensor]);
     }
 
     [MpiFact]
