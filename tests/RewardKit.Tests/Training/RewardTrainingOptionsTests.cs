@@ -51,6 +51,7 @@ public sealed partial class RewardTrainingOptionsTests : IDisposable
         var options = new RewardTrainingOptions
         {
             Preset = ModelPreset.Small, Init = "/models/gpt2", Pooling = RewardPooling.MeanResponse, MaxLength = 64, Dropout = 0.25f,
+            Architecture = RewardArchitecture.Separate,
             VocabSize = 1000, Tokenizer = "/tok", Template = "hh", SkipInvalid = true, OnOverflow = OverflowHandling.Drop,
             Loss = RewardLossKind.Focal, UseMargin = true, LabelSmoothing = 0.1, UseWeights = true, CenterRewardsCoefficient = 0.01,
             Temperature = 0.5, HingeMargin = 2, FocalGamma = 3, L2 = 1e-5, LearningRate = 1e-5, WeightDecay = 0.1, WarmupRatio = 0.1,
