@@ -41,7 +41,8 @@ public sealed record OnnxNode(string Name, string OpType, string[] Inputs, strin
 /// The parts of an ONNX model (<c>ModelProto</c>) that loading weights needs: the graph's nodes, its initializers and the
 /// names of its inputs and outputs. A small reader of the protobuf wire format for exactly the onnx.proto fields used
 /// here (field numbers from onnx/onnx.proto, IR version 3 and later); everything else is skipped. Tensors stored in
-/// external files are refused with a clear error.
+/// external files are refused with a clear error. Kept beside OnnxSharp (which `export onnx` writes with): reading the
+/// MiniLM ONNX through OnnxSharp + Google.Protobuf took 2.4x as long (bench/results/2026-12-08-onnx-reader.md).
 /// </summary>
 public sealed class OnnxModelFile
 {
