@@ -43,7 +43,7 @@ public static class BenchServeCommand
             foreach (var batching in modes)
                 results.Add(await ServeBenchmark.RunAsync(new ServeBenchmarkOptions
                 {
-                    Model = ScoringCli.ResolveModel(parse.GetValue(model)!), Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
+                    Model = ScoringCli.ResolveModel(parse.GetValue(model)!, ct), Requests = parse.GetValue(requests), Concurrency = parse.GetValue(concurrency),
                     ItemsPerRequest = parse.GetValue(items), MicroBatching = batching, BatchWindowMs = parse.GetValue(window), ForwardBatchSize = parse.GetValue(forward),
                 }, loader, ct));
             double? speedup = results.Count == 2 ? results[0].RequestsPerSecond / results[1].RequestsPerSecond : null;

@@ -229,6 +229,10 @@ public static class AnnotationExport
         public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
         public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
         public override void WriteByte(byte value) => inner.WriteByte(value);
-        protected override void Dispose(bool disposing) => inner.Flush();
+        protected override void Dispose(bool disposing)
+        {
+            inner.Flush();   // flush, never close: the caller owns the inner stream
+            base.Dispose(disposing);
+        }
     }
 }

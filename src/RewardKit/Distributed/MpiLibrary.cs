@@ -82,14 +82,18 @@ internal sealed unsafe class MpiLibrary
         return new MpiLibrary(handle);
     }
 
-    [DllImport("libc", EntryPoint = "setenv")]
+    [DllImport("libc", EntryPoint = "setenv", SetLastError = true)]
     static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>
     /// Sets Open MPI parameter <paramref name="name"/> (as <c>OMPI_MCA_name</c> in the native environment, which MPI_Init
     /// reads; .NET's Environment.SetEnvironmentVariable does not reach it) unless the user set it already.
     /// </summary>
-    public static void SetDefaultParameter(string name, string value) => SetEnv("OMPI_MCA_" + name, value, overwrite: 0);
+    public static void SetDefaultParameter(string name, string value)
+    {
+        if (SetEnv("OMPI_MCA_" + name, value, overwrite: 0) != 0)
+            throw new InvalidOperationException($"setenv(OMPI_MCA_{name}) failed (errno {Marshal.GetLastPInvokeError()}); export OMPI_MCA_{name}={value} before mpirun instead.");
+    }
 
     /// <summary>Throws when an MPI call returned an error code (with the default MPI_ERRORS_ARE_FATAL handler it never returns one).</summary>
     public static void Check(int code, string call)
