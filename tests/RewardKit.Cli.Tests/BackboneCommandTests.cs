@@ -13,13 +13,6 @@ public sealed class BackboneCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Backbone_list_names_the_packaged_encoders()
     {
@@ -31,6 +24,6 @@ public sealed class BackboneCommandTests : IDisposable
     [Fact]
     public void Exporting_an_unknown_backbone_names_the_known_ones()
     {
-        AssertUserError(ConsoleCapture.Run("backbone", "export", "--name", "no-such-encoder", "--out", Path.Combine(_dir, "out")), "minilm");
+        CliAssert.UserError(ConsoleCapture.Run("backbone", "export", "--name", "no-such-encoder", "--out", Path.Combine(_dir, "out")), "minilm");
     }
 }

@@ -13,13 +13,6 @@ public sealed class CalibrateCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Calibrate_stores_a_temperature_in_the_model_metadata()
     {
@@ -48,6 +41,6 @@ public sealed class CalibrateCommandTests : IDisposable
         var (model, _) = TinyModelFolders.RewardModel(_dir);
         var bad = Path.Combine(_dir, "bad.jsonl");
         File.WriteAllText(bad, "{not json\n");
-        AssertUserError(ConsoleCapture.Run("calibrate", "--model", model, "--data", bad), "bad.jsonl:1");
+        CliAssert.UserError(ConsoleCapture.Run("calibrate", "--model", model, "--data", bad), "bad.jsonl:1");
     }
 }

@@ -13,13 +13,6 @@ public sealed class CompareCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Compare_gives_the_probability_that_a_is_preferred()
     {
@@ -35,6 +28,6 @@ public sealed class CompareCommandTests : IDisposable
     public void Compare_without_b_says_what_to_pass()
     {
         var (model, _) = TinyModelFolders.RewardModel(_dir);
-        AssertUserError(ConsoleCapture.Run("compare", "--model", model, "--prompt", "p", "--a", "x"), "--b");
+        CliAssert.UserError(ConsoleCapture.Run("compare", "--model", model, "--prompt", "p", "--a", "x"), "--b");
     }
 }

@@ -26,14 +26,6 @@ public sealed class HostileInputTests : IDisposable
 
     static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Run(args);
 
-    static void AssertUserError((int Code, string Out, string Err) run, params string[] expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.DoesNotContain("internal error", run.Err);
-        foreach (var text in expected) Assert.Contains(text, run.Out + run.Err);
-    }
-
     // ---- data -------------------------------------------------------------------------------------------
 
     [Theory]
@@ -43,15 +35,15 @@ public sealed class HostileInputTests : IDisposable
     public void Validate_refuses_a_file_without_records_as_train_does(string name, string text)
     {
         File.WriteAllText(P(name), text);
-        AssertUserError(Run("data", "validate", P(name)), $"{P(name)}: no records");
-        AssertUserError(Run("train", "--data", P(name), "--out", P("run-" + name), "--max-steps", "1"), P(name), "no usable pairs");
+        CliAssert.UserError(Run("data", "validate", P(name)), $"{P(name)}: no records");
+        CliAssert.UserError(Run("train", "--data", P(name), "--out", P("run-" + name), "--max-steps", "1"), P(name), "no usable pairs");
     }
 
     [Fact]
     public void Validate_refuses_dev_null()
     {
         if (!File.Exists("/dev/null")) return;
-        AssertUserError(Run("data", "validate", "/dev/null"), "/dev/null: no records");
+        CliAssert.UserError(Run("data", "validate", "/dev/null"), "/dev/null: no records");
     }
 
     [Fact]
@@ -59,11 +51,11 @@ public sealed class HostileInputTests : IDisposable
     {
         var path = P("surrogate.jsonl");
         File.WriteAllText(path, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"p\", \"chosen\": \"a\\ud800\", \"rejected\": \"b\"}\n");
-        AssertUserError(Run("data", "validate", path), $"{path}:2:", "'chosen'", "lone surrogate");
+        CliAssert.UserError(Run("data", "validate", path), $"{path}:2:", "'chosen'", "lone surrogate");
         var skipped = Run("data", "validate", path, "--skip-invalid");
-        AssertUserError(skipped, $"invalid: {path}:2:", "1 invalid skipped");
-        AssertUserError(Run("train", "--data", path, "--out", P("run-surrogate"), "--max-steps", "1"), $"{path}:2:", "lone surrogate");
-        AssertUserError(Run("data", "stats", path), "1 invalid record");
+        CliAssert.UserError(skipped, $"invalid: {path}:2:", "1 invalid skipped");
+        CliAssert.UserError(Run("train", "--data", path, "--out", P("run-surrogate"), "--max-steps", "1"), $"{path}:2:", "lone surrogate");
+        CliAssert.UserError(Run("data", "stats", path), "1 invalid record");
     }
 
     [Fact]
@@ -126,16 +118,16 @@ public sealed class HostileInputTests : IDisposable
     public void NaN_weights_are_refused_on_load_naming_the_tensor_even_with_the_version_check_skipped()
     {
         var folder = ModelFolder("nan", m => m.ScoreWeight.Data[3] = float.NaN);
-        AssertUserError(Run(Score(folder)), "'score.weight'", "at index 3");
-        AssertUserError(Run(Score(folder, "--json", "--skip-version-check")), "'score.weight'");
+        CliAssert.UserError(Run(Score(folder)), "'score.weight'", "at index 3");
+        CliAssert.UserError(Run(Score(folder, "--json", "--skip-version-check")), "'score.weight'");
     }
 
     [Fact]
     public void A_reward_that_overflows_is_an_error_for_score_and_score_json_not_a_JSON_writer_failure()
     {
         var folder = ModelFolder("huge", m => m.ScoreWeight.Data.Fill(3e38f));   // finite weights, infinite reward
-        AssertUserError(Run(Score(folder)), "non-finite reward");
-        AssertUserError(Run(Score(folder, "--json")), "non-finite reward");
+        CliAssert.UserError(Run(Score(folder)), "non-finite reward");
+        CliAssert.UserError(Run(Score(folder, "--json")), "non-finite reward");
     }
 
     [Fact]
@@ -150,7 +142,7 @@ public sealed class HostileInputTests : IDisposable
         var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         foreach (var verb in new[] { Score(folder), ["rank", "--model", folder, "--prompt", "p", "--response", "a", "--response", "b"],
                      ["compare", "--model", folder, "--prompt", "p", "--a", "x", "--b", "y"], ["best-of-n", "--model", folder, "--prompt", "p", "--response", "a"] })
-            AssertUserError(Run(verb), recorded, actual, "--skip-version-check");
+            CliAssert.UserError(Run(verb), recorded, actual, "--skip-version-check");
         var run = Run(Score(folder, "--json", "--skip-version-check"));
         Assert.True(run.Code == CliApp.Success, run.Err);
         Assert.True(double.IsFinite(JsonDocument.Parse(run.Out).RootElement.GetProperty("reward").GetDouble()));
@@ -164,13 +156,13 @@ public sealed class HostileInputTests : IDisposable
         var weights = Path.Combine(loop, RewardModelFolder.WeightsFileName);
         File.Delete(weights);
         File.CreateSymbolicLink(weights, RewardModelFolder.WeightsFileName);
-        AssertUserError(Run(Score(loop)), weights, "cannot be read");
+        CliAssert.UserError(Run(Score(loop)), weights, "cannot be read");
 
         var vocab = ModelFolder("vocab");
         var configPath = Path.Combine(vocab, GptConfig.FileName);
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         config["vocab_size"] = int.MaxValue;
         File.WriteAllText(configPath, config.ToJsonString());
-        AssertUserError(Run(Score(vocab)), configPath, "vocab_size");
+        CliAssert.UserError(Run(Score(vocab)), configPath, "vocab_size");
     }
 }

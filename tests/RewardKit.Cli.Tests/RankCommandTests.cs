@@ -13,13 +13,6 @@ public sealed class RankCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Rank_orders_every_response_and_their_best_probabilities_sum_to_one()
     {
@@ -37,6 +30,6 @@ public sealed class RankCommandTests : IDisposable
     public void Rank_of_a_missing_model_folder_names_it()
     {
         var missing = Path.Combine(_dir, "no-model");
-        AssertUserError(ConsoleCapture.Run("rank", "--model", missing, "--prompt", "p", "--response", "a"), "no-model");
+        CliAssert.UserError(ConsoleCapture.Run("rank", "--model", missing, "--prompt", "p", "--response", "a"), "no-model");
     }
 }

@@ -13,13 +13,6 @@ public sealed class RegistryCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Push_promote_list_and_rollback_move_the_served_version()
     {
@@ -41,6 +34,6 @@ public sealed class RegistryCommandTests : IDisposable
         var (model, _) = TinyModelFolders.RewardModel(_dir);
         var registry = Path.Combine(_dir, "registry");
         Assert.Equal(0, ConsoleCapture.Run("registry", "push", "--registry", registry, "--model", model, "--name", "rm", "--version", "v1").Code);
-        AssertUserError(ConsoleCapture.Run("registry", "promote", "--registry", registry, "rm", "v9"), "v9");
+        CliAssert.UserError(ConsoleCapture.Run("registry", "promote", "--registry", registry, "rm", "v9"), "v9");
     }
 }

@@ -13,13 +13,6 @@ public sealed class ScoreCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Score_prints_the_reward_of_one_pair_as_json()
     {
@@ -35,6 +28,6 @@ public sealed class ScoreCommandTests : IDisposable
     public void Score_without_a_response_says_what_to_pass()
     {
         var (model, _) = TinyModelFolders.RewardModel(_dir);
-        AssertUserError(ConsoleCapture.Run("score", "--model", model, "--prompt", "p"), "--response");
+        CliAssert.UserError(ConsoleCapture.Run("score", "--model", model, "--prompt", "p"), "--response");
     }
 }

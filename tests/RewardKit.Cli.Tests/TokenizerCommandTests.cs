@@ -13,13 +13,6 @@ public sealed class TokenizerCommandTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    static void AssertUserError((int Code, string Out, string Err) run, string expected)
-    {
-        Assert.True(run.Code == CliApp.UserError, $"exit {run.Code}\n{run.Out}\n{run.Err}");
-        Assert.DoesNotContain("   at ", run.Err);
-        Assert.Contains(expected, run.Out + run.Err);
-    }
-
     [Fact]
     public void Tokenizer_train_writes_a_tokenizer_of_the_asked_size()
     {
@@ -34,6 +27,6 @@ public sealed class TokenizerCommandTests : IDisposable
     public void Tokenizer_train_with_a_vocabulary_below_the_byte_alphabet_is_refused()
     {
         var (data, _) = TinyModelFolders.PairsAndTokenizer(_dir, 4, i => "No.");
-        AssertUserError(ConsoleCapture.Run("tokenizer", "train", "--data", data, "--vocab-size", "10", "--out", Path.Combine(_dir, "tok")), "VocabSize");
+        CliAssert.UserError(ConsoleCapture.Run("tokenizer", "train", "--data", data, "--vocab-size", "10", "--out", Path.Combine(_dir, "tok")), "VocabSize");
     }
 }
